@@ -1,0 +1,157 @@
+//! One-time sign-in challenges: what a link answers.
+//!
+//! A challenge is created by the request service, mailed by the mailer and
+//! consumed by the verifier. Its id is a ULID, so ids order by creation time;
+//! that order is what "older" means in the revocation rule:
+//!
+//! **A link is usable while its challenge is unexpired, not yet consumed, and
+//! newer than every link of the same user already used.** Using a link thus
+//! revokes all older unused links of that user (DESIGN invariant 1), while a
+//! newer request leaves older links alone until one of them is used
+//! (invariant 2). Using an older link first leaves the newer ones usable: they
+//! were asked for later, so the user may still be waiting for them.
+//!
+//! The store keeps, per user, the id of the newest consumed challenge (a
+//! watermark); consuming is one DynamoDB transaction that moves the challenge
+//! to `consumed` and raises the watermark, each under a condition, so of any
+//! number of concurrent attempts exactly one succeeds.
+
+mod store;
+
+use std::time::{Duration, SystemTime};
+
+use ulid::Ulid;
+
+use crate::email::EmailAddress;
+use crate::time::unix_seconds;
+
+pub use store::{ChallengeStore, ConsumeError, MarkMailed};
+
+/// Where a challenge is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChallengeStatus {
+    /// Created; no mail has gone out yet.
+    Pending,
+    /// The mail was handed to SES.
+    Mailed,
+    /// The link was used to sign in.
+    Consumed,
+}
+
+impl ChallengeStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Mailed => "mailed",
+            Self::Consumed => "consumed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "pending" => Some(Self::Pending),
+            "mailed" => Some(Self::Mailed),
+            "consumed" => Some(Self::Consumed),
+            _ => None,
+        }
+    }
+}
+
+/// A one-time challenge. It holds no secret: the link's power is the signed
+/// token, which is never stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    pub id: Ulid,
+    pub email: EmailAddress,
+    pub redirect_uri: String,
+    /// Seconds since the epoch.
+    pub created_at: u64,
+    /// Seconds since the epoch; the link is dead from this second on.
+    pub expires_at: u64,
+    pub status: ChallengeStatus,
+    /// The SES message id, once mailed.
+    pub ses_message_id: Option<String>,
+}
+
+impl Challenge {
+    /// A new pending challenge created at `now`, living for `lifetime`.
+    pub fn new(
+        email: EmailAddress,
+        redirect_uri: String,
+        now: SystemTime,
+        lifetime: Duration,
+    ) -> Self {
+        let created_at = unix_seconds(now);
+        Self {
+            id: Ulid::from_datetime(now),
+            email,
+            redirect_uri,
+            created_at,
+            expires_at: created_at + lifetime.as_secs(),
+            status: ChallengeStatus::Pending,
+            ses_message_id: None,
+        }
+    }
+
+    /// Whether the challenge has expired at `now`.
+    pub fn is_expired(&self, now: SystemTime) -> bool {
+        unix_seconds(now) >= self.expires_at
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::from_unix_seconds;
+
+    #[test]
+    fn a_new_challenge_expires_after_its_lifetime() {
+        let email = EmailAddress::parse("ann@example.com").unwrap();
+        let now = from_unix_seconds(1_800_000_000);
+        let c = Challenge::new(
+            email,
+            "https://app.example/cb".into(),
+            now,
+            Duration::from_secs(900),
+        );
+        assert_eq!(c.status, ChallengeStatus::Pending);
+        assert_eq!(c.expires_at - c.created_at, 900);
+        assert!(!c.is_expired(from_unix_seconds(1_800_000_899)));
+        assert!(c.is_expired(from_unix_seconds(1_800_000_900)));
+        assert_eq!(c.id.datetime(), now);
+    }
+
+    #[test]
+    fn later_challenges_have_greater_ids() {
+        let email = EmailAddress::parse("ann@example.com").unwrap();
+        let a = Challenge::new(
+            email.clone(),
+            String::new(),
+            from_unix_seconds(1_800_000_000),
+            Duration::from_secs(1),
+        );
+        let b = Challenge::new(
+            email,
+            String::new(),
+            from_unix_seconds(1_800_000_001),
+            Duration::from_secs(1),
+        );
+        assert!(a.id < b.id);
+        assert!(
+            a.id.to_string() < b.id.to_string(),
+            "string order is id order"
+        );
+    }
+
+    #[test]
+    fn status_names_round_trip() {
+        for status in [
+            ChallengeStatus::Pending,
+            ChallengeStatus::Mailed,
+            ChallengeStatus::Consumed,
+        ] {
+            assert_eq!(ChallengeStatus::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(ChallengeStatus::parse("revoked"), None);
+    }
+}

@@ -1,0 +1,310 @@
+//! The DynamoDB store of challenges and of each user's consumption watermark.
+//!
+//! Items (one table, partition key `pk`, time to live on `ttl`):
+//! - `challenge#<ULID>`: `email`, `redirectUri`, `createdAt`, `expiresAt`,
+//!   `status`, and once mailed `sesMessageId` and `mailedAt`, once consumed
+//!   `consumedAt`. It lives a day past its expiry, so a late replay is still
+//!   told `used` or `expired` rather than "unknown".
+//! - `user#<address>`: `consumedThrough`, the newest consumed challenge id.
+//!   It lives two days past its last use: longer than any link can.
+
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    CancellationReason, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
+use ulid::Ulid;
+
+use super::{Challenge, ChallengeStatus};
+use crate::aws::CallError;
+use crate::dynamo::{Item, PK, TTL, get_n, get_s, n, s};
+use crate::email::EmailAddress;
+use crate::time::unix_seconds;
+
+/// How long a challenge item outlives its expiry.
+const CHALLENGE_AFTERLIFE: Duration = Duration::from_secs(24 * 3600);
+/// How long a watermark outlives its last raise: more than any link lives.
+const WATERMARK_LIFETIME: Duration = Duration::from_secs(2 * 24 * 3600);
+/// Attempts at a consume that DynamoDB cancelled for a conflicting transaction.
+const CONFLICT_ATTEMPTS: u32 = 3;
+
+fn challenge_key(id: Ulid) -> String {
+    format!("challenge#{id}")
+}
+
+fn user_key(email: &EmailAddress) -> String {
+    format!("user#{}", email.as_str())
+}
+
+/// Why a challenge could not be consumed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsumeError {
+    #[error("no such challenge")]
+    NotFound,
+    #[error("the challenge belongs to another user")]
+    WrongUser,
+    #[error("the challenge has expired")]
+    Expired,
+    #[error("the challenge was already used")]
+    Used,
+    #[error("a newer link of this user was used, which revoked this one")]
+    Revoked,
+    #[error(transparent)]
+    Store(#[from] CallError),
+}
+
+/// What [`ChallengeStore::mark_mailed`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkMailed {
+    /// The challenge was pending and is now mailed.
+    Marked,
+    /// Nothing changed: the challenge was already past pending (in that
+    /// state), or is gone (`None`).
+    Unchanged(Option<ChallengeStatus>),
+}
+
+/// Challenges in DynamoDB.
+#[derive(Debug, Clone)]
+pub struct ChallengeStore {
+    ddb: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl ChallengeStore {
+    pub fn new(ddb: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        Self {
+            ddb,
+            table: table.into(),
+        }
+    }
+
+    /// Records a new challenge. Fails, rather than overwrites, if its id exists.
+    pub async fn create(&self, challenge: &Challenge) -> Result<(), CallError> {
+        let ttl = challenge.expires_at + CHALLENGE_AFTERLIFE.as_secs();
+        let mut put = self
+            .ddb
+            .put_item()
+            .table_name(&self.table)
+            .item(PK, s(challenge_key(challenge.id)))
+            .item("email", s(challenge.email.as_str()))
+            .item("redirectUri", s(&challenge.redirect_uri))
+            .item("createdAt", n(challenge.created_at))
+            .item("expiresAt", n(challenge.expires_at))
+            .item("status", s(challenge.status.as_str()))
+            .item(TTL, n(ttl))
+            .condition_expression("attribute_not_exists(pk)");
+        if let Some(id) = &challenge.ses_message_id {
+            put = put.item("sesMessageId", s(id));
+        }
+        put.send()
+            .await
+            .map_err(|e| CallError::from_sdk("DynamoDB PutItem", &e))?;
+        Ok(())
+    }
+
+    /// The challenge with this id, read consistently, if it exists.
+    pub async fn get(&self, id: Ulid) -> Result<Option<Challenge>, CallError> {
+        let output = self
+            .ddb
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(challenge_key(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| CallError::from_sdk("DynamoDB GetItem", &e))?;
+        output.item().map(|item| from_item(id, item)).transpose()
+    }
+
+    /// Records that the mail went out. Idempotent: a second call, or a call
+    /// for a consumed challenge, changes nothing and says what it found.
+    pub async fn mark_mailed(
+        &self,
+        id: Ulid,
+        ses_message_id: &str,
+        now: SystemTime,
+    ) -> Result<MarkMailed, CallError> {
+        let result = self
+            .ddb
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(challenge_key(id)))
+            .update_expression("SET #s = :mailed, sesMessageId = :mid, mailedAt = :now")
+            .condition_expression("attribute_exists(pk) AND #s = :pending")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":mailed", s(ChallengeStatus::Mailed.as_str()))
+            .expression_attribute_values(":pending", s(ChallengeStatus::Pending.as_str()))
+            .expression_attribute_values(":mid", s(ses_message_id))
+            .expression_attribute_values(":now", n(unix_seconds(now)))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(MarkMailed::Marked),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                let status = match e.err() {
+                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(ccf) => ccf
+                        .item()
+                        .and_then(|item| get_s(item, "status"))
+                        .and_then(ChallengeStatus::parse),
+                    _ => None,
+                };
+                Ok(MarkMailed::Unchanged(status))
+            }
+            Err(e) => Err(CallError::from_sdk("DynamoDB UpdateItem", &e)),
+        }
+    }
+
+    /// Uses challenge `id` to sign in `email` at `now`: one transaction that
+    /// succeeds for exactly one caller, and only if the challenge is this
+    /// user's, unexpired, unused and not revoked (see the module docs).
+    pub async fn consume(
+        &self,
+        id: Ulid,
+        email: &EmailAddress,
+        now: SystemTime,
+    ) -> Result<(), ConsumeError> {
+        let mut attempt = 1;
+        loop {
+            match self.try_consume(id, email, now).await {
+                Err(Attempt::Conflict) if attempt < CONFLICT_ATTEMPTS => {
+                    tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
+                    attempt += 1;
+                }
+                Err(Attempt::Conflict) => {
+                    return Err(ConsumeError::Store(CallError {
+                        operation: "DynamoDB TransactWriteItems",
+                        message: "cancelled by conflicting transactions".into(),
+                        transient: true,
+                    }));
+                }
+                Err(Attempt::Failed(e)) => return Err(e),
+                Ok(()) => return Ok(()),
+            }
+        }
+    }
+
+    async fn try_consume(
+        &self,
+        id: Ulid,
+        email: &EmailAddress,
+        now: SystemTime,
+    ) -> Result<(), Attempt> {
+        let now_secs = unix_seconds(now);
+        let challenge = Update::builder()
+            .table_name(&self.table)
+            .key(PK, s(challenge_key(id)))
+            .update_expression("SET #s = :consumed, consumedAt = :now")
+            .condition_expression(
+                "attribute_exists(pk) AND email = :email AND (#s = :pending OR #s = :mailed) AND expiresAt > :now",
+            )
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":consumed", s(ChallengeStatus::Consumed.as_str()))
+            .expression_attribute_values(":pending", s(ChallengeStatus::Pending.as_str()))
+            .expression_attribute_values(":mailed", s(ChallengeStatus::Mailed.as_str()))
+            .expression_attribute_values(":email", s(email.as_str()))
+            .expression_attribute_values(":now", n(now_secs))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(|e| Attempt::Failed(CallError::unexpected("DynamoDB TransactWriteItems", e.to_string()).into()))?;
+        let watermark = Update::builder()
+            .table_name(&self.table)
+            .key(PK, s(user_key(email)))
+            .update_expression("SET consumedThrough = :id, #ttl = :ttl")
+            .condition_expression("attribute_not_exists(consumedThrough) OR consumedThrough < :id")
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_values(":id", s(id.to_string()))
+            .expression_attribute_values(":ttl", n(now_secs + WATERMARK_LIFETIME.as_secs()))
+            .build()
+            .map_err(|e| {
+                Attempt::Failed(
+                    CallError::unexpected("DynamoDB TransactWriteItems", e.to_string()).into(),
+                )
+            })?;
+        let result = self
+            .ddb
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(challenge).build())
+            .transact_items(TransactWriteItem::builder().update(watermark).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) => match e.err() {
+                TransactWriteItemsError::TransactionCanceledException(cancelled) => Err(
+                    why_cancelled(email, now_secs, cancelled.cancellation_reasons()),
+                ),
+                _ => Err(Attempt::Failed(
+                    CallError::from_sdk("DynamoDB TransactWriteItems", &SdkError::ServiceError(e))
+                        .into(),
+                )),
+            },
+            Err(e) => Err(Attempt::Failed(
+                CallError::from_sdk("DynamoDB TransactWriteItems", &e).into(),
+            )),
+        }
+    }
+}
+
+/// One consume attempt's failure: final, or worth another try.
+enum Attempt {
+    Failed(ConsumeError),
+    Conflict,
+}
+
+const CONDITION_FAILED: &str = "ConditionalCheckFailed";
+
+/// Turns the transaction's cancellation reasons into the precise refusal.
+fn why_cancelled(email: &EmailAddress, now_secs: u64, reasons: &[CancellationReason]) -> Attempt {
+    let code = |i: usize| reasons.get(i).and_then(CancellationReason::code);
+    if reasons
+        .iter()
+        .any(|r| r.code() == Some("TransactionConflict"))
+    {
+        return Attempt::Conflict;
+    }
+    if code(0) == Some(CONDITION_FAILED) {
+        let Some(item) = reasons.first().and_then(CancellationReason::item) else {
+            return Attempt::Failed(ConsumeError::NotFound);
+        };
+        if get_s(item, "email") != Some(email.as_str()) {
+            return Attempt::Failed(ConsumeError::WrongUser);
+        }
+        if get_s(item, "status") == Some(ChallengeStatus::Consumed.as_str()) {
+            return Attempt::Failed(ConsumeError::Used);
+        }
+        if get_n(item, "expiresAt").is_none_or(|expires| expires <= now_secs) {
+            return Attempt::Failed(ConsumeError::Expired);
+        }
+    }
+    if code(1) == Some(CONDITION_FAILED) {
+        return Attempt::Failed(ConsumeError::Revoked);
+    }
+    Attempt::Failed(ConsumeError::Store(CallError::unexpected(
+        "TransactWriteItems",
+        "cancelled for an unexpected reason",
+    )))
+}
+
+fn from_item(id: Ulid, item: &Item) -> Result<Challenge, CallError> {
+    let corrupt =
+        |what: &str| CallError::unexpected("DynamoDB GetItem", format!("challenge {id}: {what}"));
+    let email = get_s(item, "email")
+        .and_then(|raw| EmailAddress::parse(raw).ok())
+        .ok_or_else(|| corrupt("email"))?;
+    Ok(Challenge {
+        id,
+        email,
+        redirect_uri: get_s(item, "redirectUri")
+            .ok_or_else(|| corrupt("redirectUri"))?
+            .to_owned(),
+        created_at: get_n(item, "createdAt").ok_or_else(|| corrupt("createdAt"))?,
+        expires_at: get_n(item, "expiresAt").ok_or_else(|| corrupt("expiresAt"))?,
+        status: get_s(item, "status")
+            .and_then(ChallengeStatus::parse)
+            .ok_or_else(|| corrupt("status"))?,
+        ses_message_id: get_s(item, "sesMessageId").map(str::to_owned),
+    })
+}

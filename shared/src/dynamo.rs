@@ -1,0 +1,28 @@
+//! Small helpers for DynamoDB items and errors, shared by the stores.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+pub(crate) type Item = HashMap<String, AttributeValue>;
+
+/// The table's partition key; the only key attribute.
+pub(crate) const PK: &str = "pk";
+/// The attribute DynamoDB's time to live reads (seconds since the epoch).
+pub(crate) const TTL: &str = "ttl";
+
+pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+pub(crate) fn n(value: u64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+pub(crate) fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    item.get(name)?.as_s().ok().map(String::as_str)
+}
+
+pub(crate) fn get_n(item: &Item, name: &str) -> Option<u64> {
+    item.get(name)?.as_n().ok()?.parse().ok()
+}

@@ -1,0 +1,358 @@
+//! The events magiclink puts on its EventBridge bus, and their publisher.
+//!
+//! Every event has `source = "magiclink"`, a detail type named after its
+//! struct, and a detail that starts with `"version": 1`. The JSON Schemas in
+//! `schemas/events/` describe the details; a test keeps them in step with
+//! these types. No event carries a token, a key or an address: a user appears
+//! only as `subjectHash`, the salted fingerprint of the address.
+//!
+//! Deserializing an [`Event`] from the JSON that EventBridge delivers (to SQS,
+//! say) works directly: the enum is tagged by `detail-type` with its content
+//! in `detail`, and the envelope's other fields are ignored.
+
+use aws_sdk_eventbridge::types::PutEventsRequestEntry;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use ulid::Ulid;
+
+use crate::aws::CallError;
+
+/// The `source` of every magiclink event.
+pub const SOURCE: &str = "magiclink";
+
+/// PutEvents takes at most this many entries per call.
+const MAX_ENTRIES_PER_CALL: usize = 10;
+
+/// The detail schema version, always 1; deserializing any other fails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct V1;
+
+impl Serialize for V1 {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u8(1)
+    }
+}
+
+impl<'de> Deserialize<'de> for V1 {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match u8::deserialize(deserializer)? {
+            1 => Ok(Self),
+            other => Err(serde::de::Error::custom(format!(
+                "unsupported detail version {other}"
+            ))),
+        }
+    }
+}
+
+/// A challenge was created; the mailer will send its link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MagicLinkRequested {
+    pub version: V1,
+    pub challenge_id: Ulid,
+    pub subject_hash: String,
+    /// Seconds since the epoch.
+    pub expires_at: u64,
+}
+
+/// The link's mail was accepted by SES.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MagicLinkSent {
+    pub version: V1,
+    pub challenge_id: Ulid,
+    pub subject_hash: String,
+    pub ses_message_id: String,
+}
+
+/// The link's mail could not be sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MagicLinkDeliveryFailed {
+    pub version: V1,
+    pub challenge_id: Ulid,
+    pub subject_hash: String,
+    /// True when retrying cannot help (the message was rejected); false when
+    /// the retries ran out on a transient failure.
+    pub permanent: bool,
+    /// The failing service's error code, such as `MessageRejected`.
+    pub error_code: String,
+}
+
+/// Why no mail was sent for a challenge, by design.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SuppressionReason {
+    /// Sign-up mode `existing`, and the address has no account.
+    UnknownUser,
+}
+
+/// No mail was sent for a challenge, by design.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MagicLinkSuppressed {
+    pub version: V1,
+    pub challenge_id: Ulid,
+    pub subject_hash: String,
+    pub reason: SuppressionReason,
+}
+
+/// A link signed a user in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignInSucceeded {
+    pub version: V1,
+    pub challenge_id: Ulid,
+    pub subject_hash: String,
+}
+
+/// Why an answer to a sign-in challenge was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectionReason {
+    Expired,
+    Used,
+    Revoked,
+    BadSignature,
+    WrongUser,
+    Malformed,
+}
+
+/// An answer to a sign-in challenge was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignInRejected {
+    pub version: V1,
+    /// The challenge the answer named, when it could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub challenge_id: Option<Ulid>,
+    /// The user who was signing in.
+    pub subject_hash: String,
+    pub reason: RejectionReason,
+}
+
+/// Any magiclink event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "detail-type", content = "detail")]
+pub enum Event {
+    MagicLinkRequested(MagicLinkRequested),
+    MagicLinkSent(MagicLinkSent),
+    MagicLinkDeliveryFailed(MagicLinkDeliveryFailed),
+    MagicLinkSuppressed(MagicLinkSuppressed),
+    SignInSucceeded(SignInSucceeded),
+    SignInRejected(SignInRejected),
+}
+
+impl Event {
+    /// The EventBridge `detail-type`.
+    pub fn detail_type(&self) -> &'static str {
+        match self {
+            Self::MagicLinkRequested(_) => "MagicLinkRequested",
+            Self::MagicLinkSent(_) => "MagicLinkSent",
+            Self::MagicLinkDeliveryFailed(_) => "MagicLinkDeliveryFailed",
+            Self::MagicLinkSuppressed(_) => "MagicLinkSuppressed",
+            Self::SignInSucceeded(_) => "SignInSucceeded",
+            Self::SignInRejected(_) => "SignInRejected",
+        }
+    }
+
+    /// The EventBridge `detail`, as JSON.
+    pub fn detail_json(&self) -> String {
+        let detail = match self {
+            Self::MagicLinkRequested(d) => serde_json::to_string(d),
+            Self::MagicLinkSent(d) => serde_json::to_string(d),
+            Self::MagicLinkDeliveryFailed(d) => serde_json::to_string(d),
+            Self::MagicLinkSuppressed(d) => serde_json::to_string(d),
+            Self::SignInSucceeded(d) => serde_json::to_string(d),
+            Self::SignInRejected(d) => serde_json::to_string(d),
+        };
+        // Plain structs of strings, numbers and enums always serialize.
+        detail.unwrap_or_default()
+    }
+}
+
+/// Why events could not be published.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PublishError {
+    #[error(transparent)]
+    Call(#[from] CallError),
+    /// PutEvents answered, but refused some entries.
+    #[error("EventBridge refused {failed} of the events: {code}: {message}")]
+    Refused {
+        failed: i32,
+        code: String,
+        message: String,
+    },
+}
+
+impl PublishError {
+    /// Whether trying again later may succeed.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Call(e) => e.transient,
+            // EventBridge reports throttling and internal failures per entry.
+            Self::Refused { code, .. } => {
+                matches!(
+                    code.as_str(),
+                    "ThrottlingException" | "InternalFailure" | "InternalException"
+                )
+            }
+        }
+    }
+}
+
+/// Puts [`Event`]s on the bus.
+#[derive(Debug, Clone)]
+pub struct EventPublisher {
+    client: aws_sdk_eventbridge::Client,
+    bus_name: String,
+}
+
+impl EventPublisher {
+    pub fn new(client: aws_sdk_eventbridge::Client, bus_name: impl Into<String>) -> Self {
+        Self {
+            client,
+            bus_name: bus_name.into(),
+        }
+    }
+
+    /// Publishes one event.
+    pub async fn publish(&self, event: &Event) -> Result<(), PublishError> {
+        self.publish_all(std::slice::from_ref(event)).await
+    }
+
+    /// Publishes events in order, ten per call. An entry that EventBridge
+    /// refuses makes the whole call an error (`FailedEntryCount` is checked).
+    pub async fn publish_all(&self, events: &[Event]) -> Result<(), PublishError> {
+        for chunk in events.chunks(MAX_ENTRIES_PER_CALL) {
+            let entries = chunk
+                .iter()
+                .map(|event| {
+                    PutEventsRequestEntry::builder()
+                        .event_bus_name(&self.bus_name)
+                        .source(SOURCE)
+                        .detail_type(event.detail_type())
+                        .detail(event.detail_json())
+                        .build()
+                })
+                .collect();
+            let output = self
+                .client
+                .put_events()
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .map_err(|e| CallError::from_sdk("EventBridge PutEvents", &e))?;
+            if output.failed_entry_count() > 0 {
+                let first = output.entries().iter().find(|e| e.error_code().is_some());
+                return Err(PublishError::Refused {
+                    failed: output.failed_entry_count(),
+                    code: first
+                        .and_then(|e| e.error_code())
+                        .unwrap_or("unknown")
+                        .to_owned(),
+                    message: first
+                        .and_then(|e| e.error_message())
+                        .unwrap_or("")
+                        .to_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id() -> Ulid {
+        Ulid::from_parts(1_800_000_000_000, 42)
+    }
+
+    #[test]
+    fn detail_carries_version_one_and_camel_case() {
+        let event = Event::MagicLinkSent(MagicLinkSent {
+            version: V1,
+            challenge_id: id(),
+            subject_hash: "ab12".into(),
+            ses_message_id: "m-1".into(),
+        });
+        assert_eq!(event.detail_type(), "MagicLinkSent");
+        let detail: serde_json::Value = serde_json::from_str(&event.detail_json()).unwrap();
+        assert_eq!(
+            detail,
+            serde_json::json!({
+                "version": 1,
+                "challengeId": id().to_string(),
+                "subjectHash": "ab12",
+                "sesMessageId": "m-1",
+            })
+        );
+    }
+
+    #[test]
+    fn an_eventbridge_envelope_deserializes() {
+        let envelope = serde_json::json!({
+            "version": "0",
+            "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+            "detail-type": "MagicLinkRequested",
+            "source": "magiclink",
+            "account": "000000000000",
+            "time": "2026-11-21T12:00:00Z",
+            "region": "us-east-1",
+            "resources": [],
+            "detail": {"version": 1, "challengeId": id().to_string(), "subjectHash": "ab12", "expiresAt": 1800000900u64}
+        });
+        let event: Event = serde_json::from_value(envelope).unwrap();
+        assert_eq!(
+            event,
+            Event::MagicLinkRequested(MagicLinkRequested {
+                version: V1,
+                challenge_id: id(),
+                subject_hash: "ab12".into(),
+                expires_at: 1_800_000_900,
+            })
+        );
+    }
+
+    #[test]
+    fn another_version_is_refused() {
+        let envelope = serde_json::json!({
+            "detail-type": "SignInSucceeded",
+            "detail": {"version": 2, "challengeId": id().to_string(), "subjectHash": "ab12"}
+        });
+        assert!(serde_json::from_value::<Event>(envelope).is_err());
+    }
+
+    #[test]
+    fn rejection_reasons_use_the_contract_names() {
+        let names: Vec<String> = [
+            RejectionReason::Expired,
+            RejectionReason::Used,
+            RejectionReason::Revoked,
+            RejectionReason::BadSignature,
+            RejectionReason::WrongUser,
+            RejectionReason::Malformed,
+        ]
+        .iter()
+        .map(|r| {
+            serde_json::to_value(r)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+        assert_eq!(
+            names,
+            [
+                "expired",
+                "used",
+                "revoked",
+                "bad_signature",
+                "wrong_user",
+                "malformed"
+            ]
+        );
+    }
+}

@@ -1,0 +1,29 @@
+//! The core of magiclink, shared by the request, mailer and verifier services.
+//!
+//! Everything here is plain library code: no Lambda runtime, no HTTP. The
+//! services wire these pieces to their triggers; the integration tests drive
+//! them against the local emulator.
+//!
+//! - [`config`]: typed configuration, read once from the environment.
+//! - [`email`]: the normalized e-mail address that identifies a user.
+//! - [`token`]: the signed link token (JWS, ES256 through KMS).
+//! - [`challenge`]: one-time challenges and their DynamoDB store.
+//! - [`rate_limit`]: fixed-window counters in DynamoDB.
+//! - [`events`]: the events on the bus and their publisher.
+//! - [`aws`]: the SDK configuration every client is built from.
+//! - [`telemetry`]: structured logs for Lambda.
+
+pub mod aws;
+pub mod challenge;
+pub mod config;
+mod dynamo;
+pub mod email;
+pub mod events;
+pub mod rate_limit;
+pub mod telemetry;
+pub mod time;
+pub mod token;
+
+pub use challenge::{Challenge, ChallengeStatus, ChallengeStore, ConsumeError};
+pub use email::{EmailAddress, EmailError};
+pub use token::{LinkSigner, LinkVerifier, TokenClaims, TokenError};

@@ -1,0 +1,116 @@
+//! Fixed-window rate limits, counted in DynamoDB.
+//!
+//! Each (scope, key, window) has one counter item that expires with its
+//! window. Admitting a request is one conditional `ADD`: it fails, and so
+//! counts nothing, once the window is full, so concurrent requests cannot
+//! overshoot the limit. Keys should be fingerprints (see
+//! [`EmailAddress::fingerprint`](crate::email::EmailAddress::fingerprint)), never raw addresses or IPs.
+//!
+//! Fixed windows are simple and cheap; their known weakness is that a client
+//! may spend one window's allowance at its end and the next one's at the
+//! start. The per-address limits pair a long window with a short one (one
+//! link per 30 s), which bounds that burst.
+
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_dynamodb::error::SdkError;
+
+use crate::aws::CallError;
+use crate::dynamo::{PK, TTL, n, s};
+use crate::time::unix_seconds;
+
+/// At most `max` events per `window`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    pub max: u32,
+    pub window: Duration,
+}
+
+impl Limit {
+    pub const fn new(max: u32, window: Duration) -> Self {
+        Self { max, window }
+    }
+
+    /// The window that contains `now`: its index and the second it ends.
+    pub fn window_at(&self, now: SystemTime) -> (u64, u64) {
+        let length = self.window.as_secs().max(1);
+        let index = unix_seconds(now) / length;
+        (index, (index + 1) * length)
+    }
+}
+
+/// Whether a request may go ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Admitted,
+    /// Refused; the window reopens after `retry_after`.
+    Limited {
+        retry_after: Duration,
+    },
+}
+
+/// Counts requests per key in DynamoDB.
+#[derive(Debug, Clone)]
+pub struct RateLimiter {
+    ddb: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl RateLimiter {
+    pub fn new(ddb: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        Self {
+            ddb,
+            table: table.into(),
+        }
+    }
+
+    /// Counts one request for `key` in `scope` at `now`, unless `limit` is
+    /// already reached in the current window.
+    pub async fn admit(
+        &self,
+        scope: &str,
+        key: &str,
+        limit: Limit,
+        now: SystemTime,
+    ) -> Result<Decision, CallError> {
+        let (index, ends_at) = limit.window_at(now);
+        let pk = format!("rate#{scope}#{key}#{}#{index}", limit.window.as_secs());
+        let result = self
+            .ddb
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(pk))
+            .update_expression("ADD hits :one SET #ttl = if_not_exists(#ttl, :ttl)")
+            .condition_expression("attribute_not_exists(hits) OR hits < :max")
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":max", n(u64::from(limit.max)))
+            .expression_attribute_values(":ttl", n(ends_at + 60))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Decision::Admitted),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                let retry_after = ends_at.saturating_sub(unix_seconds(now)).max(1);
+                Ok(Decision::Limited {
+                    retry_after: Duration::from_secs(retry_after),
+                })
+            }
+            Err(e) => Err(CallError::from_sdk("DynamoDB UpdateItem", &e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::from_unix_seconds;
+
+    #[test]
+    fn windows_are_aligned_to_their_length() {
+        let limit = Limit::new(5, Duration::from_secs(900));
+        assert_eq!(limit.window_at(from_unix_seconds(1800)), (2, 2700));
+        assert_eq!(limit.window_at(from_unix_seconds(2699)), (2, 2700));
+        assert_eq!(limit.window_at(from_unix_seconds(2700)), (3, 3600));
+    }
+}
