@@ -355,4 +355,92 @@ mod tests {
             ]
         );
     }
+
+    fn samples() -> Vec<Event> {
+        let subject_hash = "0123456789abcdef0123456789abcdef".to_owned();
+        vec![
+            Event::MagicLinkRequested(MagicLinkRequested {
+                version: V1,
+                challenge_id: id(),
+                subject_hash: subject_hash.clone(),
+                expires_at: 1_800_000_900,
+            }),
+            Event::MagicLinkSent(MagicLinkSent {
+                version: V1,
+                challenge_id: id(),
+                subject_hash: subject_hash.clone(),
+                ses_message_id: "0100018c-abc".into(),
+            }),
+            Event::MagicLinkDeliveryFailed(MagicLinkDeliveryFailed {
+                version: V1,
+                challenge_id: id(),
+                subject_hash: subject_hash.clone(),
+                permanent: true,
+                error_code: "MessageRejected".into(),
+            }),
+            Event::MagicLinkSuppressed(MagicLinkSuppressed {
+                version: V1,
+                challenge_id: id(),
+                subject_hash: subject_hash.clone(),
+                reason: SuppressionReason::UnknownUser,
+            }),
+            Event::SignInSucceeded(SignInSucceeded {
+                version: V1,
+                challenge_id: id(),
+                subject_hash: subject_hash.clone(),
+            }),
+            Event::SignInRejected(SignInRejected {
+                version: V1,
+                challenge_id: None,
+                subject_hash,
+                reason: RejectionReason::Malformed,
+            }),
+        ]
+    }
+
+    fn schema(detail_type: &str) -> jsonschema::Validator {
+        let path = format!(
+            "{}/../schemas/events/{detail_type}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn every_event_matches_its_schema_and_every_schema_has_an_event() {
+        let samples = samples();
+        for event in &samples {
+            let detail: serde_json::Value = serde_json::from_str(&event.detail_json()).unwrap();
+            let validator = schema(event.detail_type());
+            let errors: Vec<String> = validator
+                .iter_errors(&detail)
+                .map(|e| e.to_string())
+                .collect();
+            assert!(errors.is_empty(), "{}: {errors:?}", event.detail_type());
+        }
+        let dir = format!("{}/../schemas/events", env!("CARGO_MANIFEST_DIR"));
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                e.unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .trim_end_matches(".json")
+                    .to_owned()
+            })
+            .collect();
+        files.sort();
+        let mut types: Vec<&str> = samples.iter().map(Event::detail_type).collect();
+        types.sort();
+        assert_eq!(files, types);
+    }
+
+    #[test]
+    fn the_schemas_refuse_extra_fields_such_as_a_token() {
+        let event = &samples()[1];
+        let mut detail: serde_json::Value = serde_json::from_str(&event.detail_json()).unwrap();
+        detail["token"] = "eyJhbGciOiJFUzI1NiJ9.e30.sig".into();
+        assert!(!schema(event.detail_type()).is_valid(&detail));
+    }
 }

@@ -1,1 +1,4 @@
+//! The verifier service. Its handler arrives with issue #6; until then the binary
+//! only exists so that the workspace and its build are whole.
+
 fn main() {}

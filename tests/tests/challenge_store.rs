@@ -1,0 +1,224 @@
+//! The challenge store against the emulator's DynamoDB: one-time use under
+//! concurrency, the revocation rule, and idempotent bookkeeping.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a panic is how a test reports failure"
+)]
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use magiclink::challenge::MarkMailed;
+use magiclink::{Challenge, ChallengeStatus, ChallengeStore, ConsumeError, EmailAddress};
+use magiclink_tests::{aws, fresh_table};
+
+const LIFETIME: Duration = Duration::from_secs(900);
+
+async fn store() -> ChallengeStore {
+    let config = aws().await;
+    let table = fresh_table(&config).await;
+    ChallengeStore::new(aws_sdk_dynamodb::Client::new(&config), table)
+}
+
+fn email(raw: &str) -> EmailAddress {
+    EmailAddress::parse(raw).unwrap()
+}
+
+async fn new_challenge(store: &ChallengeStore, user: &EmailAddress, at: SystemTime) -> Challenge {
+    let challenge = Challenge::new(
+        user.clone(),
+        "https://app.example/signed-in".into(),
+        at,
+        LIFETIME,
+    );
+    store.create(&challenge).await.unwrap();
+    challenge
+}
+
+#[tokio::test]
+async fn create_then_get_round_trips() {
+    let store = store().await;
+    let c = new_challenge(&store, &email("ann@example.com"), SystemTime::now()).await;
+    assert_eq!(store.get(c.id).await.unwrap(), Some(c.clone()));
+    assert_eq!(store.get(ulid::Ulid::generate()).await.unwrap(), None);
+    assert!(
+        store.create(&c).await.is_err(),
+        "an id is never overwritten"
+    );
+}
+
+#[tokio::test]
+async fn sixteen_concurrent_consumes_give_exactly_one_success() {
+    let store = Arc::new(store().await);
+    let user = email("ann@example.com");
+    let c = new_challenge(&store, &user, SystemTime::now()).await;
+    let attempts: Vec<_> = (0..16)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            let user = user.clone();
+            tokio::spawn(async move { store.consume(c.id, &user, SystemTime::now()).await })
+        })
+        .collect();
+    let mut successes = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            Ok(()) => successes += 1,
+            Err(ConsumeError::Used) => {}
+            Err(other) => panic!("unexpected refusal: {other:?}"),
+        }
+    }
+    assert_eq!(successes, 1);
+    assert_eq!(
+        store.get(c.id).await.unwrap().unwrap().status,
+        ChallengeStatus::Consumed
+    );
+}
+
+#[tokio::test]
+async fn a_used_link_is_refused_as_used() {
+    let store = store().await;
+    let user = email("ann@example.com");
+    let c = new_challenge(&store, &user, SystemTime::now()).await;
+    store.consume(c.id, &user, SystemTime::now()).await.unwrap();
+    assert!(matches!(
+        store.consume(c.id, &user, SystemTime::now()).await,
+        Err(ConsumeError::Used)
+    ));
+}
+
+#[tokio::test]
+async fn using_the_newer_link_revokes_the_older() {
+    let store = store().await;
+    let user = email("ann@example.com");
+    let now = SystemTime::now();
+    let older = new_challenge(&store, &user, now - Duration::from_secs(60)).await;
+    let newer = new_challenge(&store, &user, now).await;
+    store.consume(newer.id, &user, now).await.unwrap();
+    assert!(matches!(
+        store.consume(older.id, &user, now).await,
+        Err(ConsumeError::Revoked)
+    ));
+}
+
+#[tokio::test]
+async fn using_the_older_link_leaves_the_newer_usable_once() {
+    let store = store().await;
+    let user = email("ann@example.com");
+    let now = SystemTime::now();
+    let older = new_challenge(&store, &user, now - Duration::from_secs(60)).await;
+    let newer = new_challenge(&store, &user, now).await;
+    store.consume(older.id, &user, now).await.unwrap();
+    store.consume(newer.id, &user, now).await.unwrap();
+    assert!(matches!(
+        store.consume(newer.id, &user, now).await,
+        Err(ConsumeError::Used)
+    ));
+    assert!(matches!(
+        store.consume(older.id, &user, now).await,
+        Err(ConsumeError::Used)
+    ));
+}
+
+#[tokio::test]
+async fn a_second_request_does_not_invalidate_the_first() {
+    let store = store().await;
+    let user = email("ann@example.com");
+    let now = SystemTime::now();
+    let first = new_challenge(&store, &user, now - Duration::from_secs(60)).await;
+    new_challenge(&store, &user, now).await;
+    store.consume(first.id, &user, now).await.unwrap();
+}
+
+#[tokio::test]
+async fn links_of_other_users_are_independent() {
+    let store = store().await;
+    let (ann, bob) = (email("ann@example.com"), email("bob@example.com"));
+    let now = SystemTime::now();
+    let ann_link = new_challenge(&store, &ann, now - Duration::from_secs(60)).await;
+    let bob_link = new_challenge(&store, &bob, now).await;
+    store.consume(bob_link.id, &bob, now).await.unwrap();
+    store.consume(ann_link.id, &ann, now).await.unwrap();
+}
+
+#[tokio::test]
+async fn an_expired_link_is_refused_as_expired() {
+    let store = store().await;
+    let user = email("ann@example.com");
+    let created = SystemTime::now();
+    let c = new_challenge(&store, &user, created).await;
+    assert!(matches!(
+        store.consume(c.id, &user, created + LIFETIME).await,
+        Err(ConsumeError::Expired)
+    ));
+    store
+        .consume(c.id, &user, created + LIFETIME - Duration::from_secs(1))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn another_users_challenge_is_refused_and_left_usable() {
+    let store = store().await;
+    let (ann, bob) = (email("ann@example.com"), email("bob@example.com"));
+    let c = new_challenge(&store, &ann, SystemTime::now()).await;
+    assert!(matches!(
+        store.consume(c.id, &bob, SystemTime::now()).await,
+        Err(ConsumeError::WrongUser)
+    ));
+    store.consume(c.id, &ann, SystemTime::now()).await.unwrap();
+}
+
+#[tokio::test]
+async fn an_unknown_challenge_is_refused_as_not_found() {
+    let store = store().await;
+    assert!(matches!(
+        store
+            .consume(
+                ulid::Ulid::generate(),
+                &email("ann@example.com"),
+                SystemTime::now()
+            )
+            .await,
+        Err(ConsumeError::NotFound)
+    ));
+}
+
+#[tokio::test]
+async fn marking_mailed_is_idempotent() {
+    let store = store().await;
+    let user = email("ann@example.com");
+    let c = new_challenge(&store, &user, SystemTime::now()).await;
+    assert_eq!(
+        store
+            .mark_mailed(c.id, "ses-1", SystemTime::now())
+            .await
+            .unwrap(),
+        MarkMailed::Marked
+    );
+    assert_eq!(
+        store
+            .mark_mailed(c.id, "ses-2", SystemTime::now())
+            .await
+            .unwrap(),
+        MarkMailed::Unchanged(Some(ChallengeStatus::Mailed))
+    );
+    let stored = store.get(c.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, ChallengeStatus::Mailed);
+    assert_eq!(stored.ses_message_id.as_deref(), Some("ses-1"));
+    store.consume(c.id, &user, SystemTime::now()).await.unwrap();
+    assert_eq!(
+        store
+            .mark_mailed(c.id, "ses-3", SystemTime::now())
+            .await
+            .unwrap(),
+        MarkMailed::Unchanged(Some(ChallengeStatus::Consumed))
+    );
+    assert_eq!(
+        store
+            .mark_mailed(ulid::Ulid::generate(), "ses-4", SystemTime::now())
+            .await
+            .unwrap(),
+        MarkMailed::Unchanged(None)
+    );
+}
