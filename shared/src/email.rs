@@ -26,7 +26,6 @@
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use sha2::{Digest, Sha256};
 
 /// The longest address SMTP can carry in a path (RFC 5321 4.5.3.1.3 less the
 /// angle brackets).
@@ -103,25 +102,12 @@ impl EmailAddress {
         self.0.rsplit_once('@').map_or("", |(_, d)| d)
     }
 
-    /// A stable, salted SHA-256 of the address (hex, 128 bits): what logs and
-    /// events carry so that one user's steps can be followed without the
-    /// address itself.
+    /// The salted fingerprint of the address (see
+    /// [`fingerprint`](crate::fingerprint::fingerprint)): what logs and events
+    /// carry so that one user's steps can be followed without the address.
     pub fn fingerprint(&self, salt: &str) -> String {
-        let mut hasher = Sha256::new();
-        hasher.update(salt.as_bytes());
-        hasher.update([0u8]);
-        hasher.update(self.0.as_bytes());
-        hex(&hasher.finalize()[..16])
+        crate::fingerprint::fingerprint(salt, &self.0)
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    bytes
-        .iter()
-        .flat_map(|b| [DIGITS[usize::from(b >> 4)], DIGITS[usize::from(b & 0xf)]])
-        .map(char::from)
-        .collect()
 }
 
 fn check_local_part(local: &str) -> Result<(), EmailError> {

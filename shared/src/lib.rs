@@ -10,6 +10,7 @@
 //! - [`challenge`]: one-time challenges and their DynamoDB store.
 //! - [`rate_limit`]: fixed-window counters in DynamoDB.
 //! - [`events`]: the events on the bus and their publisher.
+//! - [`fingerprint`]: salted hashes that stand in for addresses and IPs.
 //! - [`aws`]: the SDK configuration every client is built from.
 //! - [`telemetry`]: structured logs for Lambda.
 
@@ -19,6 +20,7 @@ pub mod config;
 mod dynamo;
 pub mod email;
 pub mod events;
+pub mod fingerprint;
 pub mod rate_limit;
 pub mod telemetry;
 pub mod time;

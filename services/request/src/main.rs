@@ -1,4 +1,32 @@
-//! The request service. Its handler arrives with issue #4; until then the binary
-//! only exists so that the workspace and its build are whole.
+//! The request service's Lambda entry point: configuration and clients, then
+//! the runtime loop.
 
-fn main() {}
+use magiclink::aws::{CallBudget, load_config};
+use magiclink::challenge::ChallengeStore;
+use magiclink::config::Env;
+use magiclink::events::EventPublisher;
+use magiclink::rate_limit::RateLimiter;
+use magiclink_request::config::RequestConfig;
+use magiclink_request::handler::AwsBackend;
+use magiclink_request::http::serve;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    magiclink::telemetry::init();
+    let config = RequestConfig::from_env(&Env::from_process())?;
+    let aws = load_config(CallBudget::INTERACTIVE).await;
+    let ddb = aws_sdk_dynamodb::Client::new(&aws);
+    let backend = AwsBackend {
+        limiter: RateLimiter::new(ddb.clone(), &config.store.table_name),
+        store: ChallengeStore::new(ddb, &config.store.table_name),
+        publisher: EventPublisher::new(
+            aws_sdk_eventbridge::Client::new(&aws),
+            &config.events.bus_name,
+        ),
+    };
+    let (backend, config) = (&backend, &config);
+    lambda_http::run(lambda_http::service_fn(move |request| async move {
+        Ok::<_, std::convert::Infallible>(serve(backend, config, request).await)
+    }))
+    .await
+}

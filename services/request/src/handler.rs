@@ -1,0 +1,185 @@
+//! What `POST /v1/magic-links` does: validate, check the redirect, apply the
+//! rate limits, record the challenge, publish `MagicLinkRequested`.
+//!
+//! Known and unknown addresses take exactly the same path: this service never
+//! asks Cognito anything, so neither its answer nor its timing can tell them
+//! apart. The mailer, later and out of band, decides what the address gets.
+//!
+//! The handler is a plain async function over a [`Backend`], so every status
+//! it can answer is tested without AWS; [`AwsBackend`] is the real one.
+
+use std::future::Future;
+use std::time::SystemTime;
+
+use magiclink::aws::CallError;
+use magiclink::challenge::{Challenge, ChallengeStore};
+use magiclink::email::EmailAddress;
+use magiclink::events::{Event, EventPublisher, MagicLinkRequested, PublishError, V1};
+use magiclink::fingerprint::fingerprint;
+use magiclink::rate_limit::{Decision, Limit, RateLimiter};
+use serde_json::Value;
+
+use crate::api::{ApiError, MAX_BODY_BYTES};
+use crate::config::RequestConfig;
+use crate::redirect::RedirectError;
+
+/// The side effects the handler needs.
+pub trait Backend {
+    fn admit(
+        &self,
+        scope: &str,
+        key: &str,
+        limit: Limit,
+        now: SystemTime,
+    ) -> impl Future<Output = Result<Decision, CallError>> + Send;
+    fn create(&self, challenge: &Challenge) -> impl Future<Output = Result<(), CallError>> + Send;
+    fn publish(&self, event: &Event) -> impl Future<Output = Result<(), PublishError>> + Send;
+}
+
+/// The backend on AWS: DynamoDB counters and challenges, EventBridge events.
+#[derive(Debug, Clone)]
+pub struct AwsBackend {
+    pub limiter: RateLimiter,
+    pub store: ChallengeStore,
+    pub publisher: EventPublisher,
+}
+
+impl Backend for AwsBackend {
+    async fn admit(
+        &self,
+        scope: &str,
+        key: &str,
+        limit: Limit,
+        now: SystemTime,
+    ) -> Result<Decision, CallError> {
+        self.limiter.admit(scope, key, limit, now).await
+    }
+
+    async fn create(&self, challenge: &Challenge) -> Result<(), CallError> {
+        self.store.create(challenge).await
+    }
+
+    async fn publish(&self, event: &Event) -> Result<(), PublishError> {
+        self.publisher.publish(event).await
+    }
+}
+
+/// The parts of an HTTP request the handler reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Inbound<'a> {
+    pub content_type: Option<&'a str>,
+    pub body: &'a [u8],
+    /// The client's address as API Gateway saw it.
+    pub source_ip: Option<&'a str>,
+}
+
+/// Handles one request at `now`. `Ok` means 202.
+pub async fn handle<B: Backend>(
+    backend: &B,
+    config: &RequestConfig,
+    inbound: Inbound<'_>,
+    now: SystemTime,
+) -> Result<(), ApiError> {
+    if inbound.body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    if !is_json(inbound.content_type) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let (email, redirect) = parse_body(inbound.body)?;
+    let email = EmailAddress::parse(&email).map_err(|e| ApiError::InvalidEmail(e.to_string()))?;
+    let redirect = config
+        .redirects
+        .resolve(redirect.as_deref())
+        .map_err(|e: RedirectError| ApiError::RedirectNotAllowed(e.to_string()))?;
+
+    let salt = &config.events.subject_salt;
+    let subject_hash = email.fingerprint(salt);
+    let client = fingerprint(salt, inbound.source_ip.unwrap_or("unknown"));
+    let limits = &config.limits;
+    for (scope, key, limit) in [
+        ("ip", &client, limits.per_ip),
+        ("email-burst", &subject_hash, limits.per_email_burst),
+        ("email", &subject_hash, limits.per_email),
+    ] {
+        match backend.admit(scope, key, limit, now).await {
+            Ok(Decision::Admitted) => {}
+            Ok(Decision::Limited { retry_after }) => {
+                tracing::info!(subject = %subject_hash, client = %client, scope, "rate limited");
+                return Err(ApiError::RateLimited {
+                    retry_after_secs: retry_after.as_secs(),
+                });
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "rate limiter unavailable");
+                return Err(ApiError::Unavailable);
+            }
+        }
+    }
+
+    let challenge = Challenge::new(email, redirect.into(), now, config.token.link_ttl);
+    backend.create(&challenge).await.map_err(|e| {
+        tracing::error!(error = %e, "challenge not recorded");
+        ApiError::Unavailable
+    })?;
+    let event = Event::MagicLinkRequested(MagicLinkRequested {
+        version: V1,
+        challenge_id: challenge.id,
+        subject_hash: subject_hash.clone(),
+        expires_at: challenge.expires_at,
+    });
+    // Without the event no mail is ever sent for this challenge; it simply
+    // expires. The client is told to try again.
+    backend.publish(&event).await.map_err(|e| {
+        tracing::error!(error = %e, challenge = %challenge.id, "event not published");
+        ApiError::Unavailable
+    })?;
+    tracing::info!(subject = %subject_hash, challenge = %challenge.id, "link requested");
+    Ok(())
+}
+
+/// `application/json`, with or without parameters such as `charset=utf-8`.
+fn is_json(content_type: Option<&str>) -> bool {
+    content_type
+        .and_then(|ct| ct.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// The body's `email` and optional `redirectUri`. Unknown fields are ignored.
+fn parse_body(body: &[u8]) -> Result<(String, Option<String>), ApiError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::InvalidJson(format!(
+            "the body is not valid JSON (line {}, column {})",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    let Value::Object(mut fields) = value else {
+        return Err(ApiError::InvalidJson(
+            "the body must be a JSON object".into(),
+        ));
+    };
+    let email = match fields.remove("email") {
+        Some(Value::String(email)) => email,
+        None | Some(Value::Null) => {
+            return Err(ApiError::InvalidEmail(
+                "the field \"email\" is required".into(),
+            ));
+        }
+        Some(_) => {
+            return Err(ApiError::InvalidEmail(
+                "the field \"email\" must be a string".into(),
+            ));
+        }
+    };
+    let redirect = match fields.remove("redirectUri") {
+        Some(Value::String(uri)) => Some(uri),
+        None | Some(Value::Null) => None,
+        Some(_) => {
+            return Err(ApiError::RedirectNotAllowed(
+                "the field \"redirectUri\" must be a string".into(),
+            ));
+        }
+    };
+    Ok((email, redirect))
+}
