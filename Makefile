@@ -9,26 +9,56 @@ export AWS_DEFAULT_REGION ?= $(AWS_REGION)
 export AWS_ACCESS_KEY_ID ?= test
 export AWS_SECRET_ACCESS_KEY ?= test
 
-.PHONY: help emulator lint test down dev
+# One build profile for the functions and the tests (see Cargo.toml).
+PROFILE := local
+BINARIES := $(or $(CARGO_TARGET_DIR),target)/$(PROFILE)
+
+# The stack on the emulator: host binaries, the emulator's endpoint for the
+# functions, no event archive (the emulator has none), the identity pool on,
+# and the demo page's origin as the redirect allow-list.
+DEV_ORIGIN ?= http://localhost:8000
+FROM_ADDRESS ?= no-reply@magiclink.test
+STACK_PARAMS := \
+	Architecture=x86_64 \
+	EndpointOverride=$(AWS_ENDPOINT_URL) \
+	EnableEventArchive=false \
+	EnableIdentityPool=true \
+	FromAddress=$(FROM_ADDRESS) \
+	AllowedRedirectUris=$(DEV_ORIGIN)/ \
+	DefaultRedirectUri=$(DEV_ORIGIN)/ \
+	AllowedOrigins=$(DEV_ORIGIN)
+
+.PHONY: help tools emulator lint functions up test down dev
 
 help:
-	@echo "make test   start the emulator if needed, then fmt, clippy and every test"
+	@echo "make test   start the emulator if needed, deploy the stack, then fmt, clippy and every test"
+	@echo "make up     start the emulator if needed, build the functions and deploy the stack"
 	@echo "make down   reset and stop the emulator"
-	@echo "make dev    run it all locally with a page to try it (comes with issue #3)"
+	@echo "make dev    run it all locally with a page to try it (comes with issue #7)"
+
+tools:
+	@localstack/install.sh
 
 emulator:
 	@localstack/start.sh
 
-lint:
+lint: tools
+	.venv/bin/cfn-lint infra/template.yaml
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
-test: emulator lint
-	cargo test --workspace --locked
+functions:
+	cargo build --workspace --bins --locked --profile $(PROFILE)
+
+up: emulator functions
+	@.venv/bin/python localstack/deploy.py --binaries $(BINARIES) $(addprefix --param ,$(STACK_PARAMS))
+
+test: lint up
+	cargo test --workspace --locked --profile $(PROFILE)
 
 down:
 	@localstack/stop.sh
 
 dev:
-	@echo "make dev arrives with the infrastructure issue (#3): it needs the deployed stack." >&2
+	@echo "make dev arrives with the web client (#7); until then, make up deploys the stack." >&2
 	@exit 2

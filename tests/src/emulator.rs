@@ -1,0 +1,184 @@
+//! Reaching the emulator, and the throw-away resources a test makes for
+//! itself: tables, keys, buses and queues with unique names.
+
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use aws_sdk_kms::types::{KeySpec, KeyUsageType};
+
+/// The SDK configuration for the emulator (or whatever `AWS_ENDPOINT_URL`
+/// names). Panics, naming the fix, if nothing answers there.
+pub async fn aws() -> SdkConfig {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| {
+        panic!(
+            "AWS_ENDPOINT_URL is not set. These tests run against the local emulator: \
+             run them with `make test`, or start it with `localstack/start.sh` and \
+             `source localstack/env.sh`."
+        )
+    });
+    let authority = endpoint
+        .split("://")
+        .nth(1)
+        .unwrap_or(&endpoint)
+        .trim_end_matches('/');
+    let reachable = authority
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addrs| addrs.next())
+        .is_some_and(|addr| TcpStream::connect_timeout(&addr, Duration::from_secs(2)).is_ok());
+    assert!(
+        reachable,
+        "nothing answers at AWS_ENDPOINT_URL={endpoint}: start the emulator with \
+         `localstack/start.sh` (or run `make test`)"
+    );
+    magiclink::aws::load_config(magiclink::aws::CallBudget::BACKGROUND).await
+}
+
+/// A name no other test run uses.
+pub fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}-{}",
+        ulid::Ulid::generate().to_string().to_ascii_lowercase()
+    )
+}
+
+/// A new, empty table shaped like the stack's: partition key `pk`, on demand.
+pub async fn fresh_table(config: &SdkConfig) -> String {
+    let ddb = aws_sdk_dynamodb::Client::new(config);
+    let name = unique("magiclink-test");
+    ddb.create_table()
+        .table_name(&name)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("pk")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .expect("attribute definition"),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("pk")
+                .key_type(KeyType::Hash)
+                .build()
+                .expect("key schema"),
+        )
+        .billing_mode(BillingMode::PayPerRequest)
+        .send()
+        .await
+        .expect("CreateTable on the emulator");
+    name
+}
+
+/// A new asymmetric signing key like the stack's (ECC_NIST_P256, SIGN_VERIFY).
+pub async fn fresh_signing_key(config: &SdkConfig) -> String {
+    let kms = aws_sdk_kms::Client::new(config);
+    let key = kms
+        .create_key()
+        .key_spec(KeySpec::EccNistP256)
+        .key_usage(KeyUsageType::SignVerify)
+        .description("magiclink integration test")
+        .send()
+        .await
+        .expect("CreateKey on the emulator");
+    key.key_metadata()
+        .map(|m| m.key_id().to_owned())
+        .expect("CreateKey returned key metadata")
+}
+
+/// A new bus whose `magiclink` events are routed to a new SQS queue, as the
+/// stack routes them: returns the bus name and the queue URL.
+pub async fn bus_with_queue(config: &SdkConfig) -> (String, String) {
+    let events = aws_sdk_eventbridge::Client::new(config);
+    let sqs = aws_sdk_sqs::Client::new(config);
+    let bus = unique("magiclink-bus");
+    events
+        .create_event_bus()
+        .name(&bus)
+        .send()
+        .await
+        .expect("CreateEventBus on the emulator");
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(unique("magiclink-events"))
+        .send()
+        .await
+        .expect("CreateQueue on the emulator")
+        .queue_url()
+        .expect("CreateQueue returned a URL")
+        .to_owned();
+    let queue_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("GetQueueAttributes on the emulator")
+        .attributes()
+        .and_then(|a| {
+            a.get(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                .cloned()
+        })
+        .expect("the queue has an ARN");
+    events
+        .put_rule()
+        .event_bus_name(&bus)
+        .name("all-magiclink-events")
+        .event_pattern(r#"{"source":["magiclink"]}"#)
+        .send()
+        .await
+        .expect("PutRule on the emulator");
+    events
+        .put_targets()
+        .event_bus_name(&bus)
+        .rule("all-magiclink-events")
+        .targets(
+            aws_sdk_eventbridge::types::Target::builder()
+                .id("queue")
+                .arn(queue_arn)
+                .build()
+                .expect("target"),
+        )
+        .send()
+        .await
+        .expect("PutTargets on the emulator");
+    (bus, queue_url)
+}
+
+/// Receives up to `count` message bodies from `queue_url`, waiting at most
+/// `within` in all, and deletes what it received.
+pub async fn receive_bodies(
+    config: &SdkConfig,
+    queue_url: &str,
+    count: usize,
+    within: Duration,
+) -> Vec<String> {
+    let sqs = aws_sdk_sqs::Client::new(config);
+    let deadline = std::time::Instant::now() + within;
+    let mut bodies = Vec::new();
+    while bodies.len() < count && std::time::Instant::now() < deadline {
+        let received = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .expect("ReceiveMessage on the emulator");
+        for message in received.messages() {
+            bodies.extend(message.body().map(str::to_owned));
+            if let Some(handle) = message.receipt_handle() {
+                sqs.delete_message()
+                    .queue_url(queue_url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .expect("DeleteMessage on the emulator");
+            }
+        }
+    }
+    bodies
+}

@@ -1,0 +1,76 @@
+//! The deployed stack `magiclink`, as the tests see it: its outputs, and the
+//! URL of its HTTP API.
+
+use std::collections::HashMap;
+
+use aws_config::SdkConfig;
+
+/// The stack's name; `make up` deploys it.
+pub const STACK_NAME: &str = "magiclink";
+
+/// The outputs of the deployed stack.
+#[derive(Debug, Clone)]
+pub struct Stack {
+    outputs: HashMap<String, String>,
+}
+
+impl Stack {
+    /// Reads the outputs through CloudFormation. Panics, naming the fix, when
+    /// the stack is not deployed.
+    pub async fn load(config: &SdkConfig) -> Self {
+        let cfn = aws_sdk_cloudformation::Client::new(config);
+        let described = cfn
+            .describe_stacks()
+            .stack_name(STACK_NAME)
+            .send()
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "stack {STACK_NAME} is not deployed ({}); run `make up` first (make test does)",
+                    aws_smithy_types::error::display::DisplayErrorContext(&e)
+                )
+            });
+        let outputs = described
+            .stacks()
+            .first()
+            .map(|s| {
+                s.outputs()
+                    .iter()
+                    .filter_map(|o| {
+                        Some((o.output_key()?.to_owned(), o.output_value()?.to_owned()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self { outputs }
+    }
+
+    /// An output's value. Panics if the stack has no such output.
+    pub fn output(&self, key: &str) -> &str {
+        self.outputs
+            .get(key)
+            .unwrap_or_else(|| panic!("stack {STACK_NAME} has no output {key}"))
+    }
+
+    /// Whether the stack has this output.
+    pub fn has_output(&self, key: &str) -> bool {
+        self.outputs.contains_key(key)
+    }
+
+    /// `POST` here to ask for a link. On the emulator the API is reached
+    /// through its path form, since `*.execute-api.localhost` names do not
+    /// resolve everywhere; on AWS, through `ApiUrl`.
+    pub fn magic_links_url(&self) -> String {
+        match std::env::var("AWS_ENDPOINT_URL") {
+            Ok(endpoint) => format!(
+                "{}/_aws/execute-api/{}/$default/v1/magic-links",
+                endpoint.trim_end_matches('/'),
+                self.output("ApiId")
+            ),
+            Err(_) => format!(
+                "{}/v1/magic-links",
+                self.output("ApiUrl").trim_end_matches('/')
+            ),
+        }
+    }
+}

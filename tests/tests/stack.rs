@@ -1,0 +1,245 @@
+//! The stack that `make up` deploys: every output exists and every resource
+//! answers as the template says.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a panic is how a test reports failure"
+)]
+
+use aws_sdk_cognitoidentityprovider::types::ExplicitAuthFlowsType;
+use aws_sdk_kms::types::{KeySpec, KeyUsageType};
+use aws_sdk_sqs::types::QueueAttributeName;
+use magiclink_tests::{Stack, aws, unique};
+use serde_json::Value;
+
+const OUTPUTS: [&str; 10] = [
+    "ApiUrl",
+    "ApiId",
+    "UserPoolId",
+    "UserPoolClientId",
+    "EventBusName",
+    "MailQueueUrl",
+    "DeadLetterQueueUrl",
+    "TableName",
+    "SigningKeyId",
+    "IdentityPoolId",
+];
+
+#[tokio::test]
+async fn every_output_exists() {
+    let stack = Stack::load(&aws().await).await;
+    for key in OUTPUTS {
+        assert!(!stack.output(key).is_empty(), "{key}");
+    }
+    assert_eq!(stack.output("EventBusName"), "magiclink");
+}
+
+#[tokio::test]
+async fn the_mail_queue_dead_letters_after_five_receives() {
+    let config = aws().await;
+    let stack = Stack::load(&config).await;
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let attributes = |url: String| {
+        let sqs = sqs.clone();
+        async move {
+            sqs.get_queue_attributes()
+                .queue_url(url)
+                .attribute_names(QueueAttributeName::All)
+                .send()
+                .await
+                .unwrap()
+                .attributes
+                .unwrap()
+        }
+    };
+    let queue = attributes(stack.output("MailQueueUrl").to_owned()).await;
+    let dlq = attributes(stack.output("DeadLetterQueueUrl").to_owned()).await;
+    let redrive: Value = serde_json::from_str(&queue[&QueueAttributeName::RedrivePolicy]).unwrap();
+    assert_eq!(
+        redrive["maxReceiveCount"].to_string().trim_matches('"'),
+        "5"
+    );
+    assert_eq!(
+        redrive["deadLetterTargetArn"],
+        dlq[&QueueAttributeName::QueueArn].as_str()
+    );
+    let policy: Value = serde_json::from_str(&queue[&QueueAttributeName::Policy]).unwrap();
+    let statement = &policy["Statement"][0];
+    assert_eq!(statement["Principal"]["Service"], "events.amazonaws.com");
+    assert!(statement["Condition"]["ArnEquals"]["aws:SourceArn"].is_string());
+}
+
+#[tokio::test]
+async fn the_table_expires_items_and_keeps_backups() {
+    let config = aws().await;
+    let stack = Stack::load(&config).await;
+    let ddb = aws_sdk_dynamodb::Client::new(&config);
+    let ttl = ddb
+        .describe_time_to_live()
+        .table_name(stack.output("TableName"))
+        .send()
+        .await
+        .unwrap();
+    let ttl = ttl.time_to_live_description().unwrap();
+    assert_eq!(ttl.attribute_name(), Some("ttl"));
+    assert_eq!(
+        ttl.time_to_live_status(),
+        Some(&aws_sdk_dynamodb::types::TimeToLiveStatus::Enabled)
+    );
+    let backups = ddb
+        .describe_continuous_backups()
+        .table_name(stack.output("TableName"))
+        .send()
+        .await
+        .unwrap();
+    let pitr = backups
+        .continuous_backups_description()
+        .and_then(|d| d.point_in_time_recovery_description())
+        .and_then(|p| p.point_in_time_recovery_status());
+    assert_eq!(
+        pitr,
+        Some(&aws_sdk_dynamodb::types::PointInTimeRecoveryStatus::Enabled)
+    );
+}
+
+#[tokio::test]
+async fn the_rule_sends_link_requests_to_the_mail_queue() {
+    let config = aws().await;
+    let stack = Stack::load(&config).await;
+    let events = aws_sdk_eventbridge::Client::new(&config);
+    let rules = events
+        .list_rules()
+        .event_bus_name(stack.output("EventBusName"))
+        .send()
+        .await
+        .unwrap();
+    let queue_arn = aws_sdk_sqs::Client::new(&config)
+        .get_queue_attributes()
+        .queue_url(stack.output("MailQueueUrl"))
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap()[&QueueAttributeName::QueueArn]
+        .clone();
+    let mut found = false;
+    for rule in rules.rules() {
+        let pattern: Value = serde_json::from_str(rule.event_pattern().unwrap_or("{}")).unwrap();
+        if pattern["detail-type"] != serde_json::json!(["MagicLinkRequested"]) {
+            continue;
+        }
+        assert_eq!(pattern["source"], serde_json::json!(["magiclink"]));
+        let targets = events
+            .list_targets_by_rule()
+            .event_bus_name(stack.output("EventBusName"))
+            .rule(rule.name().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(targets.targets().len(), 1);
+        assert_eq!(targets.targets()[0].arn(), queue_arn);
+        found = true;
+    }
+    assert!(found, "no rule routes MagicLinkRequested");
+}
+
+#[tokio::test]
+async fn the_user_pool_runs_the_verifier_as_its_triggers() {
+    let config = aws().await;
+    let stack = Stack::load(&config).await;
+    let idp = aws_sdk_cognitoidentityprovider::Client::new(&config);
+    let pool = idp
+        .describe_user_pool()
+        .user_pool_id(stack.output("UserPoolId"))
+        .send()
+        .await
+        .unwrap()
+        .user_pool
+        .unwrap();
+    let triggers = pool.lambda_config().unwrap();
+    let verifier = triggers.define_auth_challenge().unwrap();
+    assert!(
+        verifier.ends_with(":function:magiclink-verifier"),
+        "{verifier}"
+    );
+    assert_eq!(triggers.create_auth_challenge(), Some(verifier));
+    assert_eq!(triggers.verify_auth_challenge_response(), Some(verifier));
+    assert_eq!(triggers.pre_sign_up(), Some(verifier));
+    assert_eq!(
+        pool.username_attributes(),
+        [aws_sdk_cognitoidentityprovider::types::UsernameAttributeType::Email]
+    );
+    let client = idp
+        .describe_user_pool_client()
+        .user_pool_id(stack.output("UserPoolId"))
+        .client_id(stack.output("UserPoolClientId"))
+        .send()
+        .await
+        .unwrap()
+        .user_pool_client
+        .unwrap();
+    let mut flows = client.explicit_auth_flows().to_vec();
+    flows.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    assert_eq!(
+        flows,
+        [
+            ExplicitAuthFlowsType::AllowCustomAuth,
+            ExplicitAuthFlowsType::AllowRefreshTokenAuth
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_signing_key_is_an_ecc_p256_signing_key() {
+    let config = aws().await;
+    let stack = Stack::load(&config).await;
+    let key = aws_sdk_kms::Client::new(&config)
+        .describe_key()
+        .key_id(stack.output("SigningKeyId"))
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap();
+    assert_eq!(key.key_spec(), Some(&KeySpec::EccNistP256));
+    assert_eq!(key.key_usage(), Some(&KeyUsageType::SignVerify));
+}
+
+#[tokio::test]
+async fn a_post_through_the_api_reaches_the_request_function() {
+    let config = aws().await;
+    let stack = Stack::load(&config).await;
+    let http = reqwest::Client::new();
+    // The function's own error shape proves the route reaches it.
+    let refused = http
+        .post(stack.magic_links_url())
+        .header("content-type", "application/json")
+        .body(r#"{"email":"not-an-address"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_email");
+
+    // A valid request leaves its challenge in the stack's table.
+    let address = format!("{}@example.com", unique("stack"));
+    let accepted = http
+        .post(stack.magic_links_url())
+        .header("content-type", "application/json")
+        .body(serde_json::json!({ "email": address }).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(accepted.status(), 202);
+    let items = aws_sdk_dynamodb::Client::new(&config)
+        .scan()
+        .table_name(stack.output("TableName"))
+        .filter_expression("email = :e")
+        .expression_attribute_values(":e", aws_sdk_dynamodb::types::AttributeValue::S(address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(items.count(), 1);
+}
