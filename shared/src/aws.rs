@@ -38,6 +38,15 @@ impl CallBudget {
         max_attempts: 3,
     };
 
+    /// For Cognito triggers, which Cognito abandons after five seconds: two
+    /// short attempts, so that even two calls in a row end well inside it.
+    pub const TRIGGER: Self = Self {
+        connect: Duration::from_millis(300),
+        attempt: Duration::from_millis(700),
+        operation: Duration::from_millis(1500),
+        max_attempts: 2,
+    };
+
     /// For background work (the mailer): more patience per call, since SQS
     /// redelivers whatever still fails.
     pub const BACKGROUND: Self = Self {

@@ -92,15 +92,22 @@ pub async fn fresh_signing_key(config: &SdkConfig) -> String {
 /// A new bus whose `magiclink` events are routed to a new SQS queue, as the
 /// stack routes them: returns the bus name and the queue URL.
 pub async fn bus_with_queue(config: &SdkConfig) -> (String, String) {
-    let events = aws_sdk_eventbridge::Client::new(config);
-    let sqs = aws_sdk_sqs::Client::new(config);
     let bus = unique("magiclink-bus");
-    events
+    aws_sdk_eventbridge::Client::new(config)
         .create_event_bus()
         .name(&bus)
         .send()
         .await
         .expect("CreateEventBus on the emulator");
+    let queue_url = route_to_new_queue(config, &bus, "all-magiclink-events").await;
+    (bus, queue_url)
+}
+
+/// Makes a queue and a rule `rule` on `bus` that sends it every event whose
+/// source is `magiclink`; returns the queue URL.
+pub async fn route_to_new_queue(config: &SdkConfig, bus: &str, rule: &str) -> String {
+    let events = aws_sdk_eventbridge::Client::new(config);
+    let sqs = aws_sdk_sqs::Client::new(config);
     let queue_url = sqs
         .create_queue()
         .queue_name(unique("magiclink-events"))
@@ -125,16 +132,16 @@ pub async fn bus_with_queue(config: &SdkConfig) -> (String, String) {
         .expect("the queue has an ARN");
     events
         .put_rule()
-        .event_bus_name(&bus)
-        .name("all-magiclink-events")
+        .event_bus_name(bus)
+        .name(rule)
         .event_pattern(r#"{"source":["magiclink"]}"#)
         .send()
         .await
         .expect("PutRule on the emulator");
     events
         .put_targets()
-        .event_bus_name(&bus)
-        .rule("all-magiclink-events")
+        .event_bus_name(bus)
+        .rule(rule)
         .targets(
             aws_sdk_eventbridge::types::Target::builder()
                 .id("queue")
@@ -145,7 +152,7 @@ pub async fn bus_with_queue(config: &SdkConfig) -> (String, String) {
         .send()
         .await
         .expect("PutTargets on the emulator");
-    (bus, queue_url)
+    queue_url
 }
 
 /// Receives up to `count` message bodies from `queue_url`, waiting at most

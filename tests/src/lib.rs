@@ -5,7 +5,11 @@
 //! skip silently. Tests of the deployed stack read it through [`Stack`].
 
 mod emulator;
+mod events;
+mod sign_in;
 mod stack;
 
 pub use emulator::*;
+pub use events::EventTap;
+pub use sign_in::{Answer, LinkIssuer, PoolClient, jwt_claims};
 pub use stack::Stack;

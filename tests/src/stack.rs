@@ -11,6 +11,7 @@ pub const STACK_NAME: &str = "magiclink";
 /// The outputs of the deployed stack.
 #[derive(Debug, Clone)]
 pub struct Stack {
+    id: String,
     outputs: HashMap<String, String>,
 }
 
@@ -30,19 +31,19 @@ impl Stack {
                     aws_smithy_types::error::display::DisplayErrorContext(&e)
                 )
             });
-        let outputs = described
+        let stack = described
             .stacks()
             .first()
-            .map(|s| {
-                s.outputs()
-                    .iter()
-                    .filter_map(|o| {
-                        Some((o.output_key()?.to_owned(), o.output_value()?.to_owned()))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        Self { outputs }
+            .unwrap_or_else(|| panic!("stack {STACK_NAME} is not deployed; run `make up`"));
+        let outputs = stack
+            .outputs()
+            .iter()
+            .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value()?.to_owned())))
+            .collect();
+        Self {
+            id: stack.stack_id().unwrap_or_default().to_owned(),
+            outputs,
+        }
     }
 
     /// An output's value. Panics if the stack has no such output.
@@ -55,6 +56,17 @@ impl Stack {
     /// Whether the stack has this output.
     pub fn has_output(&self, key: &str) -> bool {
         self.outputs.contains_key(key)
+    }
+
+    /// The salt of the fingerprints in the stack's logs and events: the
+    /// template derives it from the stack id.
+    pub fn subject_salt(&self) -> &str {
+        self.id.split('/').nth(2).unwrap_or_default()
+    }
+
+    /// The `iss` the stack's functions write and expect.
+    pub fn issuer(&self) -> String {
+        format!("magiclink/{STACK_NAME}")
     }
 
     /// `POST` here to ask for a link. On the emulator the API is reached

@@ -1,0 +1,209 @@
+//! VerifyAuthChallengeResponse: is the answer a valid, unused link of this
+//! user? It checks the token offline, then consumes its challenge with the
+//! store's single conditional transaction, and reports the outcome on the bus.
+//!
+//! `SignInSucceeded` is published from here, right after the consume: only
+//! here is the challenge known, and once the answer is correct Cognito's next
+//! Define round issues the tokens. A dependency failure (KMS for a first key
+//! fetch, DynamoDB) refuses the answer cleanly within the trigger's budget and
+//! is logged, not reported as a rejection: the link was not at fault.
+
+use std::time::SystemTime;
+
+use magiclink::challenge::{ChallengeStore, ConsumeError};
+use magiclink::email::EmailAddress;
+use magiclink::events::{
+    Event, EventPublisher, RejectionReason, SignInRejected, SignInSucceeded, V1,
+};
+use magiclink::token::{LinkVerifier, TokenError};
+use ulid::Ulid;
+
+/// The outcome of one answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Accepted {
+        challenge_id: Ulid,
+    },
+    Rejected {
+        reason: RejectionReason,
+        challenge_id: Option<Ulid>,
+    },
+    /// A dependency failed; the answer is refused, and nothing is reported.
+    Unavailable,
+}
+
+impl Verdict {
+    pub fn is_correct(&self) -> bool {
+        matches!(self, Self::Accepted { .. })
+    }
+}
+
+/// The reason a token failure is reported with, or `None` when the token was
+/// not at fault.
+pub fn token_rejection(error: &TokenError) -> Option<RejectionReason> {
+    Some(match error {
+        TokenError::Expired => RejectionReason::Expired,
+        TokenError::WrongSubject => RejectionReason::WrongUser,
+        TokenError::UnsupportedAlgorithm(_) | TokenError::UnknownKey | TokenError::BadSignature => {
+            RejectionReason::BadSignature
+        }
+        TokenError::Malformed(_) | TokenError::WrongIssuer | TokenError::NotYetValid => {
+            RejectionReason::Malformed
+        }
+        TokenError::KeyUnavailable(_) => return None,
+    })
+}
+
+/// The reason a refused consume is reported with, or `None` when the store
+/// failed. A validly signed token whose challenge is gone counts as revoked.
+pub fn consume_rejection(error: &ConsumeError) -> Option<RejectionReason> {
+    Some(match error {
+        ConsumeError::Used => RejectionReason::Used,
+        ConsumeError::Revoked | ConsumeError::NotFound => RejectionReason::Revoked,
+        ConsumeError::Expired => RejectionReason::Expired,
+        ConsumeError::WrongUser => RejectionReason::WrongUser,
+        ConsumeError::Store(_) => return None,
+    })
+}
+
+/// Checks answers and reports them.
+#[derive(Debug)]
+pub struct AnswerChecker {
+    pub tokens: LinkVerifier,
+    pub store: ChallengeStore,
+    pub events: EventPublisher,
+    pub subject_salt: String,
+}
+
+impl AnswerChecker {
+    /// Checks `answer` for the user whose `email` attribute Cognito passed
+    /// (`None` for an unknown user), and reports the verdict on the bus.
+    pub async fn check(
+        &self,
+        email: Option<&str>,
+        answer: Option<&str>,
+        now: SystemTime,
+    ) -> Verdict {
+        let user = email.and_then(|raw| EmailAddress::parse(raw).ok());
+        let verdict = self.decide(user.as_ref(), answer, now).await;
+        let subject_hash = match (&user, email) {
+            (Some(user), _) => user.fingerprint(&self.subject_salt),
+            (None, raw) => {
+                magiclink::fingerprint::fingerprint(&self.subject_salt, raw.unwrap_or(""))
+            }
+        };
+        let event = match &verdict {
+            Verdict::Accepted { challenge_id } => Event::SignInSucceeded(SignInSucceeded {
+                version: V1,
+                challenge_id: *challenge_id,
+                subject_hash: subject_hash.clone(),
+            }),
+            Verdict::Rejected {
+                reason,
+                challenge_id,
+            } => Event::SignInRejected(SignInRejected {
+                version: V1,
+                challenge_id: *challenge_id,
+                subject_hash: subject_hash.clone(),
+                reason: *reason,
+            }),
+            Verdict::Unavailable => return verdict,
+        };
+        tracing::info!(subject = %subject_hash, outcome = event.detail_type(), "answer checked");
+        if let Err(e) = self.events.publish(&event).await {
+            tracing::error!(error = %e, "sign-in event not published");
+        }
+        verdict
+    }
+
+    async fn decide(
+        &self,
+        user: Option<&EmailAddress>,
+        answer: Option<&str>,
+        now: SystemTime,
+    ) -> Verdict {
+        let Some(user) = user else {
+            return Verdict::Rejected {
+                reason: RejectionReason::WrongUser,
+                challenge_id: None,
+            };
+        };
+        let Some(answer) = answer else {
+            return Verdict::Rejected {
+                reason: RejectionReason::Malformed,
+                challenge_id: None,
+            };
+        };
+        let claims = match self.tokens.verify(answer.trim(), user, now).await {
+            Ok(claims) => claims,
+            Err(error) => {
+                return match token_rejection(&error) {
+                    Some(reason) => Verdict::Rejected {
+                        reason,
+                        challenge_id: None,
+                    },
+                    None => {
+                        tracing::error!(error = %error, "token could not be checked");
+                        Verdict::Unavailable
+                    }
+                };
+            }
+        };
+        match self.store.consume(claims.jti, user, now).await {
+            Ok(()) => Verdict::Accepted {
+                challenge_id: claims.jti,
+            },
+            Err(error) => match consume_rejection(&error) {
+                Some(reason) => Verdict::Rejected {
+                    reason,
+                    challenge_id: Some(claims.jti),
+                },
+                None => {
+                    tracing::error!(error = %error, challenge = %claims.jti, "challenge could not be consumed");
+                    Verdict::Unavailable
+                }
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use magiclink::aws::CallError;
+
+    use super::*;
+
+    #[test]
+    fn token_failures_map_to_the_contract_reasons() {
+        use RejectionReason::*;
+        let cases = [
+            (TokenError::Expired, Some(Expired)),
+            (TokenError::WrongSubject, Some(WrongUser)),
+            (TokenError::BadSignature, Some(BadSignature)),
+            (TokenError::UnknownKey, Some(BadSignature)),
+            (
+                TokenError::UnsupportedAlgorithm("none".into()),
+                Some(BadSignature),
+            ),
+            (TokenError::Malformed("x"), Some(Malformed)),
+            (TokenError::WrongIssuer, Some(Malformed)),
+            (TokenError::NotYetValid, Some(Malformed)),
+            (TokenError::KeyUnavailable("down".into()), None),
+        ];
+        for (error, reason) in cases {
+            assert_eq!(token_rejection(&error), reason, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn consume_failures_map_to_the_contract_reasons() {
+        use RejectionReason::*;
+        assert_eq!(consume_rejection(&ConsumeError::Used), Some(Used));
+        assert_eq!(consume_rejection(&ConsumeError::Revoked), Some(Revoked));
+        assert_eq!(consume_rejection(&ConsumeError::NotFound), Some(Revoked));
+        assert_eq!(consume_rejection(&ConsumeError::Expired), Some(Expired));
+        assert_eq!(consume_rejection(&ConsumeError::WrongUser), Some(WrongUser));
+        let outage = ConsumeError::Store(CallError::unexpected("DynamoDB", "down"));
+        assert_eq!(consume_rejection(&outage), None);
+    }
+}

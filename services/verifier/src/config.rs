@@ -1,0 +1,25 @@
+//! The verifier's configuration, read once at start-up.
+
+use magiclink::config::{
+    ConfigError, Env, EventsConfig, StoreConfig, TokenConfig, VerificationConfig,
+};
+
+/// Everything the triggers need to know.
+#[derive(Debug, Clone)]
+pub struct VerifierConfig {
+    pub store: StoreConfig,
+    pub events: EventsConfig,
+    pub token: TokenConfig,
+    pub keys: VerificationConfig,
+}
+
+impl VerifierConfig {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            store: StoreConfig::from_env(env)?,
+            events: EventsConfig::from_env(env)?,
+            token: TokenConfig::from_env(env)?,
+            keys: VerificationConfig::from_env(env)?,
+        })
+    }
+}

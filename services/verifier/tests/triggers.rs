@@ -1,0 +1,241 @@
+//! The trigger dispatch on Cognito-shaped events, without AWS; and a trigger
+//! whose dependencies are unreachable, which must refuse cleanly and quickly.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a panic is how a test reports failure"
+)]
+
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_config::{BehaviorVersion, Region};
+use magiclink::aws::CallBudget;
+use magiclink::challenge::ChallengeStore;
+use magiclink::events::EventPublisher;
+use magiclink::token::{KeyRing, LinkVerifier};
+use magiclink_verifier::answer::AnswerChecker;
+use magiclink_verifier::triggers::{TriggerError, handle};
+use serde_json::{Value, json};
+
+/// A checker whose every AWS call goes to a closed port on this machine.
+async fn unreachable_checker() -> AnswerChecker {
+    let budget = CallBudget::TRIGGER;
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url("http://127.0.0.1:9")
+        .credentials_provider(aws_sdk_kms::config::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(budget.connect)
+                .operation_attempt_timeout(budget.attempt)
+                .operation_timeout(budget.operation)
+                .build(),
+        )
+        .load()
+        .await;
+    AnswerChecker {
+        tokens: LinkVerifier::new(
+            KeyRing::new(aws_sdk_kms::Client::new(&config), vec!["k1".into()]),
+            "magiclink",
+        ),
+        store: ChallengeStore::new(aws_sdk_dynamodb::Client::new(&config), "table"),
+        events: EventPublisher::new(aws_sdk_eventbridge::Client::new(&config), "bus"),
+        subject_salt: "salt".into(),
+    }
+}
+
+fn event(trigger: &str, request: Value) -> Value {
+    json!({
+        "version": "1",
+        "triggerSource": trigger,
+        "region": "us-east-1",
+        "userPoolId": "us-east-1_test",
+        "userName": "4f1c0e1a-7d2b-4e8f-9a41-3c2d1e0f9b8a",
+        "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": "client"},
+        "request": request,
+        "response": {}
+    })
+}
+
+fn session(rounds: &[(&str, bool)]) -> Value {
+    rounds
+        .iter()
+        .map(|(name, ok)| json!({"challengeName": name, "challengeResult": ok, "challengeMetadata": "MAGIC_LINK"}))
+        .collect()
+}
+
+#[tokio::test]
+async fn define_answers_each_session_shape() {
+    let checker = unreachable_checker().await;
+    let define = |rounds: &[(&str, bool)]| {
+        event(
+            "DefineAuthChallenge_Authentication",
+            json!({"userAttributes": {"email": "ann@example.com"}, "session": session(rounds), "userNotFound": false}),
+        )
+    };
+    let answer = handle(&checker, define(&[]), SystemTime::now())
+        .await
+        .unwrap();
+    assert_eq!(answer["response"]["challengeName"], "CUSTOM_CHALLENGE");
+    assert_eq!(answer["response"]["issueTokens"], false);
+    assert_eq!(answer["response"]["failAuthentication"], false);
+    assert_eq!(
+        answer["userName"], "4f1c0e1a-7d2b-4e8f-9a41-3c2d1e0f9b8a",
+        "the event comes back whole"
+    );
+
+    let answer = handle(
+        &checker,
+        define(&[("CUSTOM_CHALLENGE", false), ("CUSTOM_CHALLENGE", true)]),
+        SystemTime::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer["response"]["issueTokens"], true);
+
+    let three = [("CUSTOM_CHALLENGE", false); 3];
+    let answer = handle(&checker, define(&three), SystemTime::now())
+        .await
+        .unwrap();
+    assert_eq!(answer["response"]["failAuthentication"], true);
+
+    let answer = handle(&checker, define(&[("SRP_A", true)]), SystemTime::now())
+        .await
+        .unwrap();
+    assert_eq!(answer["response"]["failAuthentication"], true);
+}
+
+#[tokio::test]
+async fn create_asks_for_the_link_and_keeps_no_secret() {
+    let checker = unreachable_checker().await;
+    let request = json!({"userAttributes": {"email": "ann@example.com"}, "challengeName": "CUSTOM_CHALLENGE", "session": []});
+    let answer = handle(
+        &checker,
+        event("CreateAuthChallenge_Authentication", request),
+        SystemTime::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        answer["response"]["publicChallengeParameters"]["challenge"],
+        "MAGIC_LINK"
+    );
+    assert_eq!(answer["response"]["privateChallengeParameters"], json!({}));
+    assert_eq!(answer["response"]["challengeMetadata"], "MAGIC_LINK");
+}
+
+#[tokio::test]
+async fn self_sign_up_is_confirmed_and_admin_creation_left_alone() {
+    let checker = unreachable_checker().await;
+    let pre_sign_up = |trigger: &str| {
+        let mut e = event(
+            trigger,
+            json!({"userAttributes": {"email": "ann@example.com"}}),
+        );
+        e["response"] =
+            json!({"autoConfirmUser": false, "autoVerifyEmail": false, "autoVerifyPhone": false});
+        e
+    };
+    let answer = handle(&checker, pre_sign_up("PreSignUp_SignUp"), SystemTime::now())
+        .await
+        .unwrap();
+    assert_eq!(answer["response"]["autoConfirmUser"], true);
+    assert_eq!(answer["response"]["autoVerifyEmail"], true);
+    let answer = handle(
+        &checker,
+        pre_sign_up("PreSignUp_AdminCreateUser"),
+        SystemTime::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer["response"]["autoConfirmUser"], false);
+}
+
+#[tokio::test]
+async fn foreign_and_broken_events_are_errors() {
+    let checker = unreachable_checker().await;
+    let err = handle(
+        &checker,
+        event("CustomMessage_SignUp", json!({})),
+        SystemTime::now(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, TriggerError::Unsupported(_)), "{err:?}");
+    let err = handle(&checker, json!({"request": {}}), SystemTime::now())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, TriggerError::NoTriggerSource), "{err:?}");
+    let err = handle(
+        &checker,
+        event("DefineAuthChallenge_Authentication", json!({"session": 7})),
+        SystemTime::now(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, TriggerError::Malformed { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn verify_refuses_garbage_and_unknown_users() {
+    let checker = unreachable_checker().await;
+    for (user_not_found, answer) in [
+        (false, json!("not-a-token")),
+        (false, json!(42)),
+        (false, Value::Null),
+        (true, json!("eyJhbGciOiJFUzI1NiJ9.e30.AAAA")),
+    ] {
+        let request = json!({
+            "userAttributes": {"email": "ann@example.com"},
+            "privateChallengeParameters": {},
+            "challengeAnswer": answer,
+            "userNotFound": user_not_found
+        });
+        let result = handle(
+            &checker,
+            event("VerifyAuthChallengeResponse_Authentication", request),
+            SystemTime::now(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(result["response"]["answerCorrect"], false, "{answer}");
+    }
+}
+
+#[tokio::test]
+async fn unreachable_dependencies_give_a_clean_refusal_well_inside_five_seconds() {
+    let checker = unreachable_checker().await;
+    // A well-formed token naming the accepted key: checking it needs KMS,
+    // which does not answer.
+    let token = magiclink::token::encode_signing_input(
+        "k1",
+        &magiclink::TokenClaims {
+            iss: "magiclink".into(),
+            sub: magiclink::EmailAddress::parse("ann@example.com").unwrap(),
+            jti: ulid::Ulid::generate(),
+            iat: 1,
+            exp: u64::MAX / 2,
+        },
+    ) + ".AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let request = json!({
+        "userAttributes": {"email": "ann@example.com"},
+        "challengeAnswer": token,
+        "userNotFound": false
+    });
+    let started = Instant::now();
+    let result = handle(
+        &checker,
+        event("VerifyAuthChallengeResponse_Authentication", request),
+        SystemTime::now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(result["response"]["answerCorrect"], false);
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "took {:?}",
+        started.elapsed()
+    );
+}

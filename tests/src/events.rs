@@ -1,0 +1,53 @@
+//! Watching the stack's bus from a test: a rule of the test's own routes
+//! magiclink events to a fresh queue, where the test reads them.
+
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use magiclink::events::Event;
+
+use crate::emulator::{receive_bodies, route_to_new_queue, unique};
+
+/// A queue that receives every magiclink event on a bus from now on.
+#[derive(Debug)]
+pub struct EventTap {
+    config: SdkConfig,
+    queue_url: String,
+    seen: Vec<Event>,
+}
+
+impl EventTap {
+    /// Starts watching `bus`.
+    pub async fn on(config: &SdkConfig, bus: &str) -> Self {
+        let queue_url = route_to_new_queue(config, bus, &unique("tap")).await;
+        Self {
+            config: config.clone(),
+            queue_url,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits up to `within` until `count` events that satisfy `keep` have
+    /// arrived, and returns all such events seen so far, in arrival order.
+    pub async fn wait_for(
+        &mut self,
+        count: usize,
+        within: Duration,
+        keep: impl Fn(&Event) -> bool,
+    ) -> Vec<Event> {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let matching: Vec<Event> = self.seen.iter().filter(|e| keep(e)).cloned().collect();
+            if matching.len() >= count || std::time::Instant::now() >= deadline {
+                return matching;
+            }
+            for body in
+                receive_bodies(&self.config, &self.queue_url, 10, Duration::from_secs(1)).await
+            {
+                let event: Event = serde_json::from_str(&body)
+                    .unwrap_or_else(|e| panic!("an event on the bus does not parse ({e}): {body}"));
+                self.seen.push(event);
+            }
+        }
+    }
+}

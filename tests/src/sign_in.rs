@@ -1,0 +1,192 @@
+//! Signing in through the stack's real Cognito user pool, as a client does:
+//! `InitiateAuth` with `CUSTOM_AUTH`, then `RespondToAuthChallenge` with the
+//! link's token. And, until a test drives the mailer, the mailer's part done
+//! by hand: the account, the challenge and the signed link.
+
+use std::time::{Duration, SystemTime};
+
+use aws_config::SdkConfig;
+use aws_sdk_cognitoidentityprovider::types::{
+    AttributeType, AuthFlowType, AuthenticationResultType, ChallengeNameType, MessageActionType,
+};
+use base64::Engine;
+use magiclink::challenge::{Challenge, ChallengeStore};
+use magiclink::time::unix_seconds;
+use magiclink::{EmailAddress, LinkSigner, TokenClaims};
+
+use crate::stack::Stack;
+
+/// What Cognito answered to an answer.
+#[derive(Debug)]
+pub enum Answer {
+    /// Signed in.
+    Tokens(Box<AuthenticationResultType>),
+    /// Asked again: the answer was wrong, the session goes on.
+    AskedAgain { session: String },
+    /// The session ended without tokens.
+    Refused(String),
+}
+
+impl Answer {
+    pub fn tokens(self) -> AuthenticationResultType {
+        match self {
+            Self::Tokens(tokens) => *tokens,
+            other => panic!("expected tokens, got {other:?}"),
+        }
+    }
+
+    pub fn is_tokens(&self) -> bool {
+        matches!(self, Self::Tokens(_))
+    }
+}
+
+/// A client of the stack's user pool.
+#[derive(Debug, Clone)]
+pub struct PoolClient {
+    idp: aws_sdk_cognitoidentityprovider::Client,
+    pool_id: String,
+    client_id: String,
+}
+
+impl PoolClient {
+    pub fn new(config: &SdkConfig, stack: &Stack) -> Self {
+        Self {
+            idp: aws_sdk_cognitoidentityprovider::Client::new(config),
+            pool_id: stack.output("UserPoolId").to_owned(),
+            client_id: stack.output("UserPoolClientId").to_owned(),
+        }
+    }
+
+    /// Creates the account the way the mailer does in sign-up mode `open`.
+    pub async fn create_user(&self, email: &EmailAddress) {
+        let attribute = |name: &str, value: &str| {
+            AttributeType::builder()
+                .name(name)
+                .value(value)
+                .build()
+                .expect("attribute")
+        };
+        self.idp
+            .admin_create_user()
+            .user_pool_id(&self.pool_id)
+            .username(email.as_str())
+            .user_attributes(attribute("email", email.as_str()))
+            .user_attributes(attribute("email_verified", "true"))
+            .message_action(MessageActionType::Suppress)
+            .send()
+            .await
+            .expect("AdminCreateUser");
+    }
+
+    /// `InitiateAuth` with `CUSTOM_AUTH`: the session of the challenge.
+    pub async fn start(&self, email: &str) -> String {
+        let started = self
+            .idp
+            .initiate_auth()
+            .client_id(&self.client_id)
+            .auth_flow(AuthFlowType::CustomAuth)
+            .auth_parameters("USERNAME", email)
+            .send()
+            .await
+            .expect("InitiateAuth");
+        assert_eq!(
+            started.challenge_name(),
+            Some(&ChallengeNameType::CustomChallenge)
+        );
+        started.session().expect("a session").to_owned()
+    }
+
+    /// `RespondToAuthChallenge` with `answer`.
+    pub async fn answer(&self, email: &str, session: &str, answer: &str) -> Answer {
+        let result = self
+            .idp
+            .respond_to_auth_challenge()
+            .client_id(&self.client_id)
+            .challenge_name(ChallengeNameType::CustomChallenge)
+            .session(session)
+            .challenge_responses("USERNAME", email)
+            .challenge_responses("ANSWER", answer)
+            .send()
+            .await;
+        match result {
+            Ok(output) => match (output.authentication_result, output.session) {
+                (Some(tokens), _) => Answer::Tokens(Box::new(tokens)),
+                (None, Some(session)) => Answer::AskedAgain { session },
+                (None, None) => Answer::Refused("neither tokens nor a session".into()),
+            },
+            Err(e) => Answer::Refused(
+                aws_smithy_types::error::display::DisplayErrorContext(&e).to_string(),
+            ),
+        }
+    }
+
+    /// A whole sign-in with a fresh session: start, then answer once.
+    pub async fn sign_in(&self, email: &str, token: &str) -> Answer {
+        let session = self.start(email).await;
+        self.answer(email, &session, token).await
+    }
+}
+
+/// The mailer's part, by hand: a challenge in the stack's table and its link
+/// token signed with the stack's key.
+#[derive(Debug, Clone)]
+pub struct LinkIssuer {
+    store: ChallengeStore,
+    signer: LinkSigner,
+    issuer: String,
+}
+
+impl LinkIssuer {
+    pub fn new(config: &SdkConfig, stack: &Stack) -> Self {
+        Self {
+            store: ChallengeStore::new(
+                aws_sdk_dynamodb::Client::new(config),
+                stack.output("TableName"),
+            ),
+            signer: LinkSigner::new(
+                aws_sdk_kms::Client::new(config),
+                stack.output("SigningKeyId"),
+            ),
+            issuer: stack.issuer(),
+        }
+    }
+
+    /// A challenge for `email` created at `at`, living `lifetime`, and its token.
+    pub async fn issue(
+        &self,
+        email: &EmailAddress,
+        at: SystemTime,
+        lifetime: Duration,
+    ) -> (Challenge, String) {
+        let challenge =
+            Challenge::new(email.clone(), "http://localhost:8000/".into(), at, lifetime);
+        self.store
+            .create(&challenge)
+            .await
+            .expect("challenge recorded");
+        let claims = TokenClaims {
+            iss: self.issuer.clone(),
+            sub: email.clone(),
+            jti: challenge.id,
+            iat: unix_seconds(at),
+            exp: challenge.expires_at,
+        };
+        let token = self.signer.sign(&claims).await.expect("token signed");
+        (challenge, token)
+    }
+
+    /// A fresh link, valid for fifteen minutes.
+    pub async fn link(&self, email: &EmailAddress) -> (Challenge, String) {
+        self.issue(email, SystemTime::now(), Duration::from_secs(900))
+            .await
+    }
+}
+
+/// The claims of a JWT (not verified: Cognito's own tokens, read in tests).
+pub fn jwt_claims(jwt: &str) -> serde_json::Value {
+    let payload = jwt.split('.').nth(1).expect("a JWT has a payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("the payload is base64url");
+    serde_json::from_slice(&bytes).expect("the payload is JSON")
+}

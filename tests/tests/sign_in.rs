@@ -1,0 +1,216 @@
+//! Signing in through the emulator's real Cognito, with the verifier deployed
+//! as the pool's triggers: the link's token is the answer to the custom
+//! challenge, and every refusal is reported on the bus with its reason.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a panic is how a test reports failure"
+)]
+
+use std::time::{Duration, SystemTime};
+
+use magiclink::EmailAddress;
+use magiclink::events::{Event, RejectionReason};
+use magiclink_tests::{Answer, EventTap, LinkIssuer, PoolClient, Stack, aws, jwt_claims, unique};
+
+struct World {
+    stack: Stack,
+    pool: PoolClient,
+    links: LinkIssuer,
+    tap: EventTap,
+}
+
+async fn world() -> World {
+    let config = aws().await;
+    let stack = Stack::load(&config).await;
+    World {
+        pool: PoolClient::new(&config, &stack),
+        links: LinkIssuer::new(&config, &stack),
+        tap: EventTap::on(&config, stack.output("EventBusName")).await,
+        stack,
+    }
+}
+
+impl World {
+    async fn new_user(&self) -> EmailAddress {
+        let email = EmailAddress::parse(&format!("{}@example.com", unique("user"))).unwrap();
+        self.pool.create_user(&email).await;
+        email
+    }
+
+    /// The sign-in events of `email`, once `count` of them have arrived.
+    async fn sign_in_events(&mut self, email: &EmailAddress, count: usize) -> Vec<Event> {
+        let subject = email.fingerprint(self.stack.subject_salt());
+        let events = self
+            .tap
+            .wait_for(count, Duration::from_secs(20), |event| match event {
+                Event::SignInSucceeded(e) => e.subject_hash == subject,
+                Event::SignInRejected(e) => e.subject_hash == subject,
+                _ => false,
+            })
+            .await;
+        assert_eq!(events.len(), count, "{events:?}");
+        events
+    }
+
+    async fn rejection(&mut self, email: &EmailAddress) -> RejectionReason {
+        match self.sign_in_events(email, 1).await.as_slice() {
+            [Event::SignInRejected(e)] => e.reason,
+            other => panic!("expected one rejection, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_valid_link_signs_in_and_the_id_token_carries_the_address() {
+    let mut w = world().await;
+    let email = w.new_user().await;
+    let (challenge, token) = w.links.link(&email).await;
+    let tokens = w.pool.sign_in(email.as_str(), &token).await.tokens();
+    let claims = jwt_claims(tokens.id_token().unwrap());
+    assert_eq!(claims["email"], email.as_str());
+    assert!(tokens.refresh_token().is_some());
+    match w.sign_in_events(&email, 1).await.as_slice() {
+        [Event::SignInSucceeded(e)] => assert_eq!(e.challenge_id, challenge.id),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_replayed_link_is_refused_as_used() {
+    let mut w = world().await;
+    let email = w.new_user().await;
+    let (_, token) = w.links.link(&email).await;
+    assert!(w.pool.sign_in(email.as_str(), &token).await.is_tokens());
+    assert!(matches!(
+        w.pool.sign_in(email.as_str(), &token).await,
+        Answer::AskedAgain { .. }
+    ));
+    let events = w.sign_in_events(&email, 2).await;
+    assert!(
+        matches!(&events[1], Event::SignInRejected(e) if e.reason == RejectionReason::Used),
+        "{events:?}"
+    );
+}
+
+#[tokio::test]
+async fn another_users_link_is_refused_as_wrong_user() {
+    let mut w = world().await;
+    let (ann, bob) = (w.new_user().await, w.new_user().await);
+    let (_, bobs_token) = w.links.link(&bob).await;
+    assert!(!w.pool.sign_in(ann.as_str(), &bobs_token).await.is_tokens());
+    assert_eq!(w.rejection(&ann).await, RejectionReason::WrongUser);
+    assert!(
+        w.pool.sign_in(bob.as_str(), &bobs_token).await.is_tokens(),
+        "bob's link still works"
+    );
+}
+
+#[tokio::test]
+async fn an_expired_link_is_refused_as_expired() {
+    let mut w = world().await;
+    let email = w.new_user().await;
+    let an_hour_ago = SystemTime::now() - Duration::from_secs(3600);
+    let (_, token) = w
+        .links
+        .issue(&email, an_hour_ago, Duration::from_secs(900))
+        .await;
+    assert!(!w.pool.sign_in(email.as_str(), &token).await.is_tokens());
+    assert_eq!(w.rejection(&email).await, RejectionReason::Expired);
+}
+
+#[tokio::test]
+async fn tampered_and_garbage_answers_are_refused_with_their_reason() {
+    let mut w = world().await;
+    let email = w.new_user().await;
+    let (_, token) = w.links.link(&email).await;
+    let mut tampered = token.clone().into_bytes();
+    let last = tampered.len() - 2;
+    tampered[last] = if tampered[last] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    assert!(!w.pool.sign_in(email.as_str(), &tampered).await.is_tokens());
+    assert_eq!(w.rejection(&email).await, RejectionReason::BadSignature);
+
+    let other = w.new_user().await;
+    assert!(
+        !w.pool
+            .sign_in(other.as_str(), "not a token")
+            .await
+            .is_tokens()
+    );
+    assert_eq!(w.rejection(&other).await, RejectionReason::Malformed);
+}
+
+#[tokio::test]
+async fn two_concurrent_answers_with_one_link_give_one_sign_in() {
+    let w = world().await;
+    let email = w.new_user().await;
+    let (_, token) = w.links.link(&email).await;
+    let (first, second) = tokio::join!(w.pool.start(email.as_str()), w.pool.start(email.as_str()));
+    let (a, b) = tokio::join!(
+        w.pool.answer(email.as_str(), &first, &token),
+        w.pool.answer(email.as_str(), &second, &token)
+    );
+    assert_eq!(
+        [a.is_tokens(), b.is_tokens()]
+            .iter()
+            .filter(|t| **t)
+            .count(),
+        1,
+        "{a:?} / {b:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_answer_then_the_right_one_in_one_session_signs_in() {
+    let w = world().await;
+    let email = w.new_user().await;
+    let (_, token) = w.links.link(&email).await;
+    let session = w.pool.start(email.as_str()).await;
+    let Answer::AskedAgain { session } = w.pool.answer(email.as_str(), &session, "wrong").await
+    else {
+        panic!("a wrong answer should be asked again");
+    };
+    assert!(
+        w.pool
+            .answer(email.as_str(), &session, &token)
+            .await
+            .is_tokens()
+    );
+}
+
+#[tokio::test]
+async fn three_wrong_answers_end_the_session() {
+    let w = world().await;
+    let email = w.new_user().await;
+    let mut session = w.pool.start(email.as_str()).await;
+    for round in 1..=3 {
+        match w.pool.answer(email.as_str(), &session, "wrong").await {
+            Answer::AskedAgain { session: next } if round < 3 => session = next,
+            Answer::Refused(_) if round == 3 => {}
+            other => panic!("round {round}: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn using_the_newer_link_revokes_the_older() {
+    let mut w = world().await;
+    let email = w.new_user().await;
+    let (_, older) = w
+        .links
+        .issue(
+            &email,
+            SystemTime::now() - Duration::from_secs(60),
+            Duration::from_secs(900),
+        )
+        .await;
+    let (_, newer) = w.links.link(&email).await;
+    assert!(w.pool.sign_in(email.as_str(), &newer).await.is_tokens());
+    assert!(!w.pool.sign_in(email.as_str(), &older).await.is_tokens());
+    let events = w.sign_in_events(&email, 2).await;
+    assert!(
+        matches!(&events[1], Event::SignInRejected(e) if e.reason == RejectionReason::Revoked),
+        "{events:?}"
+    );
+}
