@@ -25,7 +25,7 @@ use ulid::Ulid;
 use crate::email::EmailAddress;
 use crate::time::unix_seconds;
 
-pub use store::{ChallengeStore, ConsumeError, MarkMailed};
+pub use store::{ChallengeStore, ConsumeError, MailingClaim, MarkMailed};
 
 /// Where a challenge is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

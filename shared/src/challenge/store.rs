@@ -2,8 +2,8 @@
 //!
 //! Items (one table, partition key `pk`, time to live on `ttl`):
 //! - `challenge#<ULID>`: `email`, `redirectUri`, `createdAt`, `expiresAt`,
-//!   `status`, and once mailed `sesMessageId` and `mailedAt`, once consumed
-//!   `consumedAt`. It lives a day past its expiry, so a late replay is still
+//!   `status`, while a mail is being sent `mailingUntil` (the sender's lease),
+//!   once mailed `sesMessageId` and `mailedAt`, once consumed `consumedAt`. It lives a day past its expiry, so a late replay is still
 //!   told `used` or `expired` rather than "unknown".
 //! - `user#<address>`: `consumedThrough`, the newest consumed challenge id.
 //!   It lives two days past its last use: longer than any link can.
@@ -12,6 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     CancellationReason, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
@@ -63,6 +64,18 @@ pub enum MarkMailed {
     /// Nothing changed: the challenge was already past pending (in that
     /// state), or is gone (`None`).
     Unchanged(Option<ChallengeStatus>),
+}
+
+/// What [`ChallengeStore::claim_for_mailing`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailingClaim {
+    /// This caller may send the mail; no other may until the lease ends.
+    Claimed,
+    /// Another delivery holds a live lease: it is sending this mail now.
+    Busy,
+    /// Nothing to send: the challenge is past pending (in that state), or
+    /// gone (`None`).
+    Done(Option<ChallengeStatus>),
 }
 
 /// Challenges in DynamoDB.
@@ -118,6 +131,94 @@ impl ChallengeStore {
         output.item().map(|item| from_item(id, item)).transpose()
     }
 
+    /// Whether a newer link of the challenge's user has been used, which
+    /// revoked this one (see the module docs of [`crate::challenge`]).
+    pub async fn is_revoked(&self, challenge: &Challenge) -> Result<bool, CallError> {
+        let output = self
+            .ddb
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(user_key(&challenge.email)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| CallError::from_sdk("DynamoDB GetItem", &e))?;
+        let watermark = output
+            .item()
+            .and_then(|item| get_s(item, "consumedThrough"));
+        Ok(watermark.is_some_and(|newest| newest > challenge.id.to_string().as_str()))
+    }
+
+    /// Takes a lease on sending the challenge's mail, so that two deliveries
+    /// of one message at the same moment send one mail. A lease that ends
+    /// without the mail being recorded (the sender crashed) can be taken again.
+    pub async fn claim_for_mailing(
+        &self,
+        id: Ulid,
+        now: SystemTime,
+        lease: Duration,
+    ) -> Result<MailingClaim, CallError> {
+        let now_secs = unix_seconds(now);
+        let result = self
+            .ddb
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(challenge_key(id)))
+            .update_expression("SET mailingUntil = :until")
+            .condition_expression(
+                "attribute_exists(pk) AND #s = :pending AND (attribute_not_exists(mailingUntil) OR mailingUntil <= :now)",
+            )
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":pending", s(ChallengeStatus::Pending.as_str()))
+            .expression_attribute_values(":now", n(now_secs))
+            .expression_attribute_values(":until", n(now_secs + lease.as_secs()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(MailingClaim::Claimed),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                let old = match e.err() {
+                    UpdateItemError::ConditionalCheckFailedException(ccf) => ccf.item().cloned(),
+                    _ => None,
+                };
+                let Some(old) = old else {
+                    return Ok(MailingClaim::Done(None));
+                };
+                let status = get_s(&old, "status").and_then(ChallengeStatus::parse);
+                Ok(match status {
+                    Some(ChallengeStatus::Pending) => MailingClaim::Busy,
+                    other => MailingClaim::Done(other),
+                })
+            }
+            Err(e) => Err(CallError::from_sdk("DynamoDB UpdateItem", &e)),
+        }
+    }
+
+    /// Gives a mailing lease back after a failure, so that the next delivery
+    /// need not wait for it to end. Best effort: a lease not given back ends
+    /// by itself.
+    pub async fn release_mailing(&self, id: Ulid) -> Result<(), CallError> {
+        let result = self
+            .ddb
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(challenge_key(id)))
+            .update_expression("REMOVE mailingUntil")
+            .condition_expression("#s = :pending")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":pending", s(ChallengeStatus::Pending.as_str()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Ok(())
+            }
+            Err(e) => Err(CallError::from_sdk("DynamoDB UpdateItem", &e)),
+        }
+    }
+
     /// Records that the mail went out. Idempotent: a second call, or a call
     /// for a consumed challenge, changes nothing and says what it found.
     pub async fn mark_mailed(
@@ -145,7 +246,7 @@ impl ChallengeStore {
             Ok(_) => Ok(MarkMailed::Marked),
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
                 let status = match e.err() {
-                    aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(ccf) => ccf
+                    UpdateItemError::ConditionalCheckFailedException(ccf) => ccf
                         .item()
                         .and_then(|item| get_s(item, "status"))
                         .and_then(ChallengeStatus::parse),
