@@ -15,7 +15,9 @@ BINARIES := $(or $(CARGO_TARGET_DIR),target)/$(PROFILE)
 
 # The stack on the emulator: host binaries, the emulator's endpoint for the
 # functions, no event archive (the emulator has none), the identity pool on,
-# and the demo page's origin as the redirect allow-list.
+# retries after 1 s (not 30) and one link per address per 5 s (not 30) so
+# that tests and people trying it need not wait, and the demo page's origin
+# as the redirect allow-list.
 DEV_ORIGIN ?= http://localhost:8000
 FROM_ADDRESS ?= no-reply@magiclink.test
 STACK_PARAMS := \
@@ -23,6 +25,8 @@ STACK_PARAMS := \
 	EndpointOverride=$(AWS_ENDPOINT_URL) \
 	EnableEventArchive=false \
 	EnableIdentityPool=true \
+	MailRetryBaseSeconds=1 \
+	RateEmailBurstSeconds=5 \
 	FromAddress=$(FROM_ADDRESS) \
 	AllowedRedirectUris=$(DEV_ORIGIN)/ \
 	DefaultRedirectUri=$(DEV_ORIGIN)/ \

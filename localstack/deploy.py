@@ -151,12 +151,25 @@ def deploy(cfn, body: str, parameters: list) -> None:
     say(f"stack {STACK}: {status} in {time.time() - started:.0f} s")
 
 
-def fill_emulator_gaps(template: dict, cfn, dynamodb) -> None:
+def fill_emulator_gaps(template: dict, cfn, dynamodb, lambda_) -> None:
     """Applies what the emulator's CloudFormation accepts but does not
-    provision, as the template declares it: a table's time to live and point-in-
-    time recovery. (On AWS, CloudFormation does this itself.)"""
+    provision as the template declares it (on AWS, CloudFormation does this
+    itself):
+    - a table's time to live and point-in-time recovery, which it ignores;
+    - an SQS event source's numeric settings, which it stores as the strings
+      that `Ref` of a Number parameter yields, so that its poller fails
+      comparing them; the Lambda API stores them as numbers."""
     resources = cfn.describe_stack_resources(StackName=STACK)["StackResources"]
     physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources}
+    for r in resources:
+        if r["ResourceType"] != "AWS::Lambda::EventSourceMapping":
+            continue
+        mapping = lambda_.get_event_source_mapping(UUID=r["PhysicalResourceId"])
+        update = {"UUID": r["PhysicalResourceId"], "BatchSize": int(mapping.get("BatchSize", 10))}
+        concurrency = (mapping.get("ScalingConfig") or {}).get("MaximumConcurrency")
+        if concurrency is not None:
+            update["ScalingConfig"] = {"MaximumConcurrency": int(concurrency)}
+        lambda_.update_event_source_mapping(**update)
     for logical_id, resource in template["Resources"].items():
         if resource.get("Type") != "AWS::DynamoDB::Table" or logical_id not in physical:
             continue
@@ -204,7 +217,7 @@ def main() -> None:
         key, _, value = pair.partition("=")
         parameters.append({"ParameterKey": key, "ParameterValue": value})
     deploy(cfn, json.dumps(template), parameters)
-    fill_emulator_gaps(template, cfn, client("dynamodb"))
+    fill_emulator_gaps(template, cfn, client("dynamodb"), client("lambda"))
 
     outputs = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName=STACK)["Stacks"][0].get("Outputs", [])}
     from_address = next((p["ParameterValue"] for p in parameters if p["ParameterKey"] == "FromAddress"), None)

@@ -1,4 +1,67 @@
-//! The mailer service. Its handler arrives with issue #5; until then the binary
-//! only exists so that the workspace and its build are whole.
+//! The mailer's Lambda entry point: configuration and clients, then the
+//! runtime loop over SQS batches.
 
-fn main() {}
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use lambda_runtime::{LambdaEvent, service_fn};
+use magiclink::aws::{CallBudget, load_config};
+use magiclink::challenge::ChallengeStore;
+use magiclink::config::Env;
+use magiclink::events::EventPublisher;
+use magiclink::token::LinkSigner;
+use magiclink_mailer::config::MailerConfig;
+use magiclink_mailer::directory::CognitoDirectory;
+use magiclink_mailer::outbox::SesOutbox;
+use magiclink_mailer::process::{Mailer, Redelivery, Settings};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    magiclink::telemetry::init();
+    let config = MailerConfig::from_env(&Env::from_process())?;
+    let aws = load_config(CallBudget::BACKGROUND).await;
+    let mailer = Mailer {
+        store: ChallengeStore::new(
+            aws_sdk_dynamodb::Client::new(&aws),
+            &config.store.table_name,
+        ),
+        signer: LinkSigner::new(aws_sdk_kms::Client::new(&aws), &config.signing.key_id),
+        events: EventPublisher::new(
+            aws_sdk_eventbridge::Client::new(&aws),
+            &config.events.bus_name,
+        ),
+        directory: CognitoDirectory {
+            idp: aws_sdk_cognitoidentityprovider::Client::new(&aws),
+            pool_id: config.user_pool_id.clone(),
+        },
+        outbox: SesOutbox {
+            ses: aws_sdk_sesv2::Client::new(&aws),
+            from: config.from_address.clone(),
+            configuration_set: config.configuration_set.clone(),
+        },
+        redelivery: config.queue_url.clone().map(|queue_url| Redelivery {
+            sqs: aws_sdk_sqs::Client::new(&aws),
+            queue_url,
+            base: config.retry_base,
+        }),
+        settings: Settings {
+            sign_up: config.sign_up,
+            issuer: config.token.issuer.clone(),
+            max_receives: config.max_receives,
+            template: config.template.clone(),
+        },
+    };
+    let mailer = &mailer;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        let remaining = event
+            .context
+            .deadline()
+            .duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO);
+        let response = mailer
+            .handle(event.payload, Instant::now() + remaining)
+            .await;
+        Ok::<_, lambda_runtime::Error>(response)
+    }))
+    .await
+}

@@ -1,0 +1,100 @@
+//! The mailer's configuration, read once at start-up.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use magiclink::config::{
+    ConfigError, Env, EventsConfig, SignUpMode, SigningConfig, StoreConfig, TokenConfig,
+};
+
+use crate::template::MailTemplate;
+
+/// Everything the mailer needs to know.
+#[derive(Debug, Clone)]
+pub struct MailerConfig {
+    pub store: StoreConfig,
+    pub events: EventsConfig,
+    pub token: TokenConfig,
+    pub signing: SigningConfig,
+    /// `USER_POOL_ID`.
+    pub user_pool_id: String,
+    /// `FROM_ADDRESS`: the mail's From, verified in SES.
+    pub from_address: String,
+    /// `SES_CONFIGURATION_SET`, optional.
+    pub configuration_set: Option<String>,
+    /// `SIGNUP_MODE`: `open` (default) or `existing`.
+    pub sign_up: SignUpMode,
+    /// `MAIL_QUEUE_URL`: where redelivery delays are set; optional.
+    pub queue_url: Option<String>,
+    /// `MAX_RECEIVE_COUNT`: the queue's `maxReceiveCount` (default 5); the
+    /// last receive reports a delivery failure before the message moves to
+    /// the dead-letter queue.
+    pub max_receives: u32,
+    /// `RETRY_BASE_SECONDS`: the first redelivery delay, doubled on each
+    /// further receive (default 30).
+    pub retry_base: Duration,
+    /// `MAIL_TEMPLATE_DIR`, or the built-in templates.
+    pub template: MailTemplate,
+}
+
+impl MailerConfig {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let template = match env.optional("MAIL_TEMPLATE_DIR") {
+            Some(dir) => MailTemplate::from_dir(&PathBuf::from(dir)),
+            None => MailTemplate::built_in(),
+        }
+        .map_err(|e| ConfigError::Invalid {
+            name: "MAIL_TEMPLATE_DIR",
+            reason: e.to_string(),
+        })?;
+        Ok(Self {
+            store: StoreConfig::from_env(env)?,
+            events: EventsConfig::from_env(env)?,
+            token: TokenConfig::from_env(env)?,
+            signing: SigningConfig::from_env(env)?,
+            user_pool_id: env.required("USER_POOL_ID")?.to_owned(),
+            from_address: env.required("FROM_ADDRESS")?.to_owned(),
+            configuration_set: env.optional("SES_CONFIGURATION_SET").map(str::to_owned),
+            sign_up: env.parse_or("SIGNUP_MODE", SignUpMode::Open)?,
+            queue_url: env.optional("MAIL_QUEUE_URL").map(str::to_owned),
+            max_receives: env.count_or("MAX_RECEIVE_COUNT", 5)?,
+            retry_base: env.seconds_or("RETRY_BASE_SECONDS", 30)?,
+            template,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_required_variable_is_named() {
+        let all = [
+            ("TABLE_NAME", "t"),
+            ("EVENT_BUS_NAME", "b"),
+            ("SUBJECT_HASH_SALT", "s"),
+            ("SIGNING_KEY_ID", "k"),
+            ("USER_POOL_ID", "p"),
+            ("FROM_ADDRESS", "no-reply@example.com"),
+        ];
+        assert!(MailerConfig::from_env(&Env::from_pairs(all)).is_ok());
+        for (name, _) in all {
+            let env = Env::from_pairs(all.into_iter().filter(|(k, _)| *k != name));
+            assert_eq!(
+                MailerConfig::from_env(&env).unwrap_err(),
+                ConfigError::Missing { name },
+                "{name}"
+            );
+        }
+        let mut bad = all.to_vec();
+        bad.push(("SIGNUP_MODE", "closed"));
+        assert!(matches!(
+            MailerConfig::from_env(&Env::from_pairs(bad)).unwrap_err(),
+            ConfigError::Invalid {
+                name: "SIGNUP_MODE",
+                ..
+            }
+        ));
+    }
+}

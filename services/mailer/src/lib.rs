@@ -1,0 +1,13 @@
+//! The mailer service: from the mail queue to SES.
+//!
+//! - [`process`]: what happens to each message, and to failures.
+//! - [`template`]: the mail, rendered with escaping.
+//! - [`outbox`]: SES v2, and which of its failures are permanent.
+//! - [`directory`]: the Cognito account behind an address.
+//! - [`config`]: configuration, read once.
+
+pub mod config;
+pub mod directory;
+pub mod outbox;
+pub mod process;
+pub mod template;

@@ -1,0 +1,134 @@
+//! Sending the mail: SES v2 `SendEmail`, and what its failures mean.
+//!
+//! A failure is either worth retrying (throttling, a 5xx, a timeout, and
+//! also problems of the sending account rather than of this message: an
+//! unverified sender, a paused or suspended account, a missing configuration
+//! set; an operator can fix those, and the message waits in the queue or the
+//! dead-letter queue meanwhile), or permanent for this message (SES rejected
+//! it, or the address is unusable), which no retry can change.
+
+use std::future::Future;
+
+use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::template::RenderedMail;
+
+/// Why a mail was not sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct SendError {
+    /// The service's error code, such as `MessageRejected`.
+    pub code: String,
+    pub message: String,
+    /// No retry can send this message.
+    pub permanent: bool,
+}
+
+/// Where mail goes.
+pub trait Outbox {
+    /// Sends `mail` to `to`; the provider's message id.
+    fn send(
+        &self,
+        to: &str,
+        mail: &RenderedMail,
+    ) -> impl Future<Output = Result<String, SendError>> + Send;
+}
+
+/// Whether an SES error code, with its message, is permanent for the message.
+pub fn is_permanent(code: &str, message: &str) -> bool {
+    match code {
+        // "Email address is not verified" is about the sender (or, in the
+        // sandbox, an unverified recipient): fixable, so retried.
+        "MessageRejected" => !message.contains("not verified"),
+        "BadRequestException" | "InvalidParameterValue" => true,
+        _ => false,
+    }
+}
+
+/// SES v2.
+#[derive(Debug, Clone)]
+pub struct SesOutbox {
+    pub ses: aws_sdk_sesv2::Client,
+    pub from: String,
+    pub configuration_set: Option<String>,
+}
+
+fn content(data: &str) -> Result<Content, SendError> {
+    Content::builder()
+        .data(data)
+        .charset("UTF-8")
+        .build()
+        .map_err(|e| SendError {
+            code: "InvalidContent".into(),
+            message: e.to_string(),
+            permanent: true,
+        })
+}
+
+impl Outbox for SesOutbox {
+    async fn send(&self, to: &str, mail: &RenderedMail) -> Result<String, SendError> {
+        let message = Message::builder()
+            .subject(content(&mail.subject)?)
+            .body(
+                Body::builder()
+                    .text(content(&mail.text)?)
+                    .html(content(&mail.html)?)
+                    .build(),
+            )
+            .build();
+        let result = self
+            .ses
+            .send_email()
+            .from_email_address(&self.from)
+            .destination(Destination::builder().to_addresses(to).build())
+            .content(EmailContent::builder().simple(message).build())
+            .set_configuration_set_name(self.configuration_set.clone())
+            .send()
+            .await;
+        match result {
+            Ok(output) => Ok(output.message_id().unwrap_or_default().to_owned()),
+            Err(error) => {
+                let transient = magiclink::aws::is_transient(&error);
+                let code = error.code().unwrap_or("Unknown").to_owned();
+                let message = error.message().unwrap_or_default().to_owned();
+                Err(SendError {
+                    permanent: !transient && is_permanent(&code, &message),
+                    code,
+                    message: if message.is_empty() {
+                        aws_smithy_types::error::display::DisplayErrorContext(&error).to_string()
+                    } else {
+                        message
+                    },
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_message_level_failures_are_permanent() {
+        assert!(is_permanent("MessageRejected", "Email content rejected"));
+        assert!(is_permanent(
+            "BadRequestException",
+            "Missing final '@domain'"
+        ));
+        assert!(!is_permanent(
+            "MessageRejected",
+            "Email address is not verified. The following identities failed the check: a@b.co"
+        ));
+        for code in [
+            "AccountSuspendedException",
+            "SendingPausedException",
+            "NotFoundException",
+            "TooManyRequestsException",
+            "LimitExceededException",
+        ] {
+            assert!(!is_permanent(code, ""), "{code}");
+        }
+    }
+}

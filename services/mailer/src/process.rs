@@ -1,0 +1,368 @@
+//! What the mailer does with each message of a batch from the mail queue.
+//!
+//! For one `MagicLinkRequested`: load the challenge; skip it (and acknowledge)
+//! if it was mailed, used, revoked or has expired, so a redelivered message
+//! sends nothing (DESIGN invariant 5); resolve the account; take the
+//! challenge's mailing lease, so that two deliveries of one message at the
+//! same moment (SQS delivers at least once) send one mail; sign the token;
+//! send the mail; mark the challenge mailed; publish `MagicLinkSent`.
+//!
+//! Failures: a transient one (throttling, 5xx, timeouts, fixable account
+//! problems) leaves the message in the queue, to be received again after a
+//! delay that doubles with each receive; on the last receive before the
+//! dead-letter queue, `MagicLinkDeliveryFailed` (`permanent: false`) is
+//! published. A permanent one (SES rejected this message) publishes
+//! `MagicLinkDeliveryFailed` (`permanent: true`) and is acknowledged.
+//! Each AWS call already retries in-process with the SDK's jittered
+//! exponential backoff (`CallBudget::BACKGROUND`); a message is given back to
+//! the queue only once those retries are spent.
+//!
+//! Once SES has accepted a mail, the message is acknowledged even if the
+//! bookkeeping after it fails: sending twice is worse than a challenge left
+//! `pending` (a pending challenge still signs in). Only a crash between the
+//! two can send the same challenge's link twice.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use magiclink::TokenClaims;
+use magiclink::challenge::{ChallengeStatus, ChallengeStore, MailingClaim};
+use magiclink::config::SignUpMode;
+use magiclink::events::{
+    Event, EventPublisher, MagicLinkDeliveryFailed, MagicLinkSent, MagicLinkSuppressed,
+    SuppressionReason, V1,
+};
+use magiclink::token::LinkSigner;
+use ulid::Ulid;
+
+use crate::directory::{Account, Directory};
+use crate::outbox::Outbox;
+use crate::template::{MailTemplate, MailValues};
+
+/// What is kept back of a Lambda invocation's time for one message: a message
+/// started later than this before the deadline is given back to the queue.
+pub const TIME_PER_MESSAGE: Duration = Duration::from_secs(16);
+
+/// How long one delivery may take to sign and send a challenge's mail before
+/// another delivery of the same message may try: longer than the SDK budget
+/// of the calls in between.
+const MAILING_LEASE: Duration = Duration::from_secs(60);
+
+/// The longest redelivery delay SQS allows.
+const MAX_VISIBILITY: Duration = Duration::from_secs(12 * 3600);
+
+/// How one message ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Sent {
+        ses_message_id: String,
+    },
+    /// Nothing to do; the reason is logged.
+    Skipped(&'static str),
+    /// Sign-up mode `existing` and no account: no mail, by design.
+    Suppressed,
+    /// SES refused this message for good.
+    Rejected {
+        code: String,
+    },
+    /// Try again later.
+    Retry {
+        code: String,
+    },
+}
+
+/// The challenge a message is about, once known: for the failure event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    pub challenge_id: Ulid,
+    pub subject_hash: String,
+}
+
+/// Settings of the mailer that are not clients.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub sign_up: SignUpMode,
+    pub issuer: String,
+    pub max_receives: u32,
+    pub template: MailTemplate,
+}
+
+/// Where redelivery delays are set: the mail queue.
+#[derive(Debug, Clone)]
+pub struct Redelivery {
+    pub sqs: aws_sdk_sqs::Client,
+    pub queue_url: String,
+    pub base: Duration,
+}
+
+/// The delay before receive number `receive_count + 1`: `base` doubled for
+/// each receive so far, at most twelve hours.
+pub fn redelivery_delay(base: Duration, receive_count: u32) -> Duration {
+    let doublings = receive_count.saturating_sub(1).min(20);
+    base.saturating_mul(1 << doublings).min(MAX_VISIBILITY)
+}
+
+/// The mailer, over its user directory and outbox.
+#[derive(Debug)]
+pub struct Mailer<D, O> {
+    pub store: ChallengeStore,
+    pub signer: LinkSigner,
+    pub events: EventPublisher,
+    pub directory: D,
+    pub outbox: O,
+    pub redelivery: Option<Redelivery>,
+    pub settings: Settings,
+}
+
+impl<D: Directory, O: Outbox> Mailer<D, O> {
+    /// Handles a batch; the messages to be received again are the failures.
+    pub async fn handle(&self, batch: SqsEvent, deadline: Instant) -> SqsBatchResponse {
+        let mut response = SqsBatchResponse::default();
+        for record in batch.records {
+            let id = record.message_id.clone().unwrap_or_default();
+            let outcome = if Instant::now() + TIME_PER_MESSAGE > deadline {
+                (
+                    Outcome::Retry {
+                        code: "OutOfTime".into(),
+                    },
+                    None,
+                )
+            } else {
+                self.process(record.body.as_deref().unwrap_or(""), SystemTime::now())
+                    .await
+            };
+            if self.finish(&record, outcome).await {
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = id;
+                response.batch_item_failures.push(failure);
+            }
+        }
+        response
+    }
+
+    /// Reports an outcome; whether the message goes back to the queue.
+    async fn finish(
+        &self,
+        record: &SqsMessage,
+        (outcome, subject): (Outcome, Option<Subject>),
+    ) -> bool {
+        let challenge = subject.as_ref().map(|s| s.challenge_id.to_string());
+        let Outcome::Retry { code } = outcome else {
+            tracing::info!(challenge, outcome = ?outcome, "message done");
+            return false;
+        };
+        let receives: u32 = record
+            .attributes
+            .get("ApproximateReceiveCount")
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1);
+        let last = receives >= self.settings.max_receives;
+        if last {
+            tracing::error!(
+                challenge,
+                code,
+                receives,
+                "giving up: the message goes to the dead-letter queue"
+            );
+            if let Some(subject) = subject {
+                self.publish(Event::MagicLinkDeliveryFailed(MagicLinkDeliveryFailed {
+                    version: V1,
+                    challenge_id: subject.challenge_id,
+                    subject_hash: subject.subject_hash,
+                    permanent: false,
+                    error_code: code,
+                }))
+                .await;
+            }
+        }
+        if let (Some(redelivery), Some(handle)) = (&self.redelivery, &record.receipt_handle) {
+            // The last time, the shortest delay: SQS moves the message to the
+            // dead-letter queue at its next receive, which need not wait.
+            let delay = if last {
+                redelivery.base
+            } else {
+                redelivery_delay(redelivery.base, receives)
+            };
+            if !last {
+                tracing::warn!(challenge, receives, delay_s = delay.as_secs(), "will retry");
+            }
+            let changed = redelivery
+                .sqs
+                .change_message_visibility()
+                .queue_url(&redelivery.queue_url)
+                .receipt_handle(handle)
+                .visibility_timeout(i32::try_from(delay.as_secs()).unwrap_or(i32::MAX))
+                .send()
+                .await;
+            if let Err(e) = changed {
+                tracing::warn!(error = %magiclink::aws::CallError::from_sdk("SQS ChangeMessageVisibility", &e), "redelivery delay not set");
+            }
+        }
+        true
+    }
+
+    /// Processes one message body at `now`.
+    pub async fn process(&self, body: &str, now: SystemTime) -> (Outcome, Option<Subject>) {
+        let request = match serde_json::from_str::<Event>(body) {
+            Ok(Event::MagicLinkRequested(request)) => request,
+            Ok(other) => return (Outcome::Skipped(other.detail_type()), None),
+            Err(e) => {
+                tracing::error!(error = %e, "unreadable message");
+                return (
+                    Outcome::Retry {
+                        code: "UnreadableMessage".into(),
+                    },
+                    None,
+                );
+            }
+        };
+        let subject = Subject {
+            challenge_id: request.challenge_id,
+            subject_hash: request.subject_hash.clone(),
+        };
+        let outcome = self.mail(request.challenge_id, &subject, now).await;
+        (outcome, Some(subject))
+    }
+
+    async fn mail(&self, id: Ulid, subject: &Subject, now: SystemTime) -> Outcome {
+        let retry = |e: &dyn std::fmt::Display, code: &str| {
+            tracing::warn!(challenge = %id, error = %e, "transient failure");
+            Outcome::Retry {
+                code: code.to_owned(),
+            }
+        };
+        let challenge = match self.store.get(id).await {
+            Ok(Some(challenge)) => challenge,
+            Ok(None) => return Outcome::Skipped("unknown challenge"),
+            Err(e) => return retry(&e, "DynamoDB"),
+        };
+        match challenge.status {
+            ChallengeStatus::Mailed => return Outcome::Skipped("already mailed"),
+            ChallengeStatus::Consumed => return Outcome::Skipped("already used"),
+            ChallengeStatus::Pending => {}
+        }
+        if challenge.is_expired(now) {
+            return Outcome::Skipped("expired");
+        }
+        match self.store.is_revoked(&challenge).await {
+            Ok(true) => return Outcome::Skipped("revoked by a newer link"),
+            Ok(false) => {}
+            Err(e) => return retry(&e, "DynamoDB"),
+        }
+        match self
+            .directory
+            .resolve(&challenge.email, self.settings.sign_up)
+            .await
+        {
+            Ok(Account::Exists | Account::Created) => {}
+            Ok(Account::Unknown) => {
+                self.publish(Event::MagicLinkSuppressed(MagicLinkSuppressed {
+                    version: V1,
+                    challenge_id: id,
+                    subject_hash: subject.subject_hash.clone(),
+                    reason: SuppressionReason::UnknownUser,
+                }))
+                .await;
+                return Outcome::Suppressed;
+            }
+            Err(e) => return retry(&e, "Cognito"),
+        }
+        match self.store.claim_for_mailing(id, now, MAILING_LEASE).await {
+            Ok(MailingClaim::Claimed) => {}
+            Ok(MailingClaim::Busy) => {
+                return Outcome::Retry {
+                    code: "InProgress".into(),
+                };
+            }
+            Ok(MailingClaim::Done(Some(ChallengeStatus::Mailed))) => {
+                return Outcome::Skipped("already mailed");
+            }
+            Ok(MailingClaim::Done(Some(_))) => return Outcome::Skipped("already used"),
+            Ok(MailingClaim::Done(None)) => return Outcome::Skipped("unknown challenge"),
+            Err(e) => return retry(&e, "DynamoDB"),
+        }
+        let claims = TokenClaims {
+            iss: self.settings.issuer.clone(),
+            sub: challenge.email.clone(),
+            jti: challenge.id,
+            iat: challenge.created_at,
+            exp: challenge.expires_at,
+        };
+        let token = match self.signer.sign(&claims).await {
+            Ok(token) => token,
+            Err(e) => return self.give_back(id, retry(&e, "KMS")).await,
+        };
+        let link = format!("{}#{token}", challenge.redirect_uri);
+        let mail = self.settings.template.render(&MailValues {
+            email: challenge.email.as_str(),
+            link: &link,
+            expires_at: challenge.expires_at,
+            lifetime_minutes: challenge.expires_at.saturating_sub(challenge.created_at) / 60,
+        });
+        let ses_message_id = match self.outbox.send(challenge.email.as_str(), &mail).await {
+            Ok(message_id) => message_id,
+            Err(e) if e.permanent => {
+                tracing::error!(challenge = %id, code = %e.code, "SES refused the mail for good");
+                self.publish(Event::MagicLinkDeliveryFailed(MagicLinkDeliveryFailed {
+                    version: V1,
+                    challenge_id: id,
+                    subject_hash: subject.subject_hash.clone(),
+                    permanent: true,
+                    error_code: e.code.clone(),
+                }))
+                .await;
+                return Outcome::Rejected { code: e.code };
+            }
+            Err(e) => return self.give_back(id, retry(&e, &e.code)).await,
+        };
+        if let Err(e) = self
+            .store
+            .mark_mailed(id, &ses_message_id, SystemTime::now())
+            .await
+        {
+            tracing::error!(challenge = %id, error = %e, "mailed, but not recorded as mailed");
+        }
+        self.publish(Event::MagicLinkSent(MagicLinkSent {
+            version: V1,
+            challenge_id: id,
+            subject_hash: subject.subject_hash.clone(),
+            ses_message_id: ses_message_id.clone(),
+        }))
+        .await;
+        Outcome::Sent { ses_message_id }
+    }
+
+    /// Releases the mailing lease after a failure, so that the next delivery
+    /// can try at once; returns `outcome`.
+    async fn give_back(&self, id: Ulid, outcome: Outcome) -> Outcome {
+        if let Err(e) = self.store.release_mailing(id).await {
+            tracing::warn!(challenge = %id, error = %e, "mailing lease not released; it will end by itself");
+        }
+        outcome
+    }
+
+    async fn publish(&self, event: Event) {
+        if let Err(e) = self.events.publish(&event).await {
+            tracing::error!(error = %e, event = event.detail_type(), "event not published");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redelivery_delays_double_up_to_twelve_hours() {
+        let base = Duration::from_secs(30);
+        let delays: Vec<u64> = (1..=5)
+            .map(|n| redelivery_delay(base, n).as_secs())
+            .collect();
+        assert_eq!(delays, [30, 60, 120, 240, 480]);
+        assert_eq!(redelivery_delay(base, 40), Duration::from_secs(12 * 3600));
+        assert_eq!(
+            redelivery_delay(Duration::from_secs(1), 0),
+            Duration::from_secs(1)
+        );
+    }
+}
