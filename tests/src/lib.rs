@@ -6,10 +6,12 @@
 
 mod emulator;
 mod events;
+mod inbox;
 mod sign_in;
 mod stack;
 
 pub use emulator::*;
 pub use events::EventTap;
+pub use inbox::{Mail, captured_mail, mail_to};
 pub use sign_in::{Answer, LinkIssuer, PoolClient, jwt_claims};
 pub use stack::Stack;

@@ -69,6 +69,19 @@ impl Stack {
         format!("magiclink/{STACK_NAME}")
     }
 
+    /// Asks the deployed API for a link to `email`; the HTTP status.
+    pub async fn request_link(&self, email: &str) -> u16 {
+        reqwest::Client::new()
+            .post(self.magic_links_url())
+            .header("content-type", "application/json")
+            .body(serde_json::json!({ "email": email }).to_string())
+            .send()
+            .await
+            .expect("the API answers")
+            .status()
+            .as_u16()
+    }
+
     /// `POST` here to ask for a link. On the emulator the API is reached
     /// through its path form, since `*.execute-api.localhost` names do not
     /// resolve everywhere; on AWS, through `ApiUrl`.

@@ -222,3 +222,60 @@ async fn marking_mailed_is_idempotent() {
         MarkMailed::Unchanged(None)
     );
 }
+
+#[tokio::test]
+async fn one_mailing_lease_at_a_time_until_it_ends_or_the_mail_is_recorded() {
+    use magiclink::challenge::MailingClaim;
+    let store = store().await;
+    let c = new_challenge(&store, &email("ann@example.com"), SystemTime::now()).await;
+    let now = SystemTime::now();
+    let lease = Duration::from_secs(60);
+    assert_eq!(
+        store.claim_for_mailing(c.id, now, lease).await.unwrap(),
+        MailingClaim::Claimed
+    );
+    assert_eq!(
+        store.claim_for_mailing(c.id, now, lease).await.unwrap(),
+        MailingClaim::Busy
+    );
+    assert_eq!(
+        store
+            .claim_for_mailing(c.id, now + lease, lease)
+            .await
+            .unwrap(),
+        MailingClaim::Claimed,
+        "an abandoned lease can be taken again"
+    );
+    store.mark_mailed(c.id, "ses-1", now).await.unwrap();
+    assert_eq!(
+        store
+            .claim_for_mailing(c.id, now + lease * 3, lease)
+            .await
+            .unwrap(),
+        MailingClaim::Done(Some(ChallengeStatus::Mailed))
+    );
+    assert_eq!(
+        store
+            .claim_for_mailing(ulid::Ulid::generate(), now, lease)
+            .await
+            .unwrap(),
+        MailingClaim::Done(None)
+    );
+}
+
+#[tokio::test]
+async fn a_released_mailing_lease_can_be_taken_at_once() {
+    use magiclink::challenge::MailingClaim;
+    let store = store().await;
+    let c = new_challenge(&store, &email("ann@example.com"), SystemTime::now()).await;
+    let (now, lease) = (SystemTime::now(), Duration::from_secs(60));
+    assert_eq!(
+        store.claim_for_mailing(c.id, now, lease).await.unwrap(),
+        MailingClaim::Claimed
+    );
+    store.release_mailing(c.id).await.unwrap();
+    assert_eq!(
+        store.claim_for_mailing(c.id, now, lease).await.unwrap(),
+        MailingClaim::Claimed
+    );
+}

@@ -243,3 +243,46 @@ async fn a_post_through_the_api_reaches_the_request_function() {
         .unwrap();
     assert_eq!(items.count(), 1);
 }
+
+#[tokio::test]
+async fn a_signed_in_user_exchanges_the_id_token_for_aws_credentials() {
+    use magiclink_tests::{LinkIssuer, PoolClient};
+    let config = aws().await;
+    let stack = Stack::load(&config).await;
+    let email =
+        magiclink::EmailAddress::parse(&format!("{}@example.com", unique("identity"))).unwrap();
+    let pool = PoolClient::new(&config, &stack);
+    pool.create_user(&email).await;
+    let (_, token) = LinkIssuer::new(&config, &stack).link(&email).await;
+    let tokens = pool.sign_in(email.as_str(), &token).await.tokens();
+    let id_token = tokens.id_token().unwrap();
+
+    let provider = format!(
+        "cognito-idp.{}.amazonaws.com/{}",
+        config.region().unwrap(),
+        stack.output("UserPoolId")
+    );
+    let identity = aws_sdk_cognitoidentity::Client::new(&config);
+    let id = identity
+        .get_id()
+        .identity_pool_id(stack.output("IdentityPoolId"))
+        .logins(&provider, id_token)
+        .send()
+        .await
+        .unwrap()
+        .identity_id
+        .unwrap();
+    let credentials = identity
+        .get_credentials_for_identity()
+        .identity_id(&id)
+        .logins(&provider, id_token)
+        .send()
+        .await
+        .unwrap()
+        .credentials
+        .unwrap();
+    assert!(credentials.access_key_id().is_some_and(|k| !k.is_empty()));
+    assert!(credentials.secret_key().is_some_and(|k| !k.is_empty()));
+    assert!(credentials.session_token().is_some_and(|k| !k.is_empty()));
+    assert!(credentials.expiration().is_some());
+}

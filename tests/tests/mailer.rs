@@ -1,0 +1,344 @@
+//! The mailer's logic against the emulator's table, key, pool and bus, with a
+//! test double in place of SES: retries, permanent failures, redelivery,
+//! sign-up mode `existing`, and the dead-letter bookkeeping.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a panic is how a test reports failure"
+)]
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use magiclink::challenge::{Challenge, ChallengeStatus, ChallengeStore};
+use magiclink::config::SignUpMode;
+use magiclink::events::{Event, EventPublisher, MagicLinkRequested, V1};
+use magiclink::{EmailAddress, LinkSigner};
+use magiclink_mailer::directory::CognitoDirectory;
+use magiclink_mailer::outbox::{Outbox, SendError};
+use magiclink_mailer::process::{Mailer, Outcome, Settings};
+use magiclink_mailer::template::{MailTemplate, RenderedMail};
+use magiclink_tests::{EventTap, Stack, aws, unique};
+
+/// An outbox that fails as told, then accepts; it records what it accepted.
+#[derive(Default)]
+struct FakeOutbox {
+    failures: Mutex<Vec<SendError>>,
+    sent: Mutex<Vec<(String, RenderedMail)>>,
+}
+
+impl FakeOutbox {
+    fn failing(failures: Vec<SendError>) -> Self {
+        Self {
+            failures: Mutex::new(failures),
+            sent: Mutex::default(),
+        }
+    }
+
+    fn sent(&self) -> Vec<(String, RenderedMail)> {
+        self.sent.lock().unwrap().clone()
+    }
+}
+
+impl Outbox for FakeOutbox {
+    async fn send(&self, to: &str, mail: &RenderedMail) -> Result<String, SendError> {
+        if let Some(failure) = self.failures.lock().unwrap().pop() {
+            return Err(failure);
+        }
+        let mut sent = self.sent.lock().unwrap();
+        sent.push((to.to_owned(), mail.clone()));
+        Ok(format!("fake-{}", sent.len()))
+    }
+}
+
+fn throttled() -> SendError {
+    SendError {
+        code: "TooManyRequestsException".into(),
+        message: "slow down".into(),
+        permanent: false,
+    }
+}
+
+fn rejected() -> SendError {
+    SendError {
+        code: "MessageRejected".into(),
+        message: "Email content rejected".into(),
+        permanent: true,
+    }
+}
+
+struct World {
+    stack: Stack,
+    store: ChallengeStore,
+    tap: EventTap,
+    mailer: Mailer<CognitoDirectory, FakeOutbox>,
+}
+
+async fn world(outbox: FakeOutbox, sign_up: SignUpMode) -> World {
+    let config = aws().await;
+    let stack = Stack::load(&config).await;
+    let store = ChallengeStore::new(
+        aws_sdk_dynamodb::Client::new(&config),
+        stack.output("TableName"),
+    );
+    let mailer = Mailer {
+        store: store.clone(),
+        signer: LinkSigner::new(
+            aws_sdk_kms::Client::new(&config),
+            stack.output("SigningKeyId"),
+        ),
+        events: EventPublisher::new(
+            aws_sdk_eventbridge::Client::new(&config),
+            stack.output("EventBusName"),
+        ),
+        directory: CognitoDirectory {
+            idp: aws_sdk_cognitoidentityprovider::Client::new(&config),
+            pool_id: stack.output("UserPoolId").to_owned(),
+        },
+        outbox,
+        redelivery: None,
+        settings: Settings {
+            sign_up,
+            issuer: stack.issuer(),
+            max_receives: 5,
+            template: MailTemplate::built_in().unwrap(),
+        },
+    };
+    World {
+        tap: EventTap::on(&config, stack.output("EventBusName")).await,
+        stack,
+        store,
+        mailer,
+    }
+}
+
+impl World {
+    /// A recorded challenge for a new address, and the message that asks to mail it.
+    async fn requested(&self, created: SystemTime) -> (Challenge, String) {
+        let email = EmailAddress::parse(&format!("{}@example.com", unique("mailer"))).unwrap();
+        let challenge = Challenge::new(
+            email,
+            "http://localhost:8000/cb?x=1&y=2".into(),
+            created,
+            Duration::from_secs(900),
+        );
+        self.store.create(&challenge).await.unwrap();
+        let event = Event::MagicLinkRequested(MagicLinkRequested {
+            version: V1,
+            challenge_id: challenge.id,
+            subject_hash: challenge.email.fingerprint(self.stack.subject_salt()),
+            expires_at: challenge.expires_at,
+        });
+        let body = serde_json::json!({"detail-type": event.detail_type(), "source": "magiclink", "detail": serde_json::from_str::<serde_json::Value>(&event.detail_json()).unwrap()});
+        (challenge, body.to_string())
+    }
+
+    async fn process(&self, body: &str) -> Outcome {
+        self.mailer.process(body, SystemTime::now()).await.0
+    }
+
+    async fn events_of(&mut self, challenge: &Challenge, detail_type: &str) -> Vec<Event> {
+        let id = challenge.id;
+        let detail_type = detail_type.to_owned();
+        self.tap
+            .wait_for(1, Duration::from_secs(20), move |e| {
+                e.detail_type() == detail_type && serde_json::from_str::<serde_json::Value>(&e.detail_json()).unwrap()["challengeId"] == id.to_string()
+            })
+            .await
+    }
+}
+
+#[tokio::test]
+async fn a_request_is_mailed_once_with_a_signed_link_and_recorded() {
+    let mut w = world(FakeOutbox::default(), SignUpMode::Open).await;
+    let (challenge, body) = w.requested(SystemTime::now()).await;
+    assert!(matches!(w.process(&body).await, Outcome::Sent { .. }));
+    let sent = w.mailer.outbox.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].0, challenge.email.as_str());
+    assert!(
+        sent[0]
+            .1
+            .text
+            .contains("http://localhost:8000/cb?x=1&y=2#ey"),
+        "{}",
+        sent[0].1.text
+    );
+    assert!(
+        sent[0]
+            .1
+            .html
+            .contains("http://localhost:8000/cb?x=1&amp;y=2#ey")
+    );
+    let stored = w.store.get(challenge.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, ChallengeStatus::Mailed);
+    assert_eq!(stored.ses_message_id.as_deref(), Some("fake-1"));
+    assert_eq!(w.events_of(&challenge, "MagicLinkSent").await.len(), 1);
+
+    // The same message again: nothing more is sent.
+    assert_eq!(w.process(&body).await, Outcome::Skipped("already mailed"));
+    assert_eq!(w.mailer.outbox.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn a_transient_ses_failure_is_retried_and_then_sent() {
+    let w = world(
+        FakeOutbox::failing(vec![throttled(), throttled()]),
+        SignUpMode::Open,
+    )
+    .await;
+    let (challenge, body) = w.requested(SystemTime::now()).await;
+    for _ in 0..2 {
+        assert_eq!(
+            w.process(&body).await,
+            Outcome::Retry {
+                code: "TooManyRequestsException".into()
+            }
+        );
+        assert_eq!(
+            w.store.get(challenge.id).await.unwrap().unwrap().status,
+            ChallengeStatus::Pending
+        );
+    }
+    assert!(matches!(w.process(&body).await, Outcome::Sent { .. }));
+    assert_eq!(w.mailer.outbox.sent().len(), 1);
+}
+
+#[tokio::test]
+async fn a_permanent_ses_failure_is_reported_and_acknowledged() {
+    let mut w = world(FakeOutbox::failing(vec![rejected()]), SignUpMode::Open).await;
+    let (challenge, body) = w.requested(SystemTime::now()).await;
+    assert_eq!(
+        w.process(&body).await,
+        Outcome::Rejected {
+            code: "MessageRejected".into()
+        }
+    );
+    match w
+        .events_of(&challenge, "MagicLinkDeliveryFailed")
+        .await
+        .as_slice()
+    {
+        [Event::MagicLinkDeliveryFailed(e)] => {
+            assert!(e.permanent);
+            assert_eq!(e.error_code, "MessageRejected");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_last_receive_of_a_failing_message_reports_it_before_the_dead_letter_queue() {
+    let failures = vec![throttled(); 2];
+    let mut w = world(FakeOutbox::failing(failures), SignUpMode::Open).await;
+    let (challenge, body) = w.requested(SystemTime::now()).await;
+    let record = |receives: u32| {
+        let mut message = SqsMessage::default();
+        message.message_id = Some(format!("m-{receives}"));
+        message.body = Some(body.clone());
+        message.attributes =
+            HashMap::from([("ApproximateReceiveCount".to_owned(), receives.to_string())]);
+        message
+    };
+    let mut batch = SqsEvent::default();
+    batch.records = vec![record(4)];
+    let response = w
+        .mailer
+        .handle(batch, Instant::now() + Duration::from_secs(60))
+        .await;
+    assert_eq!(
+        response.batch_item_failures.len(),
+        1,
+        "given back to the queue"
+    );
+
+    let mut batch = SqsEvent::default();
+    batch.records = vec![record(5)];
+    let response = w
+        .mailer
+        .handle(batch, Instant::now() + Duration::from_secs(60))
+        .await;
+    assert_eq!(response.batch_item_failures[0].item_identifier, "m-5");
+    match w
+        .events_of(&challenge, "MagicLinkDeliveryFailed")
+        .await
+        .as_slice()
+    {
+        [Event::MagicLinkDeliveryFailed(e)] => {
+            assert!(!e.permanent);
+            assert_eq!(e.error_code, "TooManyRequestsException");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_batch_out_of_time_gives_its_messages_back() {
+    let w = world(FakeOutbox::default(), SignUpMode::Open).await;
+    let (_, body) = w.requested(SystemTime::now()).await;
+    let mut message = SqsMessage::default();
+    message.message_id = Some("late".into());
+    message.body = Some(body);
+    let mut batch = SqsEvent::default();
+    batch.records = vec![message];
+    let response = w
+        .mailer
+        .handle(batch, Instant::now() + Duration::from_secs(5))
+        .await;
+    assert_eq!(response.batch_item_failures.len(), 1);
+    assert!(w.mailer.outbox.sent().is_empty());
+}
+
+#[tokio::test]
+async fn expired_and_revoked_challenges_are_not_mailed() {
+    let w = world(FakeOutbox::default(), SignUpMode::Open).await;
+    let (_, body) = w
+        .requested(SystemTime::now() - Duration::from_secs(3600))
+        .await;
+    assert_eq!(w.process(&body).await, Outcome::Skipped("expired"));
+
+    let (older, older_body) = w
+        .requested(SystemTime::now() - Duration::from_secs(60))
+        .await;
+    let newer = Challenge::new(
+        older.email.clone(),
+        older.redirect_uri.clone(),
+        SystemTime::now(),
+        Duration::from_secs(900),
+    );
+    w.store.create(&newer).await.unwrap();
+    w.store
+        .consume(newer.id, &newer.email, SystemTime::now())
+        .await
+        .unwrap();
+    assert_eq!(
+        w.process(&older_body).await,
+        Outcome::Skipped("revoked by a newer link")
+    );
+    assert!(w.mailer.outbox.sent().is_empty());
+}
+
+#[tokio::test]
+async fn mode_existing_sends_nothing_to_unknown_addresses() {
+    let mut w = world(FakeOutbox::default(), SignUpMode::Existing).await;
+    let (challenge, body) = w.requested(SystemTime::now()).await;
+    assert_eq!(w.process(&body).await, Outcome::Suppressed);
+    assert!(w.mailer.outbox.sent().is_empty());
+    assert_eq!(
+        w.events_of(&challenge, "MagicLinkSuppressed").await.len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn unreadable_messages_are_retried_not_lost() {
+    let w = world(FakeOutbox::default(), SignUpMode::Open).await;
+    assert_eq!(
+        w.process("{not json").await,
+        Outcome::Retry {
+            code: "UnreadableMessage".into()
+        }
+    );
+}
