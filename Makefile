@@ -38,7 +38,7 @@ help:
 	@echo "make test   start the emulator if needed, deploy the stack, then fmt, clippy and every test"
 	@echo "make up     start the emulator if needed, build the functions and deploy the stack"
 	@echo "make down   reset and stop the emulator"
-	@echo "make dev    run it all locally with a page to try it (comes with issue #7)"
+	@echo "make dev    make up, then serve the demo page on http://localhost:8000 and follow the functions' logs"
 
 tools:
 	@localstack/install.sh
@@ -63,6 +63,5 @@ test: lint up
 down:
 	@localstack/stop.sh
 
-dev:
-	@echo "make dev arrives with the web client (#7); until then, make up deploys the stack." >&2
-	@exit 2
+dev: up
+	@.venv/bin/python localstack/dev.py
