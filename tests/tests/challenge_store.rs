@@ -102,22 +102,37 @@ async fn using_the_newer_link_revokes_the_older() {
 }
 
 #[tokio::test]
-async fn using_the_older_link_leaves_the_newer_usable_once() {
+async fn using_the_older_link_revokes_the_newer_too() {
     let store = store().await;
     let user = email("ann@example.com");
     let now = SystemTime::now();
     let older = new_challenge(&store, &user, now - Duration::from_secs(60)).await;
-    let newer = new_challenge(&store, &user, now).await;
+    let newer = new_challenge(&store, &user, now - Duration::from_secs(30)).await;
     store.consume(older.id, &user, now).await.unwrap();
-    store.consume(newer.id, &user, now).await.unwrap();
     assert!(matches!(
         store.consume(newer.id, &user, now).await,
-        Err(ConsumeError::Used)
+        Err(ConsumeError::Revoked)
     ));
     assert!(matches!(
         store.consume(older.id, &user, now).await,
         Err(ConsumeError::Used)
     ));
+    assert!(store.is_revoked(&newer).await.unwrap());
+}
+
+#[tokio::test]
+async fn a_link_asked_for_after_a_sign_in_works() {
+    let store = store().await;
+    let user = email("ann@example.com");
+    let now = SystemTime::now();
+    let first = new_challenge(&store, &user, now - Duration::from_secs(60)).await;
+    store
+        .consume(first.id, &user, now - Duration::from_secs(30))
+        .await
+        .unwrap();
+    let later = new_challenge(&store, &user, now).await;
+    assert!(!store.is_revoked(&later).await.unwrap());
+    store.consume(later.id, &user, now).await.unwrap();
 }
 
 #[tokio::test]

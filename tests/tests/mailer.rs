@@ -315,7 +315,7 @@ async fn expired_and_revoked_challenges_are_not_mailed() {
         .unwrap();
     assert_eq!(
         w.process(&older_body).await,
-        Outcome::Skipped("revoked by a newer link")
+        Outcome::Skipped("revoked by a sign-in")
     );
     assert!(w.mailer.outbox.sent().is_empty());
 }

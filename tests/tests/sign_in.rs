@@ -214,3 +214,32 @@ async fn using_the_newer_link_revokes_the_older() {
         "{events:?}"
     );
 }
+
+#[tokio::test]
+async fn using_the_older_link_revokes_the_newer_too() {
+    let mut w = world().await;
+    let email = w.new_user().await;
+    let (_, older) = w
+        .links
+        .issue(
+            &email,
+            SystemTime::now() - Duration::from_secs(60),
+            Duration::from_secs(900),
+        )
+        .await;
+    let (_, newer) = w
+        .links
+        .issue(
+            &email,
+            SystemTime::now() - Duration::from_secs(30),
+            Duration::from_secs(900),
+        )
+        .await;
+    assert!(w.pool.sign_in(email.as_str(), &older).await.is_tokens());
+    assert!(!w.pool.sign_in(email.as_str(), &newer).await.is_tokens());
+    let events = w.sign_in_events(&email, 2).await;
+    assert!(
+        matches!(&events[1], Event::SignInRejected(e) if e.reason == RejectionReason::Revoked),
+        "{events:?}"
+    );
+}

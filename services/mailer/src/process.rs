@@ -245,7 +245,7 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
             return Outcome::Skipped("expired");
         }
         match self.store.is_revoked(&challenge).await {
-            Ok(true) => return Outcome::Skipped("revoked by a newer link"),
+            Ok(true) => return Outcome::Skipped("revoked by a sign-in"),
             Ok(false) => {}
             Err(e) => return retry(&e, "DynamoDB"),
         }

@@ -1,19 +1,20 @@
 //! One-time sign-in challenges: what a link answers.
 //!
 //! A challenge is created by the request service, mailed by the mailer and
-//! consumed by the verifier. Its id is a ULID, so ids order by creation time;
-//! that order is what "older" means in the revocation rule:
+//! consumed by the verifier. Its id is a ULID, so ids order by creation time.
 //!
 //! **A link is usable while its challenge is unexpired, not yet consumed, and
-//! newer than every link of the same user already used.** Using a link thus
-//! revokes all older unused links of that user (DESIGN invariant 1), while a
-//! newer request leaves older links alone until one of them is used
-//! (invariant 2). Using an older link first leaves the newer ones usable: they
-//! were asked for later, so the user may still be waiting for them.
+//! was created after the user's last sign-in.** Using a link thus revokes
+//! every other link of that user issued until then, older or newer (DESIGN
+//! invariant 1 asks for the older ones; the newer ones go too, so that after a
+//! sign-in no earlier link is left alive in a mailbox). A second request
+//! leaves the first link alone until one of them is used (invariant 2), and a
+//! link asked for after a sign-in works as usual.
 //!
-//! The store keeps, per user, the id of the newest consumed challenge (a
-//! watermark); consuming is one DynamoDB transaction that moves the challenge
-//! to `consumed` and raises the watermark, each under a condition, so of any
+//! The store keeps, per user, a watermark: the id up to which challenges are
+//! revoked (`revokedThrough`, the largest ULID of the moment of the last
+//! sign-in). Consuming is one DynamoDB transaction that moves the challenge to
+//! `consumed` and raises the watermark, each under a condition, so of any
 //! number of concurrent attempts exactly one succeeds.
 
 mod store;
@@ -93,6 +94,17 @@ impl Challenge {
         }
     }
 
+    /// The watermark a sign-in with challenge `id` at `now` leaves: every
+    /// challenge created up to `now` (or up to `id`, should the clock that made
+    /// it be ahead) is then revoked.
+    pub fn watermark_after(id: Ulid, now: SystemTime) -> Ulid {
+        let millis = now
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+        let end_of_now = Ulid::from_parts(millis, (1u128 << 80) - 1);
+        end_of_now.max(id)
+    }
+
     /// Whether the challenge has expired at `now`.
     pub fn is_expired(&self, now: SystemTime) -> bool {
         unix_seconds(now) >= self.expires_at
@@ -140,6 +152,39 @@ mod tests {
         assert!(
             a.id.to_string() < b.id.to_string(),
             "string order is id order"
+        );
+    }
+
+    #[test]
+    fn a_sign_in_revokes_everything_created_until_then() {
+        let email = EmailAddress::parse("ann@example.com").unwrap();
+        let at = |secs| from_unix_seconds(secs);
+        let used = Challenge::new(
+            email.clone(),
+            String::new(),
+            at(1_800_000_000),
+            Duration::from_secs(900),
+        );
+        let newer = Challenge::new(
+            email.clone(),
+            String::new(),
+            at(1_800_000_060),
+            Duration::from_secs(900),
+        );
+        let mark = Challenge::watermark_after(used.id, at(1_800_000_120));
+        assert!(used.id <= mark && newer.id <= mark, "both revoked");
+        let later = Challenge::new(
+            email,
+            String::new(),
+            at(1_800_000_121),
+            Duration::from_secs(900),
+        );
+        assert!(later.id > mark, "a link asked for afterwards works");
+        // A verifier clock behind the one that made the challenge still
+        // covers the challenge itself.
+        assert_eq!(
+            Challenge::watermark_after(later.id, at(1_800_000_000)),
+            later.id
         );
     }
 

@@ -1,11 +1,12 @@
-//! The DynamoDB store of challenges and of each user's consumption watermark.
+//! The DynamoDB store of challenges and of each user's revocation watermark.
 //!
 //! Items (one table, partition key `pk`, time to live on `ttl`):
 //! - `challenge#<ULID>`: `email`, `redirectUri`, `createdAt`, `expiresAt`,
 //!   `status`, while a mail is being sent `mailingUntil` (the sender's lease),
 //!   once mailed `sesMessageId` and `mailedAt`, once consumed `consumedAt`. It lives a day past its expiry, so a late replay is still
 //!   told `used` or `expired` rather than "unknown".
-//! - `user#<address>`: `consumedThrough`, the newest consumed challenge id.
+//! - `user#<address>`: `revokedThrough`, the id up to which the user's
+//!   challenges are used or revoked (see [`Challenge::watermark_after`]).
 //!   It lives two days past its last use: longer than any link can.
 
 use std::time::{Duration, SystemTime};
@@ -50,7 +51,7 @@ pub enum ConsumeError {
     Expired,
     #[error("the challenge was already used")]
     Used,
-    #[error("a newer link of this user was used, which revoked this one")]
+    #[error("another link of this user was used since this one was made, which revoked it")]
     Revoked,
     #[error(transparent)]
     Store(#[from] CallError),
@@ -131,8 +132,8 @@ impl ChallengeStore {
         output.item().map(|item| from_item(id, item)).transpose()
     }
 
-    /// Whether a newer link of the challenge's user has been used, which
-    /// revoked this one (see the module docs of [`crate::challenge`]).
+    /// Whether a sign-in of the challenge's user since it was made revoked it
+    /// (see the module docs of [`crate::challenge`]).
     pub async fn is_revoked(&self, challenge: &Challenge) -> Result<bool, CallError> {
         let output = self
             .ddb
@@ -143,10 +144,8 @@ impl ChallengeStore {
             .send()
             .await
             .map_err(|e| CallError::from_sdk("DynamoDB GetItem", &e))?;
-        let watermark = output
-            .item()
-            .and_then(|item| get_s(item, "consumedThrough"));
-        Ok(watermark.is_some_and(|newest| newest > challenge.id.to_string().as_str()))
+        let watermark = output.item().and_then(|item| get_s(item, "revokedThrough"));
+        Ok(watermark.is_some_and(|mark| mark >= challenge.id.to_string().as_str()))
     }
 
     /// Takes a lease on sending the challenge's mail, so that two deliveries
@@ -313,10 +312,14 @@ impl ChallengeStore {
         let watermark = Update::builder()
             .table_name(&self.table)
             .key(PK, s(user_key(email)))
-            .update_expression("SET consumedThrough = :id, #ttl = :ttl")
-            .condition_expression("attribute_not_exists(consumedThrough) OR consumedThrough < :id")
+            .update_expression("SET revokedThrough = :mark, #ttl = :ttl")
+            .condition_expression("attribute_not_exists(revokedThrough) OR revokedThrough < :id")
             .expression_attribute_names("#ttl", TTL)
             .expression_attribute_values(":id", s(id.to_string()))
+            .expression_attribute_values(
+                ":mark",
+                s(Challenge::watermark_after(id, now).to_string()),
+            )
             .expression_attribute_values(":ttl", n(now_secs + WATERMARK_LIFETIME.as_secs()))
             .build()
             .map_err(|e| {
