@@ -151,14 +151,33 @@ def deploy(cfn, body: str, parameters: list) -> None:
     say(f"stack {STACK}: {status} in {time.time() - started:.0f} s")
 
 
-def fill_emulator_gaps(template: dict, cfn, dynamodb, lambda_) -> None:
+def resolve(value, template: dict, parameters: list):
+    """`value` with each `Ref` to a template parameter replaced by the
+    parameter's value (a list for a CommaDelimitedList)."""
+    if isinstance(value, list):
+        return [resolve(v, template, parameters) for v in value]
+    if isinstance(value, dict):
+        if set(value) == {"Ref"} and value["Ref"] in template.get("Parameters", {}):
+            declared = template["Parameters"][value["Ref"]]
+            given = {p["ParameterKey"]: p["ParameterValue"] for p in parameters}
+            raw = given.get(value["Ref"], declared.get("Default", ""))
+            return raw.split(",") if declared.get("Type") == "CommaDelimitedList" else raw
+        return {k: resolve(v, template, parameters) for k, v in value.items()}
+    return value
+
+
+def fill_emulator_gaps(template: dict, parameters: list, clients) -> None:
     """Applies what the emulator's CloudFormation accepts but does not
     provision as the template declares it (on AWS, CloudFormation does this
     itself):
     - a table's time to live and point-in-time recovery, which it ignores;
     - an SQS event source's numeric settings, which it stores as the strings
       that `Ref` of a Number parameter yields, so that its poller fails
-      comparing them; the Lambda API stores them as numbers."""
+      comparing them; the Lambda API stores them as numbers;
+    - an HTTP API's CORS configuration, which it stores under the template's
+      key names where its data plane looks for the API's, so that every
+      preflight is refused; UpdateApi stores it as the data plane reads it."""
+    cfn, dynamodb, lambda_ = clients("cloudformation"), clients("dynamodb"), clients("lambda")
     resources = cfn.describe_stack_resources(StackName=STACK)["StackResources"]
     physical = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources}
     for r in resources:
@@ -171,6 +190,11 @@ def fill_emulator_gaps(template: dict, cfn, dynamodb, lambda_) -> None:
             update["ScalingConfig"] = {"MaximumConcurrency": int(concurrency)}
         lambda_.update_event_source_mapping(**update)
     for logical_id, resource in template["Resources"].items():
+        cors = resource.get("Properties", {}).get("CorsConfiguration")
+        if resource.get("Type") == "AWS::ApiGatewayV2::Api" and cors and logical_id in physical:
+            clients("apigatewayv2").update_api(
+                ApiId=physical[logical_id], CorsConfiguration=resolve(cors, template, parameters)
+            )
         if resource.get("Type") != "AWS::DynamoDB::Table" or logical_id not in physical:
             continue
         props = resource.get("Properties", {})
@@ -217,7 +241,7 @@ def main() -> None:
         key, _, value = pair.partition("=")
         parameters.append({"ParameterKey": key, "ParameterValue": value})
     deploy(cfn, json.dumps(template), parameters)
-    fill_emulator_gaps(template, cfn, client("dynamodb"), client("lambda"))
+    fill_emulator_gaps(template, parameters, client)
 
     outputs = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName=STACK)["Stacks"][0].get("Outputs", [])}
     from_address = next((p["ParameterValue"] for p in parameters if p["ParameterKey"] == "FromAddress"), None)

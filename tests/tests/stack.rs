@@ -286,3 +286,32 @@ async fn a_signed_in_user_exchanges_the_id_token_for_aws_credentials() {
     assert!(credentials.session_token().is_some_and(|k| !k.is_empty()));
     assert!(credentials.expiration().is_some());
 }
+
+#[tokio::test]
+async fn the_api_admits_browsers_from_the_allowed_origin_only() {
+    let stack = Stack::load(&aws().await).await;
+    let preflight = |origin: &'static str| {
+        reqwest::Client::new()
+            .request(reqwest::Method::OPTIONS, stack.magic_links_url())
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .send()
+    };
+    let allowed = preflight("http://localhost:8000").await.unwrap();
+    assert!(allowed.status().is_success(), "{}", allowed.status());
+    assert_eq!(
+        allowed
+            .headers()
+            .get("access-control-allow-origin")
+            .unwrap(),
+        "http://localhost:8000"
+    );
+    let foreign = preflight("https://evil.example").await.unwrap();
+    assert!(
+        foreign
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
