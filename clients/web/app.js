@@ -1,0 +1,89 @@
+// The demo page: ask for a link, confirm a link with one click, show the
+// signed-in user's claims. All sign-in logic is in magiclink.js.
+import * as magiclink from "./magiclink.js";
+
+const $ = (id) => document.getElementById(id);
+const sections = ["ask", "sent", "confirm", "signed-in"];
+
+function show(section) {
+  for (const id of sections) $(id).hidden = id !== section;
+}
+
+function fail(error) {
+  $("error").textContent = error.retryAfter
+    ? `${error.message} (try again in ${error.retryAfter} s)`
+    : error.message || String(error);
+  $("error").hidden = false;
+}
+
+function showSignedIn(session) {
+  const table = $("claims");
+  table.replaceChildren();
+  for (const [name, value] of Object.entries(session.claims)) {
+    const row = table.insertRow();
+    row.insertCell().textContent = name;
+    row.insertCell().textContent = typeof value === "object" ? JSON.stringify(value) : String(value);
+  }
+  show("signed-in");
+}
+
+const config = await (await fetch("config.json")).json();
+magiclink.configure(config);
+
+$("ask-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  $("error").hidden = true;
+  const email = $("email").value.trim();
+  try {
+    await magiclink.requestSignInLink(email, `${location.origin}/`);
+    $("sent-to").textContent = email;
+    show("sent");
+  } catch (error) {
+    fail(error);
+  }
+});
+
+$("again").addEventListener("click", () => show("ask"));
+
+$("sign-out").addEventListener("click", async () => {
+  await magiclink.signOut();
+  show("ask");
+});
+
+function offerLink(link) {
+  $("confirm-email").textContent = link.email;
+  $("confirm-button").disabled = false;
+  $("confirm-button").onclick = async () => {
+    $("confirm-button").disabled = true;
+    $("error").hidden = true;
+    try {
+      showSignedIn(await magiclink.completeSignInFromLink(link));
+    } catch (error) {
+      fail(error);
+      show("ask");
+    }
+  };
+  show("confirm");
+}
+
+/** Offers the link in the address bar, if any; whether there was one. */
+function offerLinkFromLocation() {
+  try {
+    const link = magiclink.takeLinkFromLocation();
+    if (link) offerLink(link);
+    return link !== null;
+  } catch (error) {
+    fail(error);
+    return false;
+  }
+}
+
+// A link opened in a tab that already shows this page changes only the
+// fragment, which reloads nothing.
+window.addEventListener("hashchange", offerLinkFromLocation);
+
+if (!offerLinkFromLocation()) {
+  const session = magiclink.currentSession();
+  if (session) showSignedIn(session);
+  else show("ask");
+}

@@ -1,0 +1,120 @@
+// The demo page in real headless Chromium, against the stack `make up`
+// deployed and the dev server `make dev` runs (the Makefile's e2e target
+// starts it): type an address, open the mailed link, confirm, see the claims;
+// and the same with the link opened in a second, fresh browser.
+//
+// Screenshots of every step go to SCREENSHOTS (default .emulator/screenshots).
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+
+const PAGE = process.env.DEMO_URL || "http://localhost:8000/";
+const SCREENSHOTS = process.env.SCREENSHOTS || join(import.meta.dirname, "../../../.emulator/screenshots");
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+
+let browser;
+
+before(async () => {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+async function screenshot(page, name) {
+  const path = join(SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  console.log(`screenshot: ${path}`);
+}
+
+function uniqueAddress(prefix) {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+}
+
+/** The sign-in link mailed to `address`, from the dev server's inbox. */
+async function mailedLink(address, within = 30_000) {
+  const deadline = Date.now() + within;
+  while (Date.now() < deadline) {
+    const mail = await (await fetch(new URL("inbox.json", PAGE))).json();
+    const message = mail.find((m) => m.to.includes(address));
+    if (message) {
+      const link = message.text.split("\n").map((l) => l.trim()).find((l) => l.startsWith("http") && l.includes("#"));
+      assert.ok(link, "the mail holds a link");
+      return link;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  assert.fail(`no mail to ${address} within ${within} ms`);
+}
+
+async function askForLink(page, address, name) {
+  await page.goto(PAGE);
+  await page.locator("#email").fill(address);
+  await screenshot(page, `${name}-1-address`);
+  await page.getByRole("button", { name: "Email me a link" }).click();
+  await page.locator("#sent").waitFor({ state: "visible" });
+  assert.equal(await page.locator("#sent-to").textContent(), address);
+  await screenshot(page, `${name}-2-check-your-mail`);
+}
+
+async function signInWithLink(page, link, address, name) {
+  await page.goto(link);
+  await page.locator("#confirm").waitFor({ state: "visible" });
+  assert.equal(await page.locator("#confirm-email").textContent(), address);
+  assert.ok(!page.url().includes("#"), "the token is cleared from the address bar");
+  await screenshot(page, `${name}-3-confirm`);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.locator("#signed-in").waitFor({ state: "visible" });
+  const claims = await page.locator("#claims").textContent();
+  assert.ok(claims.includes(address), `the claims name ${address}: ${claims}`);
+  await screenshot(page, `${name}-4-signed-in`);
+}
+
+test("a visitor asks for a link, opens it, confirms and is signed in", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const address = uniqueAddress("browser");
+  await askForLink(page, address, "same-browser");
+  await signInWithLink(page, await mailedLink(address), address, "same-browser");
+
+  // Reloading keeps the session; signing out ends it.
+  await page.reload();
+  await page.locator("#signed-in").waitFor({ state: "visible" });
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.locator("#ask").waitFor({ state: "visible" });
+  await context.close();
+});
+
+test("a link opened in a second, fresh browser signs in there", async () => {
+  const asking = await browser.newContext();
+  const address = uniqueAddress("other-browser");
+  await askForLink(await asking.newPage(), address, "second-browser");
+  const link = await mailedLink(address);
+
+  const fresh = await browser.newContext();
+  const page = await fresh.newPage();
+  await signInWithLink(page, link, address, "second-browser");
+  await fresh.close();
+
+  // The same link again, in yet another browser: refused.
+  const third = await browser.newContext();
+  const again = await third.newPage();
+  await again.goto(link);
+  await again.getByRole("button", { name: "Sign in" }).click();
+  await again.locator("#error").waitFor({ state: "visible" });
+  assert.match(await again.locator("#error").textContent(), /used|expired|newer/);
+  await screenshot(again, "second-browser-5-replay-refused");
+  await third.close();
+  await asking.close();
+});

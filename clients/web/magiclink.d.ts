@@ -1,0 +1,49 @@
+// Type declarations for magiclink.js.
+
+export interface MagicLinkConfig {
+  /** The stack output ApiUrl (on the emulator, its execute-api path form). */
+  apiUrl: string;
+  /** The user pool's region. */
+  region: string;
+  /** The stack output UserPoolClientId. */
+  clientId: string;
+  /** Cognito's endpoint; defaults to https://cognito-idp.<region>.amazonaws.com/. */
+  cognitoEndpoint?: string;
+  /** Where the session is kept; defaults to localStorage. */
+  storage?: Pick<Storage, "getItem" | "setItem" | "removeItem">;
+}
+
+export interface SignInLink {
+  /** The link's token: the answer to Cognito's custom challenge. */
+  token: string;
+  /** The address the token names: the Cognito username. */
+  email: string;
+}
+
+export interface Session {
+  idToken: string;
+  accessToken: string;
+  refreshToken: string | null;
+  /** When the ID and access tokens expire, in milliseconds since the epoch. */
+  expiresAt: number;
+  /** The ID token's claims (email, sub, exp, ...). */
+  claims: Record<string, unknown>;
+}
+
+export class MagicLinkError extends Error {
+  /** Stable: the API's error code (invalid_email, rate_limited, ...), a Cognito error type, or link_refused. */
+  readonly code: string;
+  /** The HTTP status, or 0. */
+  readonly status: number;
+  /** For rate_limited: seconds until a request may succeed. */
+  readonly retryAfter: number | null;
+}
+
+export function configure(config: MagicLinkConfig): void;
+export function requestSignInLink(email: string, redirectUri?: string): Promise<{ status: "accepted" }>;
+export function emailOfToken(token: string): string;
+export function takeLinkFromLocation(location?: Location, history?: History): SignInLink | null;
+export function completeSignInFromLink(link?: SignInLink | null): Promise<Session>;
+export function currentSession(): Session | null;
+export function refresh(): Promise<Session>;
+export function signOut(): Promise<void>;
