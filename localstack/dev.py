@@ -96,7 +96,7 @@ def main() -> None:
     server = ThreadingHTTPServer(("127.0.0.1", PORT), partial(Handler, directory=str(WEB)))
     stop = threading.Event()
     threading.Thread(target=follow_logs, args=(stop,), daemon=True).start()
-    print(f"dev: the page is at http://localhost:{PORT}/ ; captured mail at http://localhost:{PORT}/inbox.json")
+    print(f"dev: the page is at http://localhost:{PORT}/ ; captured mail at http://localhost:{PORT}/inbox.html")
     print("dev: following the functions' logs; Ctrl-C stops", flush=True)
     try:
         server.serve_forever()
