@@ -194,52 +194,38 @@ async fn three_wrong_answers_end_the_session() {
 }
 
 #[tokio::test]
-async fn using_the_newer_link_revokes_the_older() {
+async fn of_two_links_either_signs_in_and_revokes_the_other() {
     let mut w = world().await;
-    let email = w.new_user().await;
-    let (_, older) = w
-        .links
-        .issue(
-            &email,
-            SystemTime::now() - Duration::from_secs(60),
-            Duration::from_secs(900),
-        )
-        .await;
-    let (_, newer) = w.links.link(&email).await;
-    assert!(w.pool.sign_in(email.as_str(), &newer).await.is_tokens());
-    assert!(!w.pool.sign_in(email.as_str(), &older).await.is_tokens());
-    let events = w.sign_in_events(&email, 2).await;
-    assert!(
-        matches!(&events[1], Event::SignInRejected(e) if e.reason == RejectionReason::Revoked),
-        "{events:?}"
-    );
-}
-
-#[tokio::test]
-async fn using_the_older_link_revokes_the_newer_too() {
-    let mut w = world().await;
-    let email = w.new_user().await;
-    let (_, older) = w
-        .links
-        .issue(
-            &email,
-            SystemTime::now() - Duration::from_secs(60),
-            Duration::from_secs(900),
-        )
-        .await;
-    let (_, newer) = w
-        .links
-        .issue(
-            &email,
-            SystemTime::now() - Duration::from_secs(30),
-            Duration::from_secs(900),
-        )
-        .await;
-    assert!(w.pool.sign_in(email.as_str(), &older).await.is_tokens());
-    assert!(!w.pool.sign_in(email.as_str(), &newer).await.is_tokens());
-    let events = w.sign_in_events(&email, 2).await;
-    assert!(
-        matches!(&events[1], Event::SignInRejected(e) if e.reason == RejectionReason::Revoked),
-        "{events:?}"
-    );
+    for use_newer in [true, false] {
+        let email = w.new_user().await;
+        let lifetime = Duration::from_secs(900);
+        let (_, older) = w
+            .links
+            .issue(
+                &email,
+                SystemTime::now() - Duration::from_secs(60),
+                lifetime,
+            )
+            .await;
+        let (_, newer) = w
+            .links
+            .issue(
+                &email,
+                SystemTime::now() - Duration::from_secs(30),
+                lifetime,
+            )
+            .await;
+        let (used, revoked) = if use_newer {
+            (newer, older)
+        } else {
+            (older, newer)
+        };
+        assert!(w.pool.sign_in(email.as_str(), &used).await.is_tokens());
+        assert!(!w.pool.sign_in(email.as_str(), &revoked).await.is_tokens());
+        let events = w.sign_in_events(&email, 2).await;
+        assert!(
+            matches!(&events[1], Event::SignInRejected(e) if e.reason == RejectionReason::Revoked),
+            "use_newer {use_newer}: {events:?}"
+        );
+    }
 }
