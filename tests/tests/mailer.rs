@@ -18,6 +18,7 @@ use magiclink::events::{Event, EventPublisher, MagicLinkRequested, V1};
 use magiclink::{EmailAddress, LinkSigner};
 use magiclink_mailer::directory::CognitoDirectory;
 use magiclink_mailer::outbox::{Outbox, SendError};
+use magiclink_mailer::pacer::Pacer;
 use magiclink_mailer::process::{Mailer, Outcome, Settings};
 use magiclink_mailer::template::{MailTemplate, RenderedMail};
 use magiclink_tests::{EventTap, Stack, aws, unique};
@@ -99,6 +100,7 @@ async fn world(outbox: FakeOutbox, sign_up: SignUpMode) -> World {
         },
         outbox,
         redelivery: None,
+        pacer: Pacer::for_share(0.0, 1),
         settings: Settings {
             sign_up,
             issuer: stack.issuer(),

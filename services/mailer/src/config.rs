@@ -33,6 +33,11 @@ pub struct MailerConfig {
     /// `RETRY_BASE_SECONDS`: the first redelivery delay, doubled on each
     /// further receive (default 30).
     pub retry_base: Duration,
+    /// `SES_MAX_SEND_RATE`: the account's SES sends per second, shared by
+    /// `MAILER_MAX_CONCURRENCY` instances (defaults 14 and 2); 0 turns
+    /// pacing off.
+    pub send_rate: f64,
+    pub max_concurrency: u32,
     /// `MAIL_TEMPLATE_DIR`, or the built-in templates.
     pub template: MailTemplate,
 }
@@ -59,6 +64,8 @@ impl MailerConfig {
             queue_url: env.optional("MAIL_QUEUE_URL").map(str::to_owned),
             max_receives: env.count_or("MAX_RECEIVE_COUNT", 5)?,
             retry_base: env.seconds_or("RETRY_BASE_SECONDS", 30)?,
+            send_rate: env.parse_or("SES_MAX_SEND_RATE", 14.0)?,
+            max_concurrency: env.count_or("MAILER_MAX_CONCURRENCY", 2)?,
             template,
         })
     }

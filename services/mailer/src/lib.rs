@@ -3,11 +3,13 @@
 //! - [`process`]: what happens to each message, and to failures.
 //! - [`template`]: the mail, rendered with escaping.
 //! - [`outbox`]: SES v2, and which of its failures are permanent.
+//! - [`pacer`]: this instance's share of the SES send rate.
 //! - [`directory`]: the Cognito account behind an address.
 //! - [`config`]: configuration, read once.
 
 pub mod config;
 pub mod directory;
 pub mod outbox;
+pub mod pacer;
 pub mod process;
 pub mod template;

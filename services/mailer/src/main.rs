@@ -13,6 +13,7 @@ use magiclink::token::LinkSigner;
 use magiclink_mailer::config::MailerConfig;
 use magiclink_mailer::directory::CognitoDirectory;
 use magiclink_mailer::outbox::SesOutbox;
+use magiclink_mailer::pacer::Pacer;
 use magiclink_mailer::process::{Mailer, Redelivery, Settings};
 
 #[tokio::main]
@@ -44,6 +45,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             queue_url,
             base: config.retry_base,
         }),
+        pacer: Pacer::for_share(config.send_rate, config.max_concurrency),
         settings: Settings {
             sign_up: config.sign_up,
             issuer: config.token.issuer.clone(),

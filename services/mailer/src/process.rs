@@ -37,6 +37,7 @@ use ulid::Ulid;
 
 use crate::directory::{Account, Directory};
 use crate::outbox::Outbox;
+use crate::pacer::Pacer;
 use crate::template::{MailTemplate, MailValues};
 
 /// What is kept back of a Lambda invocation's time for one message: a message
@@ -111,6 +112,7 @@ pub struct Mailer<D, O> {
     pub directory: D,
     pub outbox: O,
     pub redelivery: Option<Redelivery>,
+    pub pacer: Pacer,
     pub settings: Settings,
 }
 
@@ -299,6 +301,7 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
             expires_at: challenge.expires_at,
             lifetime_minutes: challenge.expires_at.saturating_sub(challenge.created_at) / 60,
         });
+        self.pacer.wait().await;
         let ses_message_id = match self.outbox.send(challenge.email.as_str(), &mail).await {
             Ok(message_id) => message_id,
             Err(e) if e.permanent => {
