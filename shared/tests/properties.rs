@@ -1,7 +1,10 @@
 //! Property-based tests of the two parsers that face hostile input: the
 //! e-mail address and the link token.
 
-#![allow(clippy::unwrap_used, reason = "test code: a panic is how a test reports failure")]
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a panic is how a test reports failure"
+)]
 
 use std::time::{Duration, UNIX_EPOCH};
 
@@ -94,5 +97,9 @@ fn valid_token() -> (String, SigningKey, EmailAddress) {
     };
     let input = encode_signing_input("k1", &claims);
     let signature: Signature = key.sign(input.as_bytes());
-    (join_signature(&input, signature.to_der().as_bytes()).unwrap(), key, subject)
+    (
+        join_signature(&input, signature.to_der().as_bytes()).unwrap(),
+        key,
+        subject,
+    )
 }
