@@ -16,8 +16,9 @@ BINARIES := $(or $(CARGO_TARGET_DIR),target)/$(PROFILE)
 # The stack on the emulator: host binaries, the emulator's endpoint for the
 # functions, no event archive (the emulator has none), the identity pool on,
 # retries after 1 s (not 30), one link per address per 5 s (not 30) and
-# links that live 90 s (not 15 min) so that tests need not wait long, and the
-# demo page's origin as the redirect allow-list.
+# links that live 90 s (not 15 min) so that tests need not wait long, 1000
+# requests per IP per 15 min (not 30: every test comes from 127.0.0.1), and
+# the demo page's origin as the redirect allow-list.
 DEV_ORIGIN ?= http://localhost:8000
 FROM_ADDRESS ?= no-reply@magiclink.test
 STACK_PARAMS := \
@@ -28,6 +29,7 @@ STACK_PARAMS := \
 	MailRetryBaseSeconds=1 \
 	RateEmailBurstSeconds=5 \
 	LinkLifetimeSeconds=90 \
+	RateIpMax=1000 \
 	FromAddress=$(FROM_ADDRESS) \
 	AllowedRedirectUris=$(DEV_ORIGIN)/ \
 	DefaultRedirectUri=$(DEV_ORIGIN)/ \
