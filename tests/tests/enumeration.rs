@@ -1,0 +1,143 @@
+//! No enumeration (DESIGN invariant 4): through the deployed API, known and
+//! unknown addresses get the same status, body and headers, and latencies
+//! that a statistical test cannot tell apart.
+//!
+//! The test: 40 requests for addresses with accounts and 40 for addresses
+//! without, interleaved, each address used once. Their latency samples are
+//! compared with the two-sample Kolmogorov-Smirnov test at significance
+//! 0.001: the distributions count as distinguishable when the largest gap D
+//! between their empirical distribution functions exceeds
+//! 1.95 * sqrt((n + m) / (n * m)), which for n = m = 40 is 0.436.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a panic is how a test reports failure"
+)]
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use magiclink::EmailAddress;
+use magiclink_tests::{PoolClient, Stack, aws, unique};
+
+const SAMPLES: usize = 40;
+/// c(alpha) of the two-sample KS test for alpha = 0.001.
+const KS_C_ALPHA: f64 = 1.95;
+
+struct Answer {
+    status: u16,
+    body: String,
+    headers: BTreeMap<String, String>,
+    latency: Duration,
+}
+
+async fn ask(http: &reqwest::Client, stack: &Stack, email: &str) -> Answer {
+    let started = Instant::now();
+    let response = http
+        .post(stack.magic_links_url())
+        .header("content-type", "application/json")
+        .body(serde_json::json!({ "email": email }).to_string())
+        .send()
+        .await
+        .unwrap();
+    let latency = started.elapsed();
+    let status = response.status().as_u16();
+    // Headers that differ per request by nature.
+    let headers = response
+        .headers()
+        .iter()
+        .filter(|(name, _)| {
+            !matches!(
+                name.as_str(),
+                "date" | "apigw-requestid" | "x-amzn-requestid" | "x-amz-apigw-id"
+            )
+        })
+        .map(|(name, value)| {
+            (
+                name.to_string(),
+                value.to_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    Answer {
+        status,
+        body: response.text().await.unwrap(),
+        headers,
+        latency,
+    }
+}
+
+/// The Kolmogorov-Smirnov statistic: the largest gap between the empirical
+/// distribution functions of `a` and `b`.
+fn ks_statistic(a: &[f64], b: &[f64]) -> f64 {
+    let (mut a, mut b) = (a.to_vec(), b.to_vec());
+    a.sort_by(f64::total_cmp);
+    b.sort_by(f64::total_cmp);
+    let (mut i, mut j, mut d) = (0, 0, 0.0_f64);
+    while i < a.len() && j < b.len() {
+        let x = a[i].min(b[j]);
+        while i < a.len() && a[i] <= x {
+            i += 1;
+        }
+        while j < b.len() && b[j] <= x {
+            j += 1;
+        }
+        d = d.max((i as f64 / a.len() as f64 - j as f64 / b.len() as f64).abs());
+    }
+    d
+}
+
+#[test]
+fn the_ks_statistic_is_right_on_known_samples() {
+    assert_eq!(ks_statistic(&[1.0, 2.0, 3.0], &[1.0, 2.0, 3.0]), 0.0);
+    assert_eq!(ks_statistic(&[1.0, 2.0], &[3.0, 4.0]), 1.0);
+    assert!((ks_statistic(&[1.0, 2.0, 3.0, 4.0], &[3.0, 4.0, 5.0, 6.0]) - 0.5).abs() < 1e-9);
+}
+
+#[tokio::test]
+async fn known_and_unknown_addresses_are_indistinguishable() {
+    let config = aws().await;
+    let stack = Stack::load(&config).await;
+    let pool = PoolClient::new(&config, &stack);
+    let mut known = Vec::new();
+    for _ in 0..SAMPLES {
+        let email = EmailAddress::parse(&format!("{}@example.com", unique("known"))).unwrap();
+        pool.create_user(&email).await;
+        known.push(email.as_str().to_owned());
+    }
+    let unknown: Vec<String> = (0..SAMPLES)
+        .map(|_| format!("{}@example.com", unique("unknown")))
+        .collect();
+
+    let http = reqwest::Client::new();
+    // Warm both paths' connections and the function before measuring.
+    ask(&http, &stack, &format!("{}@example.com", unique("warm"))).await;
+    let (mut k, mut u) = (Vec::new(), Vec::new());
+    for (known, unknown) in known.iter().zip(&unknown) {
+        k.push(ask(&http, &stack, known).await);
+        u.push(ask(&http, &stack, unknown).await);
+    }
+
+    let reference = &k[0];
+    assert_eq!(reference.status, 202);
+    for answer in k.iter().chain(&u) {
+        assert_eq!(answer.status, reference.status);
+        assert_eq!(answer.body, reference.body);
+        assert_eq!(answer.headers, reference.headers);
+    }
+
+    let millis = |answers: &[Answer]| {
+        answers
+            .iter()
+            .map(|a| a.latency.as_secs_f64() * 1000.0)
+            .collect::<Vec<_>>()
+    };
+    let d = ks_statistic(&millis(&k), &millis(&u));
+    let n = SAMPLES as f64;
+    let threshold = KS_C_ALPHA * ((n + n) / (n * n)).sqrt();
+    println!("Kolmogorov-Smirnov D = {d:.3} (threshold {threshold:.3} at alpha 0.001)");
+    assert!(
+        d <= threshold,
+        "latencies of known and unknown addresses differ: D = {d:.3} > {threshold:.3}"
+    );
+}
