@@ -88,6 +88,15 @@ test("a visitor asks for a link, opens it, confirms and is signed in", async () 
   await askForLink(page, address, "same-browser");
   await signInWithLink(page, await mailedLink(address), address, "same-browser");
 
+  // The tokens refresh through Cognito with the refresh token.
+  const refreshed = await page.evaluate(async () => {
+    const magiclink = await import("/magiclink.js");
+    const before = magiclink.currentSession();
+    const after = await magiclink.refresh();
+    return { changed: before.accessToken !== after.accessToken, email: after.claims.email, kept: before.refreshToken === after.refreshToken };
+  });
+  assert.deepEqual(refreshed, { changed: true, email: address, kept: true });
+
   // Reloading keeps the session; signing out ends it.
   await page.reload();
   await page.locator("#signed-in").waitFor({ state: "visible" });
