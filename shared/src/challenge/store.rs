@@ -177,15 +177,7 @@ impl ChallengeStore {
         match result {
             Ok(_) => Ok(MailingClaim::Claimed),
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                let old = match e.err() {
-                    UpdateItemError::ConditionalCheckFailedException(ccf) => ccf.item().cloned(),
-                    _ => None,
-                };
-                let Some(old) = old else {
-                    return Ok(MailingClaim::Done(None));
-                };
-                let status = get_s(&old, "status").and_then(ChallengeStatus::parse);
-                Ok(match status {
+                Ok(match status_found(e.err()) {
                     Some(ChallengeStatus::Pending) => MailingClaim::Busy,
                     other => MailingClaim::Done(other),
                 })
@@ -244,14 +236,7 @@ impl ChallengeStore {
         match result {
             Ok(_) => Ok(MarkMailed::Marked),
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                let status = match e.err() {
-                    UpdateItemError::ConditionalCheckFailedException(ccf) => ccf
-                        .item()
-                        .and_then(|item| get_s(item, "status"))
-                        .and_then(ChallengeStatus::parse),
-                    _ => None,
-                };
-                Ok(MarkMailed::Unchanged(status))
+                Ok(MarkMailed::Unchanged(status_found(e.err())))
             }
             Err(e) => Err(CallError::from_sdk("DynamoDB UpdateItem", &e)),
         }
@@ -359,6 +344,18 @@ enum Attempt {
 }
 
 const CONDITION_FAILED: &str = "ConditionalCheckFailed";
+
+/// The status of the item that made a conditional update fail (the update
+/// asked for it with `ALL_OLD`), or `None` when there was no item.
+fn status_found(error: &UpdateItemError) -> Option<ChallengeStatus> {
+    match error {
+        UpdateItemError::ConditionalCheckFailedException(ccf) => ccf
+            .item()
+            .and_then(|item| get_s(item, "status"))
+            .and_then(ChallengeStatus::parse),
+        _ => None,
+    }
+}
 
 /// Turns the transaction's cancellation reasons into the precise refusal.
 fn why_cancelled(email: &EmailAddress, now_secs: u64, reasons: &[CancellationReason]) -> Attempt {
