@@ -35,7 +35,7 @@ STACK_PARAMS := \
 	DefaultRedirectUri=$(DEV_ORIGIN)/ \
 	AllowedOrigins=$(DEV_ORIGIN)
 
-.PHONY: help tools emulator lint functions up test e2e down dev
+.PHONY: help tools emulator lint functions up test e2e bench-core down dev
 
 help:
 	@echo "make test   start the emulator if needed, deploy the stack, then fmt, clippy and every test"
@@ -72,6 +72,10 @@ e2e:
 	  trap 'kill $$server 2>/dev/null' EXIT; \
 	  for _ in $$(seq 1 50); do curl -fs $(DEV_ORIGIN)/config.json >/dev/null && break; sleep 0.2; done; \
 	  cd clients/web/e2e && DEMO_URL=$(DEV_ORIGIN)/ node --test
+
+# The in-process benchmarks (criterion): token, e-mail parsing, mail rendering.
+bench-core:
+	cargo bench --locked -p magiclink-bench --bench core
 
 down:
 	@localstack/stop.sh
