@@ -1,6 +1,6 @@
 //! PreSignUp, for pools that also allow self sign-up: the address is proven by
 //! the link itself, so the account is confirmed and the address verified at
-//! once, and no later `AdminUpdateUserAttributes` is needed.
+//! once, and no admin call to update attributes is needed later.
 
 /// `(auto_confirm_user, auto_verify_email)` for a sign-up through `SignUp`
 /// or an external provider. Accounts made by `AdminCreateUser` (the mailer's)
