@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use aws_config::SdkConfig;
-use magiclink::events::Event;
+use magiclink::challenge::Challenge;
+use magiclink::events::{Event, MagicLinkRequested, V1};
 
 use crate::emulator::{receive_bodies, route_to_new_queue, unique};
 
@@ -50,4 +51,19 @@ impl EventTap {
             }
         }
     }
+}
+
+/// The mail queue's message for `challenge`: its `MagicLinkRequested` event
+/// as EventBridge delivers it, the detail inside the envelope.
+pub fn requested_message(challenge: &Challenge, subject_salt: &str) -> String {
+    let event = Event::MagicLinkRequested(MagicLinkRequested {
+        version: V1,
+        challenge_id: challenge.id,
+        subject_hash: challenge.email.fingerprint(subject_salt),
+        expires_at: challenge.expires_at,
+    });
+    let detail: serde_json::Value =
+        serde_json::from_str(&event.detail_json()).expect("an event's detail is JSON");
+    serde_json::json!({"detail-type": event.detail_type(), "source": "magiclink", "detail": detail})
+        .to_string()
 }

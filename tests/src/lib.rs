@@ -11,7 +11,7 @@ mod sign_in;
 mod stack;
 
 pub use emulator::*;
-pub use events::EventTap;
+pub use events::{EventTap, requested_message};
 pub use inbox::{Mail, captured_mail, mail_to};
 pub use sign_in::{Answer, LinkIssuer, PoolClient, jwt_claims};
 pub use stack::Stack;

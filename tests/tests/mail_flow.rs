@@ -10,8 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use magiclink::EmailAddress;
 use magiclink::challenge::{Challenge, ChallengeStatus, ChallengeStore};
-use magiclink::events::{Event, MagicLinkRequested, V1};
-use magiclink_tests::{PoolClient, Stack, aws, jwt_claims, mail_to, unique};
+use magiclink_tests::{PoolClient, Stack, aws, jwt_claims, mail_to, requested_message, unique};
 
 fn address() -> String {
     format!("{}@example.com", unique("mail"))
@@ -65,18 +64,7 @@ async fn the_same_message_delivered_twice_yields_one_mail() {
         Duration::from_secs(900),
     );
     store.create(&challenge).await.unwrap();
-    let event = Event::MagicLinkRequested(MagicLinkRequested {
-        version: V1,
-        challenge_id: challenge.id,
-        subject_hash: email.fingerprint(stack.subject_salt()),
-        expires_at: challenge.expires_at,
-    });
-    let body = serde_json::json!({
-        "detail-type": event.detail_type(),
-        "source": "magiclink",
-        "detail": serde_json::from_str::<serde_json::Value>(&event.detail_json()).unwrap(),
-    })
-    .to_string();
+    let body = requested_message(&challenge, stack.subject_salt());
     let sqs = aws_sdk_sqs::Client::new(&config);
     let send = || {
         sqs.send_message()

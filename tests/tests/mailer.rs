@@ -14,14 +14,14 @@ use std::time::{Duration, Instant, SystemTime};
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use magiclink::challenge::{Challenge, ChallengeStatus, ChallengeStore};
 use magiclink::config::SignUpMode;
-use magiclink::events::{Event, EventPublisher, MagicLinkRequested, V1};
+use magiclink::events::{Event, EventPublisher};
 use magiclink::{EmailAddress, LinkSigner};
 use magiclink_mailer::directory::CognitoDirectory;
 use magiclink_mailer::outbox::{Outbox, SendError};
 use magiclink_mailer::pacer::Pacer;
 use magiclink_mailer::process::{Mailer, Outcome, Settings};
 use magiclink_mailer::template::{MailTemplate, RenderedMail};
-use magiclink_tests::{EventTap, Stack, aws, unique};
+use magiclink_tests::{EventTap, Stack, aws, requested_message, unique};
 
 /// An outbox that fails as told, then accepts; it records what it accepted.
 #[derive(Default)]
@@ -127,14 +127,8 @@ impl World {
             Duration::from_secs(900),
         );
         self.store.create(&challenge).await.unwrap();
-        let event = Event::MagicLinkRequested(MagicLinkRequested {
-            version: V1,
-            challenge_id: challenge.id,
-            subject_hash: challenge.email.fingerprint(self.stack.subject_salt()),
-            expires_at: challenge.expires_at,
-        });
-        let body = serde_json::json!({"detail-type": event.detail_type(), "source": "magiclink", "detail": serde_json::from_str::<serde_json::Value>(&event.detail_json()).unwrap()});
-        (challenge, body.to_string())
+        let body = requested_message(&challenge, self.stack.subject_salt());
+        (challenge, body)
     }
 
     async fn process(&self, body: &str) -> Outcome {

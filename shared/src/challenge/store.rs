@@ -278,6 +278,12 @@ impl ChallengeStore {
         now: SystemTime,
     ) -> Result<(), Attempt> {
         let now_secs = unix_seconds(now);
+        // The builders fail only for a missing required field: a bug here.
+        let unbuildable = |e: aws_sdk_dynamodb::error::BuildError| {
+            Attempt::Failed(
+                CallError::unexpected("DynamoDB TransactWriteItems", e.to_string()).into(),
+            )
+        };
         let challenge = Update::builder()
             .table_name(&self.table)
             .key(PK, s(challenge_key(id)))
@@ -293,7 +299,7 @@ impl ChallengeStore {
             .expression_attribute_values(":now", n(now_secs))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
-            .map_err(|e| Attempt::Failed(CallError::unexpected("DynamoDB TransactWriteItems", e.to_string()).into()))?;
+            .map_err(unbuildable)?;
         let watermark = Update::builder()
             .table_name(&self.table)
             .key(PK, s(user_key(email)))
@@ -307,11 +313,7 @@ impl ChallengeStore {
             )
             .expression_attribute_values(":ttl", n(now_secs + WATERMARK_LIFETIME.as_secs()))
             .build()
-            .map_err(|e| {
-                Attempt::Failed(
-                    CallError::unexpected("DynamoDB TransactWriteItems", e.to_string()).into(),
-                )
-            })?;
+            .map_err(unbuildable)?;
         let result = self
             .ddb
             .transact_write_items()
