@@ -6,12 +6,16 @@
 
 mod emulator;
 mod events;
+mod fault_proxy;
+mod functions;
 mod inbox;
 mod sign_in;
 mod stack;
 
 pub use emulator::*;
 pub use events::{EventTap, requested_message};
+pub use fault_proxy::FaultProxy;
+pub use functions::{FunctionEnvironment, kill_function_processes};
 pub use inbox::{Mail, captured_mail, mail_to};
 pub use sign_in::{Answer, LinkIssuer, PoolClient, jwt_claims};
 pub use stack::Stack;

@@ -69,6 +69,12 @@ impl Stack {
         format!("magiclink/{STACK_NAME}")
     }
 
+    /// The deployed name of one of the stack's functions: `request`,
+    /// `mailer` or `verifier`.
+    pub fn function_name(&self, function: &str) -> String {
+        format!("{STACK_NAME}-{function}")
+    }
+
     /// Asks the deployed API for a link to `email`; the HTTP status.
     pub async fn request_link(&self, email: &str) -> u16 {
         reqwest::Client::new()

@@ -1,0 +1,141 @@
+//! The deployed functions as things a fault test can change: an environment
+//! that differs for the length of a test, and the host processes the emulator
+//! runs them in.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use aws_config::SdkConfig;
+use aws_sdk_lambda::types::{Environment, LastUpdateStatus};
+
+/// A function's environment with some variables changed; put back by
+/// [`Self::restore`], or on drop when a test fails before it gets there, so
+/// that a failed test does not leave the stack broken for the next one.
+#[derive(Debug)]
+pub struct FunctionEnvironment {
+    lambda: aws_sdk_lambda::Client,
+    name: String,
+    original: HashMap<String, String>,
+    restored: bool,
+}
+
+impl FunctionEnvironment {
+    /// Sets `changes` in the environment of the function `name`, and waits
+    /// until the emulator runs it with them (it recycles the function's
+    /// processes on such an update, as Lambda does).
+    pub async fn set(config: &SdkConfig, name: &str, changes: &[(&str, String)]) -> Self {
+        let lambda = aws_sdk_lambda::Client::new(config);
+        let current = lambda
+            .get_function_configuration()
+            .function_name(name)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("function {name}: {e:?}"));
+        let original = current
+            .environment()
+            .and_then(|e| e.variables())
+            .cloned()
+            .unwrap_or_default();
+        let mut changed = original.clone();
+        for (key, value) in changes {
+            changed.insert((*key).to_owned(), value.clone());
+        }
+        update(&lambda, name, changed).await;
+        Self {
+            lambda,
+            name: name.to_owned(),
+            original,
+            restored: false,
+        }
+    }
+
+    /// Puts the original environment back.
+    pub async fn restore(mut self) {
+        update(&self.lambda, &self.name, self.original.clone()).await;
+        self.restored = true;
+    }
+}
+
+impl Drop for FunctionEnvironment {
+    fn drop(&mut self) {
+        if self.restored {
+            return;
+        }
+        let (lambda, name, original) = (
+            self.lambda.clone(),
+            self.name.clone(),
+            self.original.clone(),
+        );
+        // Drop cannot await, and may run inside a runtime: a thread of its
+        // own with a runtime of its own puts the environment back.
+        let restoring = std::thread::spawn(move || {
+            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                runtime.block_on(update(&lambda, &name, original));
+            }
+        });
+        let _ = restoring.join();
+    }
+}
+
+async fn update(lambda: &aws_sdk_lambda::Client, name: &str, variables: HashMap<String, String>) {
+    lambda
+        .update_function_configuration()
+        .function_name(name)
+        .environment(
+            Environment::builder()
+                .set_variables(Some(variables))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("updating {name}: {e:?}"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let status = lambda
+            .get_function_configuration()
+            .function_name(name)
+            .send()
+            .await
+            .ok()
+            .and_then(|c| c.last_update_status().cloned());
+        if status == Some(LastUpdateStatus::Successful) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("function {name} did not finish its update within 30 s");
+}
+
+/// Kills (SIGKILL) every host process the emulator runs the function `name`
+/// in, as a crash or an out-of-memory kill would; the number killed.
+pub fn kill_function_processes(name: &str) -> usize {
+    let wanted = format!("AWS_LAMBDA_FUNCTION_NAME={name}");
+    let Ok(processes) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    let mut killed = 0;
+    for entry in processes.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ")) else {
+            continue;
+        };
+        if environ.split(|b| *b == 0).any(|v| v == wanted.as_bytes())
+            && std::process::Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status()
+                .is_ok_and(|s| s.success())
+        {
+            killed += 1;
+        }
+    }
+    killed
+}

@@ -1,0 +1,173 @@
+//! KMS and DynamoDB unreachable for a while, on the deployed stack (DESIGN
+//! invariants 5 and 6): the functions reach those services through
+//! [`FaultProxy`]s that the test breaks and heals. A request that meets an
+//! outage is refused with a 503 and leaves nothing behind; a link accepted
+//! before or during one is mailed once the outage ends, exactly once. At the
+//! end every request is accounted for: answers, events, mail, dead letters.
+//!
+//! One test, run alone in this binary: it changes the environment of the
+//! functions every other test relies on (and puts it back).
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a panic is how a test reports failure"
+)]
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use magiclink::EmailAddress;
+use magiclink::events::Event;
+use magiclink_tests::{
+    EventTap, FaultProxy, FunctionEnvironment, Stack, aws, captured_mail, mail_to, receive_bodies,
+    unique,
+};
+
+/// How long each outage lasts: several of the mailer's attempts, far fewer
+/// than the five receives that would dead-letter a message.
+const OUTAGE: Duration = Duration::from_secs(4);
+
+fn emulator_authority() -> String {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
+    endpoint
+        .split("://")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+/// Asks for a link to each address, one after the other; the answers.
+async fn request_all(stack: &Stack, addresses: &[String]) -> Vec<u16> {
+    let mut statuses = Vec::new();
+    for address in addresses {
+        statuses.push(stack.request_link(address).await);
+    }
+    statuses
+}
+
+fn addresses(label: &str, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|_| format!("{}@example.com", unique(label)))
+        .collect()
+}
+
+#[tokio::test]
+async fn outages_of_kms_and_dynamodb_delay_mail_and_lose_none() {
+    let config = aws().await;
+    let stack = Stack::load(&config).await;
+    let salt = stack.subject_salt().to_owned();
+    let mut tap = EventTap::on(&config, stack.output("EventBusName")).await;
+
+    let upstream = emulator_authority();
+    let mailer_kms = FaultProxy::start(&upstream).await;
+    let mailer_dynamodb = FaultProxy::start(&upstream).await;
+    let request_dynamodb = FaultProxy::start(&upstream).await;
+    let mailer = FunctionEnvironment::set(
+        &config,
+        &stack.function_name("mailer"),
+        &[
+            ("AWS_ENDPOINT_URL_KMS", mailer_kms.url()),
+            ("AWS_ENDPOINT_URL_DYNAMODB", mailer_dynamodb.url()),
+        ],
+    )
+    .await;
+    let request = FunctionEnvironment::set(
+        &config,
+        &stack.function_name("request"),
+        &[("AWS_ENDPOINT_URL_DYNAMODB", request_dynamodb.url())],
+    )
+    .await;
+
+    // KMS out: the mailer cannot sign, so it sends nothing, and tries again.
+    let during_kms = addresses("kms-out", 3);
+    mailer_kms.break_down();
+    assert_eq!(request_all(&stack, &during_kms).await, [202; 3]);
+    tokio::time::sleep(OUTAGE).await;
+    for address in &during_kms {
+        assert!(mail_to(address, 1, Duration::ZERO).await.is_empty());
+    }
+    mailer_kms.heal();
+
+    // DynamoDB out for the mailer: it cannot claim the challenge.
+    let during_table = addresses("table-out", 3);
+    mailer_dynamodb.break_down();
+    assert_eq!(request_all(&stack, &during_table).await, [202; 3]);
+    tokio::time::sleep(OUTAGE).await;
+    for address in &during_table {
+        assert!(mail_to(address, 1, Duration::ZERO).await.is_empty());
+    }
+    mailer_dynamodb.heal();
+
+    // DynamoDB out for the request service: it refuses, keeping nothing, and
+    // the same requests succeed once it is back.
+    let refused = addresses("refused", 3);
+    request_dynamodb.break_down();
+    assert_eq!(request_all(&stack, &refused).await, [503; 3]);
+    request_dynamodb.heal();
+    assert_eq!(request_all(&stack, &refused).await, [202; 3]);
+
+    // Accounting: each accepted address has one request event, one sent
+    // event, one mail, and no failure and no dead letter.
+    let accepted: Vec<String> = [during_kms, during_table, refused].concat();
+    let subjects: HashMap<String, String> = accepted
+        .iter()
+        .map(|a| {
+            (
+                EmailAddress::parse(a).unwrap().fingerprint(&salt),
+                a.clone(),
+            )
+        })
+        .collect();
+    for address in &accepted {
+        assert_eq!(
+            mail_to(address, 1, Duration::from_secs(60)).await.len(),
+            1,
+            "{address} is mailed once the outage is over"
+        );
+    }
+    let ours = |e: &Event| match e {
+        Event::MagicLinkRequested(r) => subjects.contains_key(&r.subject_hash),
+        Event::MagicLinkSent(s) => subjects.contains_key(&s.subject_hash),
+        Event::MagicLinkDeliveryFailed(f) => subjects.contains_key(&f.subject_hash),
+        _ => false,
+    };
+    tap.wait_for(2 * accepted.len(), Duration::from_secs(30), ours)
+        .await;
+    // A little longer, so that a late duplicate would be seen.
+    let events = tap.wait_for(usize::MAX, Duration::from_secs(3), ours).await;
+    let mut requested = HashMap::<&str, usize>::new();
+    let mut sent = HashMap::<&str, usize>::new();
+    for event in &events {
+        match event {
+            Event::MagicLinkRequested(r) => *requested.entry(&r.subject_hash).or_default() += 1,
+            Event::MagicLinkSent(s) => *sent.entry(&s.subject_hash).or_default() += 1,
+            other => panic!("unexpected event during the outages: {other:?}"),
+        }
+    }
+    for (subject, address) in &subjects {
+        assert_eq!(requested.get(subject.as_str()), Some(&1), "{address}");
+        assert_eq!(sent.get(subject.as_str()), Some(&1), "{address}");
+    }
+    let mail = captured_mail().await;
+    for address in &accepted {
+        let to_it = mail.iter().filter(|m| m.to.contains(address)).count();
+        assert_eq!(to_it, 1, "{address} got exactly one mail");
+    }
+    let dead = receive_bodies(
+        &config,
+        stack.output("DeadLetterQueueUrl"),
+        10,
+        Duration::from_secs(1),
+    )
+    .await;
+    assert!(
+        !dead
+            .iter()
+            .any(|body| subjects.keys().any(|s| body.contains(s.as_str()))),
+        "no dead letter of ours"
+    );
+
+    mailer.restore().await;
+    request.restore().await;
+}
