@@ -289,11 +289,22 @@ async fn a_batch_out_of_time_gives_its_messages_back() {
 
 #[tokio::test]
 async fn expired_and_revoked_challenges_are_not_mailed() {
-    let w = world(FakeOutbox::default(), SignUpMode::Open).await;
-    let (_, body) = w
+    let mut w = world(FakeOutbox::default(), SignUpMode::Open).await;
+    let (expired, body) = w
         .requested(SystemTime::now() - Duration::from_secs(3600))
         .await;
-    assert_eq!(w.process(&body).await, Outcome::Skipped("expired"));
+    assert_eq!(w.process(&body).await, Outcome::Expired);
+    match w
+        .events_of(&expired, "MagicLinkDeliveryFailed")
+        .await
+        .as_slice()
+    {
+        [Event::MagicLinkDeliveryFailed(e)] => {
+            assert!(e.permanent);
+            assert_eq!(e.error_code, "Expired");
+        }
+        other => panic!("{other:?}"),
+    }
 
     let (older, older_body) = w
         .requested(SystemTime::now() - Duration::from_secs(60))

@@ -1,8 +1,9 @@
 //! What the mailer does with each message of a batch from the mail queue.
 //!
 //! For one `MagicLinkRequested`: load the challenge; skip it (and acknowledge)
-//! if it was mailed, used, revoked or has expired, so a redelivered message
-//! sends nothing (DESIGN invariant 5); resolve the account; take the
+//! if it was mailed, used or revoked, so a redelivered message sends nothing
+//! (DESIGN invariant 5); if it expired unsent, report that as a permanent
+//! `MagicLinkDeliveryFailed` (`errorCode` `Expired`); resolve the account; take the
 //! challenge's mailing lease, so that two deliveries of one message at the
 //! same moment (SQS delivers at least once) send one mail; sign the token;
 //! send the mail; mark the challenge mailed; publish `MagicLinkSent`.
@@ -49,6 +50,9 @@ pub const TIME_PER_MESSAGE: Duration = Duration::from_secs(16);
 /// of the calls in between.
 const MAILING_LEASE: Duration = Duration::from_secs(60);
 
+/// The `errorCode` of the delivery failure of a link that expired unsent.
+pub const EXPIRED: &str = "Expired";
+
 /// The longest redelivery delay SQS allows.
 const MAX_VISIBILITY: Duration = Duration::from_secs(12 * 3600);
 
@@ -60,6 +64,9 @@ pub enum Outcome {
     },
     /// Nothing to do; the reason is logged.
     Skipped(&'static str),
+    /// The link expired before it could be sent (a backlog longer than the
+    /// link's lifetime): reported as a permanent delivery failure.
+    Expired,
     /// Sign-up mode `existing` and no account: no mail, by design.
     Suppressed,
     /// SES refused this message for good.
@@ -244,7 +251,18 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
             ChallengeStatus::Pending => {}
         }
         if challenge.is_expired(now) {
-            return Outcome::Skipped("expired");
+            // Too late to be of use: reported, so that every request ends in
+            // an event, and never sent.
+            tracing::warn!(challenge = %id, "expired before it could be mailed");
+            self.publish(Event::MagicLinkDeliveryFailed(MagicLinkDeliveryFailed {
+                version: V1,
+                challenge_id: id,
+                subject_hash: subject.subject_hash.clone(),
+                permanent: true,
+                error_code: EXPIRED.to_owned(),
+            }))
+            .await;
+            return Outcome::Expired;
         }
         match self.store.is_revoked(&challenge).await {
             Ok(true) => return Outcome::Skipped("revoked by a sign-in"),
