@@ -164,19 +164,19 @@ async fn a_valid_request_is_accepted_recorded_and_published() {
 }
 
 #[tokio::test]
-async fn a_missing_redirect_uses_the_default() {
-    let backend = Fake::default();
-    let response = call_with(
-        &backend,
-        Some("application/json"),
-        br#"{"email":"ann@example.com"}"#,
-    )
-    .await;
-    assert_eq!(response.status, 202);
-    assert_eq!(
-        backend.created.lock().unwrap()[0].redirect_uri,
-        "https://app.example.com/auth/callback"
-    );
+async fn a_missing_or_null_redirect_uses_the_default() {
+    for body in [
+        &br#"{"email":"ann@example.com"}"#[..],
+        br#"{"email":"ann@example.com","redirectUri":null}"#,
+    ] {
+        let backend = Fake::default();
+        let response = call_with(&backend, Some("application/json"), body).await;
+        assert_eq!(response.status, 202);
+        assert_eq!(
+            backend.created.lock().unwrap()[0].redirect_uri,
+            "https://app.example.com/auth/callback"
+        );
+    }
 }
 
 #[tokio::test]
