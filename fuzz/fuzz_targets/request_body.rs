@@ -1,0 +1,96 @@
+//! Fuzzes `POST /v1/magic-links` with hostile bodies and content types,
+//! through the real handler over a backend that admits everything.
+//!
+//! Whatever the input: no panic, a 202 or a documented 4xx (never a 5xx,
+//! since the backend never fails), and a 202 only for a body whose address
+//! the handler recorded as a challenge.
+
+#![no_main]
+
+use std::sync::{LazyLock, Mutex};
+use std::time::SystemTime;
+
+use libfuzzer_sys::fuzz_target;
+use magiclink::aws::CallError;
+use magiclink::challenge::Challenge;
+use magiclink::config::Env;
+use magiclink::events::{Event, PublishError};
+use magiclink::rate_limit::{Decision, Limit};
+use magiclink_request::api::ApiResponse;
+use magiclink_request::config::RequestConfig;
+use magiclink_request::handler::{Backend, Inbound, handle};
+
+/// Admits everything, records the challenges.
+#[derive(Default)]
+struct Recorder {
+    created: Mutex<Vec<Challenge>>,
+}
+
+impl Backend for Recorder {
+    async fn admit(
+        &self,
+        _: &str,
+        _: &str,
+        _: Limit,
+        _: SystemTime,
+    ) -> Result<Decision, CallError> {
+        Ok(Decision::Admitted)
+    }
+
+    async fn create(&self, challenge: &Challenge) -> Result<(), CallError> {
+        self.created
+            .lock()
+            .expect("not poisoned")
+            .push(challenge.clone());
+        Ok(())
+    }
+
+    async fn publish(&self, _: &Event) -> Result<(), PublishError> {
+        Ok(())
+    }
+}
+
+static CONFIG: LazyLock<RequestConfig> = LazyLock::new(|| {
+    RequestConfig::from_env(&Env::from_pairs([
+        ("TABLE_NAME", "t"),
+        ("EVENT_BUS_NAME", "b"),
+        ("SUBJECT_HASH_SALT", "salt"),
+        ("ALLOWED_REDIRECT_URIS", "https://app.example.com/auth"),
+        ("DEFAULT_REDIRECT_URI", "https://app.example.com/auth/cb"),
+    ]))
+    .expect("a complete configuration")
+});
+
+static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime")
+});
+
+const CONTENT_TYPES: [Option<&str>; 4] = [
+    Some("application/json"),
+    Some("application/json; charset=utf-8"),
+    Some("text/plain"),
+    None,
+];
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&selector, body)) = data.split_first() else {
+        return;
+    };
+    let backend = Recorder::default();
+    let inbound = Inbound {
+        content_type: CONTENT_TYPES[usize::from(selector) % CONTENT_TYPES.len()],
+        body,
+        source_ip: Some("192.0.2.1"),
+    };
+    let result = RUNTIME.block_on(handle(&backend, &CONFIG, inbound, SystemTime::now()));
+    let created = backend.created.lock().expect("not poisoned").len();
+    let answer = ApiResponse::from(result);
+    assert!(
+        answer.status == 202 || (400..500).contains(&answer.status),
+        "status {} for {body:?}",
+        answer.status
+    );
+    assert_eq!(created, usize::from(answer.status == 202));
+});
