@@ -128,7 +128,7 @@ async fn account_for(
 #[tokio::test]
 #[ignore = "minutes long: run by make soak"]
 async fn a_mailer_killed_mid_batch_loses_no_mail() {
-    const LINKS: usize = 40;
+    const LINKS: usize = 200;
     let config = aws().await;
     let stack = Stack::load(&config).await;
     let mut tap = EventTap::on(&config, stack.output("EventBusName")).await;
