@@ -614,10 +614,11 @@ def floor_stack(noop: Path) -> dict:
     if pool is None:
         pool = idp.create_user_pool(PoolName=name, LambdaConfig={
             "DefineAuthChallenge": arn, "CreateAuthChallenge": arn, "VerifyAuthChallengeResponse": arn})["UserPool"]
-    client = idp.create_user_pool_client(UserPoolId=pool["Id"], ClientName=name,
-                                         ExplicitAuthFlows=["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"])
-    return {"api_id": api["ApiId"], "queue_url": queue, "pool_id": pool["Id"],
-            "client_id": client["UserPoolClient"]["ClientId"]}
+    clients = idp.list_user_pool_clients(UserPoolId=pool["Id"], MaxResults=10)["UserPoolClients"]
+    client_id = clients[0]["ClientId"] if clients else idp.create_user_pool_client(
+        UserPoolId=pool["Id"], ClientName=name, ExplicitAuthFlows=["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+    )["UserPoolClient"]["ClientId"]
+    return {"api_id": api["ApiId"], "queue_url": queue, "pool_id": pool["Id"], "client_id": client_id}
 
 
 def floor(noop: Path, requests_per_level: dict, burst: int, users: int) -> dict:

@@ -6,6 +6,14 @@
 //! overshoot the limit. Keys should be fingerprints (see
 //! [`EmailAddress::fingerprint`](crate::email::EmailAddress::fingerprint)), never raw addresses or IPs.
 //!
+//! Admitting is idempotent: the SDK retries an attempt that timed out, and if
+//! that attempt did count, the retry's condition may fail on the count it
+//! made itself. Each admission therefore writes its own id on the counter
+//! (`lastAdmission`); a refusal that finds its own id there was an admission.
+//! (Only the last id is kept, so a retry that races another request for the
+//! same key at the very limit may still be refused; that needs both a slow
+//! attempt and a full window.)
+//!
 //! Fixed windows are simple and cheap; their known weakness is that a client
 //! may spend one window's allowance at its end and the next one's at the
 //! start. The per-address limits pair a long window with a short one (one
@@ -14,6 +22,9 @@
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
+use ulid::Ulid;
 
 use crate::aws::CallError;
 use crate::dynamo::{PK, TTL, n, s};
@@ -73,24 +84,52 @@ impl RateLimiter {
         limit: Limit,
         now: SystemTime,
     ) -> Result<Decision, CallError> {
+        self.admit_once(Ulid::generate(), scope, key, limit, now)
+            .await
+    }
+
+    /// [`Self::admit`] as the admission `admission`: asking again with the
+    /// same id is a retry of the same admission, not another one.
+    pub async fn admit_once(
+        &self,
+        admission: Ulid,
+        scope: &str,
+        key: &str,
+        limit: Limit,
+        now: SystemTime,
+    ) -> Result<Decision, CallError> {
         let (index, ends_at) = limit.window_at(now);
         let pk = format!("rate#{scope}#{key}#{}#{index}", limit.window.as_secs());
+        let id = s(admission.to_string());
         let result = self
             .ddb
             .update_item()
             .table_name(&self.table)
             .key(PK, s(pk))
-            .update_expression("ADD hits :one SET #ttl = if_not_exists(#ttl, :ttl)")
+            .update_expression(
+                "ADD hits :one SET #ttl = if_not_exists(#ttl, :ttl), lastAdmission = :id",
+            )
             .condition_expression("attribute_not_exists(hits) OR hits < :max")
             .expression_attribute_names("#ttl", TTL)
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":max", n(u64::from(limit.max)))
             .expression_attribute_values(":ttl", n(ends_at + 60))
+            .expression_attribute_values(":id", id.clone())
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match result {
             Ok(_) => Ok(Decision::Admitted),
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                let counted_already = match e.err() {
+                    UpdateItemError::ConditionalCheckFailedException(refused) => {
+                        refused.item().and_then(|item| item.get("lastAdmission")) == Some(&id)
+                    }
+                    _ => false,
+                };
+                if counted_already {
+                    return Ok(Decision::Admitted);
+                }
                 let retry_after = ends_at.saturating_sub(unix_seconds(now)).max(1);
                 Ok(Decision::Limited {
                     retry_after: Duration::from_secs(retry_after),

@@ -67,3 +67,18 @@ pub fn requested_message(challenge: &Challenge, subject_salt: &str) -> String {
     serde_json::json!({"detail-type": event.detail_type(), "source": "magiclink", "detail": detail})
         .to_string()
 }
+
+/// What the dead-letter queue at `queue_url` holds (read and deleted, waiting
+/// up to two seconds) that concerns any of `subject_hashes`.
+pub async fn dead_letters_of<'a>(
+    config: &SdkConfig,
+    queue_url: &str,
+    subject_hashes: impl IntoIterator<Item = &'a str>,
+) -> Vec<String> {
+    let subjects: Vec<&str> = subject_hashes.into_iter().collect();
+    receive_bodies(config, queue_url, 10, Duration::from_secs(2))
+        .await
+        .into_iter()
+        .filter(|body| subjects.iter().any(|s| body.contains(s)))
+        .collect()
+}

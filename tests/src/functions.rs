@@ -1,6 +1,6 @@
 //! The deployed functions as things a fault test can change: an environment
-//! that differs for the length of a test, and the host processes the emulator
-//! runs them in.
+//! that differs for the length of a test, a queue's delivery paused, and the
+//! host processes the emulator runs them in.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -107,6 +107,77 @@ async fn update(lambda: &aws_sdk_lambda::Client, name: &str, variables: HashMap<
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     panic!("function {name} did not finish its update within 30 s");
+}
+
+/// A function's queue deliveries, paused (its event source mappings
+/// disabled) until [`Self::resume`], or until drop if a test fails first: the
+/// way to let a backlog build up.
+#[derive(Debug)]
+pub struct PausedDeliveries {
+    lambda: aws_sdk_lambda::Client,
+    mappings: Vec<String>,
+    resumed: bool,
+}
+
+impl PausedDeliveries {
+    /// Disables every event source mapping of the function `name`.
+    pub async fn pause(config: &SdkConfig, name: &str) -> Self {
+        let lambda = aws_sdk_lambda::Client::new(config);
+        let listed = lambda
+            .list_event_source_mappings()
+            .function_name(name)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("event source mappings of {name}: {e:?}"));
+        let mappings: Vec<String> = listed
+            .event_source_mappings()
+            .iter()
+            .filter_map(|m| m.uuid().map(str::to_owned))
+            .collect();
+        assert!(!mappings.is_empty(), "{name} has no event source mapping");
+        set_enabled(&lambda, &mappings, false).await;
+        Self {
+            lambda,
+            mappings,
+            resumed: false,
+        }
+    }
+
+    /// Enables the mappings again.
+    pub async fn resume(mut self) {
+        set_enabled(&self.lambda, &self.mappings, true).await;
+        self.resumed = true;
+    }
+}
+
+impl Drop for PausedDeliveries {
+    fn drop(&mut self) {
+        if self.resumed {
+            return;
+        }
+        let (lambda, mappings) = (self.lambda.clone(), self.mappings.clone());
+        let resuming = std::thread::spawn(move || {
+            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                runtime.block_on(set_enabled(&lambda, &mappings, true));
+            }
+        });
+        let _ = resuming.join();
+    }
+}
+
+async fn set_enabled(lambda: &aws_sdk_lambda::Client, mappings: &[String], enabled: bool) {
+    for uuid in mappings {
+        lambda
+            .update_event_source_mapping()
+            .uuid(uuid)
+            .enabled(enabled)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("event source mapping {uuid}: {e:?}"));
+    }
 }
 
 /// Kills (SIGKILL) every host process the emulator runs the function `name`

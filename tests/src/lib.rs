@@ -13,9 +13,9 @@ mod sign_in;
 mod stack;
 
 pub use emulator::*;
-pub use events::{EventTap, requested_message};
+pub use events::{EventTap, dead_letters_of, requested_message};
 pub use fault_proxy::FaultProxy;
-pub use functions::{FunctionEnvironment, kill_function_processes};
+pub use functions::{FunctionEnvironment, PausedDeliveries, kill_function_processes};
 pub use inbox::{Mail, captured_mail, mail_to};
 pub use sign_in::{Answer, LinkIssuer, PoolClient, jwt_claims};
 pub use stack::Stack;

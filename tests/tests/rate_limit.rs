@@ -54,6 +54,37 @@ async fn the_request_after_the_limit_is_refused_until_the_next_window() {
 }
 
 #[tokio::test]
+async fn a_retried_admission_is_not_refused_by_its_own_count() {
+    // The SDK retries an attempt that timed out after DynamoDB had counted
+    // it: the retry carries the same admission and must not be refused.
+    let limiter = limiter().await;
+    let limit = Limit::new(1, Duration::from_secs(900));
+    let key = unique("key");
+    let now = SystemTime::now();
+    let admission = ulid::Ulid::generate();
+    for attempt in ["first attempt", "retry"] {
+        assert_eq!(
+            limiter
+                .admit_once(admission, "email-burst", &key, limit, now)
+                .await
+                .unwrap(),
+            Decision::Admitted,
+            "{attempt}"
+        );
+    }
+    assert!(
+        matches!(
+            limiter
+                .admit_once(ulid::Ulid::generate(), "email-burst", &key, limit, now)
+                .await
+                .unwrap(),
+            Decision::Limited { .. }
+        ),
+        "another admission is refused"
+    );
+}
+
+#[tokio::test]
 async fn keys_and_scopes_are_counted_apart() {
     let limiter = limiter().await;
     let limit = Limit::new(1, Duration::from_secs(900));
