@@ -66,18 +66,22 @@ impl Drop for FunctionEnvironment {
             self.name.clone(),
             self.original.clone(),
         );
-        // Drop cannot await, and may run inside a runtime: a thread of its
-        // own with a runtime of its own puts the environment back.
-        let restoring = std::thread::spawn(move || {
-            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                runtime.block_on(update(&lambda, &name, original));
-            }
-        });
-        let _ = restoring.join();
+        finish_from_drop(async move { update(&lambda, &name, original).await });
     }
+}
+
+/// Runs `work` to its end from a `drop`, which cannot await and may run
+/// inside a runtime: on a thread of its own, with a runtime of its own.
+fn finish_from_drop(work: impl Future<Output = ()> + Send + 'static) {
+    let finishing = std::thread::spawn(move || {
+        if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            runtime.block_on(work);
+        }
+    });
+    let _ = finishing.join();
 }
 
 async fn update(lambda: &aws_sdk_lambda::Client, name: &str, variables: HashMap<String, String>) {
@@ -156,15 +160,7 @@ impl Drop for PausedDeliveries {
             return;
         }
         let (lambda, mappings) = (self.lambda.clone(), self.mappings.clone());
-        let resuming = std::thread::spawn(move || {
-            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                runtime.block_on(set_enabled(&lambda, &mappings, true));
-            }
-        });
-        let _ = resuming.join();
+        finish_from_drop(async move { set_enabled(&lambda, &mappings, true).await });
     }
 }
 
