@@ -52,6 +52,24 @@ fn addresses(label: &str, n: usize) -> Vec<String> {
         .collect()
 }
 
+/// Three links asked for while `outage` is broken: accepted, and not mailed
+/// for as long as it lasts. The addresses, once it is healed.
+async fn accepted_during_mailer_outage(
+    stack: &Stack,
+    outage: &FaultProxy,
+    label: &str,
+) -> Vec<String> {
+    let during = addresses(label, 3);
+    outage.break_down();
+    assert_eq!(request_all(stack, &during).await, [202; 3]);
+    tokio::time::sleep(OUTAGE).await;
+    for address in &during {
+        assert!(mail_to(address, 1, Duration::ZERO).await.is_empty());
+    }
+    outage.heal();
+    during
+}
+
 #[tokio::test]
 async fn outages_of_kms_and_dynamodb_delay_mail_and_lose_none() {
     let config = aws().await;
@@ -80,24 +98,9 @@ async fn outages_of_kms_and_dynamodb_delay_mail_and_lose_none() {
     .await;
 
     // KMS out: the mailer cannot sign, so it sends nothing, and tries again.
-    let during_kms = addresses("kms-out", 3);
-    mailer_kms.break_down();
-    assert_eq!(request_all(&stack, &during_kms).await, [202; 3]);
-    tokio::time::sleep(OUTAGE).await;
-    for address in &during_kms {
-        assert!(mail_to(address, 1, Duration::ZERO).await.is_empty());
-    }
-    mailer_kms.heal();
-
+    let during_kms = accepted_during_mailer_outage(&stack, &mailer_kms, "kms-out").await;
     // DynamoDB out for the mailer: it cannot claim the challenge.
-    let during_table = addresses("table-out", 3);
-    mailer_dynamodb.break_down();
-    assert_eq!(request_all(&stack, &during_table).await, [202; 3]);
-    tokio::time::sleep(OUTAGE).await;
-    for address in &during_table {
-        assert!(mail_to(address, 1, Duration::ZERO).await.is_empty());
-    }
-    mailer_dynamodb.heal();
+    let during_table = accepted_during_mailer_outage(&stack, &mailer_dynamodb, "table-out").await;
 
     // DynamoDB out for the request service: it refuses, keeping nothing, and
     // the same requests succeed once it is back.
