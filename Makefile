@@ -45,7 +45,7 @@ STACK_PARAMS := \
 help:
 	@echo "make test   start the emulator if needed, deploy the stack, then fmt, clippy and every test"
 	@echo "make up     start the emulator if needed, build the functions and deploy the stack"
-	@echo "make soak   the long checks (about 20 min): a killed mailer, load, fuzzing, schemathesis"
+	@echo "make soak   the long checks (about 15 min): a killed mailer, load, fuzzing, schemathesis"
 	@echo "make bench  measure the stack on the emulator; report in bench/report.md"
 	@echo "make down   reset and stop the emulator"
 	@echo "make dev    make up, then serve the demo page on http://localhost:8000 and follow the functions' logs"
