@@ -6,6 +6,11 @@ VENV="$ROOT/.venv"
 STATE="$ROOT/.emulator"
 export AWS_ENDPOINT_URL="${AWS_ENDPOINT_URL:-http://127.0.0.1:4566}"
 HEALTH_URL="$AWS_ENDPOINT_URL/_ministack/health"
+PORT="${AWS_ENDPOINT_URL##*:}"
+PORT="${PORT%%/*}"
+# One emulator per port, each with a log and a pid file of its own.
+LOG="$STATE/ministack-$PORT.log"
+PIDFILE="$STATE/ministack-$PORT.pid"
 
 say() { printf 'localstack: %s\n' "$*" >&2; }
 

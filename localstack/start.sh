@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Starts the emulator on 127.0.0.1:4566 unless AWS_ENDPOINT_URL already
-# answers, and waits until it is healthy. Its log goes to .emulator/ministack.log.
+# Starts the emulator on 127.0.0.1:4566 (or AWS_ENDPOINT_URL's port) unless
+# something already answers there, and waits until it is healthy. Its log
+# goes to .emulator/ministack-<port>.log.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -10,26 +11,24 @@ if emulator_answers; then
 fi
 "$ROOT/localstack/install.sh"
 mkdir -p "$STATE"
-port="${AWS_ENDPOINT_URL##*:}"
-port="${port%%/*}"
-say "starting the emulator on 127.0.0.1:$port (log: .emulator/ministack.log)"
+say "starting the emulator on 127.0.0.1:$PORT (log: ${LOG#"$ROOT/"})"
 # setsid: its own session, so it outlives this script and holds no terminal;
 # all output to the log, so a caller reading our output is not kept waiting.
-BIND_HOST=127.0.0.1 GATEWAY_PORT="$port" IOT_MTLS_ENABLED=0 SFTP_ENABLED=0 \
-  setsid "$VENV/bin/ministack" >"$STATE/ministack.log" 2>&1 </dev/null &
-echo $! >"$STATE/ministack.pid"
+BIND_HOST=127.0.0.1 GATEWAY_PORT="$PORT" IOT_MTLS_ENABLED=0 SFTP_ENABLED=0 \
+  setsid "$VENV/bin/ministack" >"$LOG" 2>&1 </dev/null &
+echo $! >"$PIDFILE"
 for _ in $(seq 1 120); do
   if emulator_answers; then
     say "emulator healthy"
     exit 0
   fi
-  if ! kill -0 "$(cat "$STATE/ministack.pid")" 2>/dev/null; then
+  if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
     say "the emulator exited while starting; its log:"
-    tail -n 40 "$STATE/ministack.log" >&2
+    tail -n 40 "$LOG" >&2
     exit 1
   fi
   sleep 0.5
 done
 say "the emulator did not become healthy within 60 s; its log:"
-tail -n 40 "$STATE/ministack.log" >&2
+tail -n 40 "$LOG" >&2
 exit 1

@@ -8,7 +8,7 @@ if emulator_answers; then
   curl -fsS --max-time 30 -X POST "$AWS_ENDPOINT_URL/_ministack/reset" >/dev/null 2>&1 \
     || say "reset failed; stopping anyway"
 fi
-pidfile="$STATE/ministack.pid"
+pidfile="$PIDFILE"
 if [[ -f "$pidfile" ]]; then
   pid="$(cat "$pidfile")"
   if kill -0 "$pid" 2>/dev/null; then
