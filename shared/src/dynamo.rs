@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
@@ -25,4 +26,13 @@ pub(crate) fn get_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
 
 pub(crate) fn get_n(item: &Item, name: &str) -> Option<u64> {
     item.get(name)?.as_n().ok()?.parse().ok()
+}
+
+/// The item that made a conditional update fail, when the update asked for
+/// it (`ReturnValuesOnConditionCheckFailure::AllOld`) and there was one.
+pub(crate) fn item_found(error: &UpdateItemError) -> Option<&Item> {
+    match error {
+        UpdateItemError::ConditionalCheckFailedException(refused) => refused.item(),
+        _ => None,
+    }
 }

@@ -22,12 +22,11 @@
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use ulid::Ulid;
 
 use crate::aws::CallError;
-use crate::dynamo::{PK, TTL, n, s};
+use crate::dynamo::{PK, TTL, get_s, item_found, n, s};
 use crate::time::unix_seconds;
 
 /// At most `max` events per `window`.
@@ -100,7 +99,7 @@ impl RateLimiter {
     ) -> Result<Decision, CallError> {
         let (index, ends_at) = limit.window_at(now);
         let pk = format!("rate#{scope}#{key}#{}#{index}", limit.window.as_secs());
-        let id = s(admission.to_string());
+        let id = admission.to_string();
         let result = self
             .ddb
             .update_item()
@@ -114,19 +113,16 @@ impl RateLimiter {
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":max", n(u64::from(limit.max)))
             .expression_attribute_values(":ttl", n(ends_at + 60))
-            .expression_attribute_values(":id", id.clone())
+            .expression_attribute_values(":id", s(&id))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
         match result {
             Ok(_) => Ok(Decision::Admitted),
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                let counted_already = match e.err() {
-                    UpdateItemError::ConditionalCheckFailedException(refused) => {
-                        refused.item().and_then(|item| item.get("lastAdmission")) == Some(&id)
-                    }
-                    _ => false,
-                };
+                let counted_already = item_found(e.err())
+                    .and_then(|item| get_s(item, "lastAdmission"))
+                    == Some(id.as_str());
                 if counted_already {
                     return Ok(Decision::Admitted);
                 }

@@ -21,7 +21,7 @@ use ulid::Ulid;
 
 use super::{Challenge, ChallengeStatus};
 use crate::aws::CallError;
-use crate::dynamo::{Item, PK, TTL, get_n, get_s, n, s};
+use crate::dynamo::{Item, PK, TTL, get_n, get_s, item_found, n, s};
 use crate::email::EmailAddress;
 use crate::time::unix_seconds;
 
@@ -350,13 +350,9 @@ const CONDITION_FAILED: &str = "ConditionalCheckFailed";
 /// The status of the item that made a conditional update fail (the update
 /// asked for it with `ALL_OLD`), or `None` when there was no item.
 fn status_found(error: &UpdateItemError) -> Option<ChallengeStatus> {
-    match error {
-        UpdateItemError::ConditionalCheckFailedException(ccf) => ccf
-            .item()
-            .and_then(|item| get_s(item, "status"))
-            .and_then(ChallengeStatus::parse),
-        _ => None,
-    }
+    item_found(error)
+        .and_then(|item| get_s(item, "status"))
+        .and_then(ChallengeStatus::parse)
 }
 
 /// Turns the transaction's cancellation reasons into the precise refusal.
