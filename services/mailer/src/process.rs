@@ -173,15 +173,8 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
                 receives,
                 "giving up: the message goes to the dead-letter queue"
             );
-            if let Some(subject) = subject {
-                self.publish(Event::MagicLinkDeliveryFailed(MagicLinkDeliveryFailed {
-                    version: V1,
-                    challenge_id: subject.challenge_id,
-                    subject_hash: subject.subject_hash,
-                    permanent: false,
-                    error_code: code,
-                }))
-                .await;
+            if let Some(subject) = &subject {
+                self.publish_failure(subject, false, code).await;
             }
         }
         if let (Some(redelivery), Some(handle)) = (&self.redelivery, &record.receipt_handle) {
@@ -254,14 +247,8 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
             // Too late to be of use: reported, so that every request ends in
             // an event, and never sent.
             tracing::warn!(challenge = %id, "expired before it could be mailed");
-            self.publish(Event::MagicLinkDeliveryFailed(MagicLinkDeliveryFailed {
-                version: V1,
-                challenge_id: id,
-                subject_hash: subject.subject_hash.clone(),
-                permanent: true,
-                error_code: EXPIRED.to_owned(),
-            }))
-            .await;
+            self.publish_failure(subject, true, EXPIRED.to_owned())
+                .await;
             return Outcome::Expired;
         }
         match self.store.is_revoked(&challenge).await {
@@ -324,14 +311,7 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
             Ok(message_id) => message_id,
             Err(e) if e.permanent => {
                 tracing::error!(challenge = %id, code = %e.code, "SES refused the mail for good");
-                self.publish(Event::MagicLinkDeliveryFailed(MagicLinkDeliveryFailed {
-                    version: V1,
-                    challenge_id: id,
-                    subject_hash: subject.subject_hash.clone(),
-                    permanent: true,
-                    error_code: e.code.clone(),
-                }))
-                .await;
+                self.publish_failure(subject, true, e.code.clone()).await;
                 return Outcome::Rejected { code: e.code };
             }
             Err(e) => return self.give_back(id, retry(&e, &e.code)).await,
@@ -360,6 +340,18 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
             tracing::warn!(challenge = %id, error = %e, "mailing lease not released; it will end by itself");
         }
         outcome
+    }
+
+    /// Publishes `MagicLinkDeliveryFailed` for `subject`.
+    async fn publish_failure(&self, subject: &Subject, permanent: bool, error_code: String) {
+        self.publish(Event::MagicLinkDeliveryFailed(MagicLinkDeliveryFailed {
+            version: V1,
+            challenge_id: subject.challenge_id,
+            subject_hash: subject.subject_hash.clone(),
+            permanent,
+            error_code,
+        }))
+        .await;
     }
 
     async fn publish(&self, event: Event) {
