@@ -82,3 +82,14 @@ pub async fn dead_letters_of<'a>(
         .filter(|body| subjects.iter().any(|s| body.contains(s)))
         .collect()
 }
+
+/// The subject of an event of the mail side (`MagicLinkRequested`,
+/// `MagicLinkSent`, `MagicLinkDeliveryFailed`); `None` for any other.
+pub fn mail_subject(event: &Event) -> Option<&str> {
+    match event {
+        Event::MagicLinkRequested(r) => Some(&r.subject_hash),
+        Event::MagicLinkSent(s) => Some(&s.subject_hash),
+        Event::MagicLinkDeliveryFailed(f) => Some(&f.subject_hash),
+        _ => None,
+    }
+}

@@ -19,8 +19,8 @@ use std::time::Duration;
 use magiclink::EmailAddress;
 use magiclink::events::Event;
 use magiclink_tests::{
-    EventTap, FaultProxy, FunctionEnvironment, Stack, aws, captured_mail, dead_letters_of, mail_to,
-    unique,
+    EventTap, FaultProxy, FunctionEnvironment, Stack, aws, captured_mail, dead_letters_of,
+    mail_subject, mail_to, unique,
 };
 
 /// How long each outage lasts: several of the mailer's attempts, far fewer
@@ -129,12 +129,7 @@ async fn outages_of_kms_and_dynamodb_delay_mail_and_lose_none() {
             "{address} is mailed once the outage is over"
         );
     }
-    let ours = |e: &Event| match e {
-        Event::MagicLinkRequested(r) => subjects.contains_key(&r.subject_hash),
-        Event::MagicLinkSent(s) => subjects.contains_key(&s.subject_hash),
-        Event::MagicLinkDeliveryFailed(f) => subjects.contains_key(&f.subject_hash),
-        _ => false,
-    };
+    let ours = |e: &Event| mail_subject(e).is_some_and(|s| subjects.contains_key(s));
     tap.wait_for(2 * accepted.len(), Duration::from_secs(30), ours)
         .await;
     // A little longer, so that a late duplicate would be seen.

@@ -21,7 +21,7 @@ use magiclink::EmailAddress;
 use magiclink::events::Event;
 use magiclink_tests::{
     EventTap, Mail, PausedDeliveries, PoolClient, Stack, aws, captured_mail, dead_letters_of,
-    jwt_claims, kill_function_processes, unique,
+    jwt_claims, kill_function_processes, mail_subject, unique,
 };
 
 /// The mail captured so far to each of `addresses`.
@@ -91,12 +91,7 @@ async fn account_for(
         duplicates += mails.len() - challenges.len();
         mailed.extend(challenges);
     }
-    let ours = |e: &Event| match e {
-        Event::MagicLinkRequested(r) => subjects.contains(&r.subject_hash),
-        Event::MagicLinkSent(s) => subjects.contains(&s.subject_hash),
-        Event::MagicLinkDeliveryFailed(f) => subjects.contains(&f.subject_hash),
-        _ => false,
-    };
+    let ours = |e: &Event| mail_subject(e).is_some_and(|s| subjects.contains(s));
     let events = tap
         .wait_for(2 * mailed.len(), Duration::from_secs(120), ours)
         .await;
