@@ -28,7 +28,6 @@ import argparse
 import collections
 import concurrent.futures
 import datetime
-import io
 import http.server
 import json
 import os
@@ -42,10 +41,12 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import zipfile
 from pathlib import Path
 
 import boto3
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "localstack"))
+from deploy import zip_bootstrap  # noqa: E402  the zip `make up` deploys
 
 ROOT = Path(__file__).resolve().parent.parent
 ENDPOINT = os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566").rstrip("/")
@@ -243,18 +244,17 @@ class CountingProxy:
 def set_environment(function: str, changes: dict) -> dict:
     """Changes a function's environment (which recycles its processes); the
     environment it had."""
-    lam = aws("lambda")
-    original = lam.get_function_configuration(FunctionName=function).get("Environment", {}).get("Variables", {})
-    lam.update_function_configuration(FunctionName=function, Environment={"Variables": {**original, **changes}})
-    wait_until(
-        lambda: lam.get_function_configuration(FunctionName=function).get("LastUpdateStatus") == "Successful", 30, 0.2
-    )
+    original = aws("lambda").get_function_configuration(FunctionName=function)
+    original = original.get("Environment", {}).get("Variables", {})
+    put_environment(function, {**original, **changes})
     return original
 
 
-def restore_environment(function: str, original: dict) -> None:
+def put_environment(function: str, variables: dict) -> None:
+    """Gives a function the environment `variables`, and waits until its
+    update is done."""
     lam = aws("lambda")
-    lam.update_function_configuration(FunctionName=function, Environment={"Variables": original})
+    lam.update_function_configuration(FunctionName=function, Environment={"Variables": variables})
     wait_until(
         lambda: lam.get_function_configuration(FunctionName=function).get("LastUpdateStatus") == "Successful", 30, 0.2
     )
@@ -315,7 +315,7 @@ def calls_per_action(function: str, actions: int, act) -> dict:
         time.sleep(1)
         calls = proxy.reset()
     finally:
-        restore_environment(function, original)
+        put_environment(function, original)
     return {
         "per_action": {call: round(n / actions, 3) for call, n in sorted(calls.items())},
         "cognito_admin": round(sum(n for c, n in calls.items() if ".Admin" in c) / actions, 3),
@@ -393,7 +393,7 @@ def sign_in_path(outputs: dict, users: int) -> dict:
         round_trips.append((time.perf_counter() - started) * 1000)
     time.sleep(1)
     durations = report_durations(f"/aws/lambda/{verifier}", since)
-    restore_environment(verifier, original)
+    put_environment(verifier, original)
 
     counted = fresh_links(outputs, 10)
     calls = calls_per_action(
@@ -519,13 +519,14 @@ def cold_starts(binaries: Path, runs: int = 5) -> dict:
 
 
 def binary_sizes(binaries: Path) -> dict:
+    """Each function's binary and the zip `make up` deploys of it, in MB."""
     sizes = {}
     for name in ("request", "mailer", "verifier"):
         binary = binaries / name
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr("bootstrap", binary.read_bytes())
-        sizes[name] = {"binary_mb": round(binary.stat().st_size / 2**20, 1), "zip_mb": round(len(buffer.getvalue()) / 2**20, 1)}
+        sizes[name] = {
+            "binary_mb": round(binary.stat().st_size / 2**20, 1),
+            "zip_mb": round(len(zip_bootstrap(binary)) / 2**20, 1),
+        }
     return sizes
 
 
@@ -583,18 +584,14 @@ def floor_stack(noop: Path) -> dict:
     triggers; made once, reused by later runs."""
     lam, apigw, sqs, idp = aws("lambda"), aws("apigatewayv2"), aws("sqs"), aws("cognito-idp")
     name = "magiclink-bench-noop"
-    code = io.BytesIO()
-    with zipfile.ZipFile(code, "w", zipfile.ZIP_DEFLATED) as archive:
-        info = zipfile.ZipInfo("bootstrap", date_time=(2020, 1, 1, 0, 0, 0))
-        info.external_attr = 0o100755 << 16
-        archive.writestr(info, noop.read_bytes())
+    code = zip_bootstrap(noop)
     try:
         arn = lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
-        lam.update_function_code(FunctionName=name, ZipFile=code.getvalue())
+        lam.update_function_code(FunctionName=name, ZipFile=code)
     except lam.exceptions.ResourceNotFoundException:
         arn = lam.create_function(
             FunctionName=name, Runtime="provided.al2023", Handler="bootstrap", Architectures=["x86_64"],
-            Role="arn:aws:iam::000000000000:role/bench-noop", Code={"ZipFile": code.getvalue()}, Timeout=10,
+            Role="arn:aws:iam::000000000000:role/bench-noop", Code={"ZipFile": code}, Timeout=10,
         )["FunctionArn"]
     api = next((a for a in apigw.get_apis()["Items"] if a["Name"] == name), None)
     if api is None:
