@@ -20,11 +20,7 @@ pub async fn aws() -> SdkConfig {
              `source localstack/env.sh`."
         )
     });
-    let authority = endpoint
-        .split("://")
-        .nth(1)
-        .unwrap_or(&endpoint)
-        .trim_end_matches('/');
+    let authority = authority_of(&endpoint);
     let reachable = authority
         .to_socket_addrs()
         .ok()
@@ -36,6 +32,15 @@ pub async fn aws() -> SdkConfig {
          `localstack/start.sh` (or run `make test`)"
     );
     magiclink::aws::load_config(magiclink::aws::CallBudget::BACKGROUND).await
+}
+
+/// The `host:port` of an endpoint URL such as `AWS_ENDPOINT_URL`.
+pub fn authority_of(endpoint: &str) -> &str {
+    endpoint
+        .split("://")
+        .nth(1)
+        .unwrap_or(endpoint)
+        .trim_end_matches('/')
 }
 
 /// A name no other test run uses.

@@ -19,23 +19,13 @@ use std::time::Duration;
 use magiclink::EmailAddress;
 use magiclink::events::Event;
 use magiclink_tests::{
-    EventTap, FaultProxy, FunctionEnvironment, Stack, aws, captured_mail, dead_letters_of,
-    mail_subject, mail_to, unique,
+    EventTap, FaultProxy, FunctionEnvironment, Stack, authority_of, aws, captured_mail,
+    dead_letters_of, mail_subject, mail_to, unique,
 };
 
 /// How long each outage lasts: several of the mailer's attempts, far fewer
 /// than the five receives that would dead-letter a message.
 const OUTAGE: Duration = Duration::from_secs(4);
-
-fn emulator_authority() -> String {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
-    endpoint
-        .split("://")
-        .nth(1)
-        .unwrap()
-        .trim_end_matches('/')
-        .to_owned()
-}
 
 /// Asks for a link to each address, one after the other; the answers.
 async fn request_all(stack: &Stack, addresses: &[String]) -> Vec<u16> {
@@ -77,10 +67,11 @@ async fn outages_of_kms_and_dynamodb_delay_mail_and_lose_none() {
     let salt = stack.subject_salt().to_owned();
     let mut tap = EventTap::on(&config, stack.output("EventBusName")).await;
 
-    let upstream = emulator_authority();
-    let mailer_kms = FaultProxy::start(&upstream).await;
-    let mailer_dynamodb = FaultProxy::start(&upstream).await;
-    let request_dynamodb = FaultProxy::start(&upstream).await;
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
+    let upstream = authority_of(&endpoint);
+    let mailer_kms = FaultProxy::start(upstream).await;
+    let mailer_dynamodb = FaultProxy::start(upstream).await;
+    let request_dynamodb = FaultProxy::start(upstream).await;
     let mailer = FunctionEnvironment::set(
         &config,
         &stack.function_name("mailer"),
