@@ -2,6 +2,16 @@
 // signed-in user's claims. All sign-in logic is in magiclink.js.
 import * as magiclink from "./magiclink.js";
 
+// The link leaves the address bar before this page waits for anything, so
+// that no later script, history entry or screenshot holds the token.
+const arrival = (() => {
+  try {
+    return { link: magiclink.takeLinkFromLocation() };
+  } catch (error) {
+    return { error };
+  }
+})();
+
 const $ = (id) => document.getElementById(id);
 const sections = ["ask", "sent", "confirm", "signed-in"];
 
@@ -66,15 +76,19 @@ function offerLink(link) {
   show("confirm");
 }
 
-/** Offers the link in the address bar, if any; whether there was one. */
+/** Offers a link taken from the address bar, if any; whether there was one. */
+function offer({ link, error }) {
+  if (error) fail(error);
+  if (link) offerLink(link);
+  return Boolean(link);
+}
+
+/** Takes the link out of the address bar now and offers it. */
 function offerLinkFromLocation() {
   try {
-    const link = magiclink.takeLinkFromLocation();
-    if (link) offerLink(link);
-    return link !== null;
+    return offer({ link: magiclink.takeLinkFromLocation() });
   } catch (error) {
-    fail(error);
-    return false;
+    return offer({ error });
   }
 }
 
@@ -82,7 +96,7 @@ function offerLinkFromLocation() {
 // fragment, which reloads nothing.
 window.addEventListener("hashchange", offerLinkFromLocation);
 
-if (!offerLinkFromLocation()) {
+if (!offer(arrival)) {
   const session = magiclink.currentSession();
   if (session) showSignedIn(session);
   else show("ask");
