@@ -1,0 +1,81 @@
+"""Least privilege, checked: what each function's role may do in the template.
+
+Run by `make lint` (and so by `make test`). cfn-lint checks that the template
+is valid; this checks that it grants no more than the functions need:
+- the request role writes only rate-limit counters and challenges, reads no
+  item, and may only test (ConditionCheck) a user's watermark;
+- the mailer's Cognito permissions name this stack's user pool, not every pool;
+- the verifier has no Cognito permission at all;
+- the app client may not write `email`, and an address changes only once the
+  new one is verified.
+Exits non-zero, naming each broken promise.
+"""
+
+import sys
+
+from cfnlint.decode import decode
+
+template, errors = decode("infra/template.yaml")
+if errors:
+    sys.exit(f"infra/template.yaml does not parse: {errors}")
+resources = template["Resources"]
+broken = []
+
+
+def statements(role_or_policy):
+    props = resources.get(role_or_policy, {}).get("Properties", {})
+    docs = [p["PolicyDocument"] for p in props.get("Policies", [])]
+    if "PolicyDocument" in props:
+        docs.append(props["PolicyDocument"])
+    return [s for d in docs for s in d["Statement"]]
+
+
+def actions(statement):
+    a = statement["Action"]
+    return [a] if isinstance(a, str) else list(a)
+
+
+def check(promise, held):
+    if not held:
+        broken.append(promise)
+
+
+request = statements("RequestRole")
+dynamo = [s for s in request if any(a.startswith("dynamodb:") for a in actions(s))]
+check(
+    "the request role reads no item",
+    not any(a in ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchGetItem")
+            for s in dynamo for a in actions(s)),
+)
+for s in dynamo:
+    keys = s.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
+    check(f"the request role's {actions(s)} is limited by dynamodb:LeadingKeys", bool(keys))
+    if "dynamodb:ConditionCheckItem" in actions(s):
+        check("the request role only tests user watermarks", keys == ["user#*"])
+    else:
+        check("the request role writes only counters and challenges", keys == ["rate#*", "challenge#*"])
+
+cognito = [s for name in ("MailerRole", "MailerDirectoryPolicy") for s in statements(name)
+           if any(a.startswith("cognito-idp:") for a in actions(s))]
+check("the mailer has its Cognito permissions", bool(cognito))
+for s in cognito:
+    check("the mailer's Cognito permissions name this stack's pool",
+          s["Resource"] == {"Fn::GetAtt": ["UserPool", "Arn"]})
+
+check(
+    "the verifier has no Cognito permission",
+    not any(a.startswith("cognito-idp:") for s in statements("VerifierRole") for a in actions(s)),
+)
+
+client = resources["UserPoolClient"]["Properties"]
+check("the app client declares what it may write", "WriteAttributes" in client)
+check("the app client may not write email", "email" not in client.get("WriteAttributes", ["email"]))
+pool = resources["UserPool"]["Properties"]
+check(
+    "an address changes only once the new one is verified",
+    pool.get("UserAttributeUpdateSettings", {}).get("AttributesRequireVerificationBeforeUpdate") == ["email"],
+)
+
+if broken:
+    sys.exit("infra/template.yaml grants too much:\n" + "\n".join(f"- {b}" for b in broken))
+print("infra/template.yaml: least privilege as promised")
