@@ -21,6 +21,7 @@ use p256::ecdsa::{Signature, SigningKey};
 fn claims() -> TokenClaims {
     TokenClaims {
         iss: "magiclink/magiclink".into(),
+        aud: "us-east-1_pool/client".into(),
         sub: EmailAddress::parse("ann.lee+news@example.com").unwrap(),
         jti: ulid::Ulid::from_parts(1_800_000_000_000, 42),
         iat: 1_800_000_000,
@@ -45,6 +46,7 @@ fn token_benches(c: &mut Criterion) {
         b.iter(|| {
             let expect = Expectations {
                 issuer: "magiclink/magiclink",
+                audience: "us-east-1_pool/client",
                 subject: &subject,
             };
             UnverifiedToken::parse(black_box(&token))

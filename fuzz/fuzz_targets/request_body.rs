@@ -14,7 +14,9 @@ use libfuzzer_sys::fuzz_target;
 use magiclink::aws::CallError;
 use magiclink::challenge::Challenge;
 use magiclink::config::Env;
+use magiclink::email::EmailAddress;
 use magiclink::events::{Event, PublishError};
+use magiclink::fingerprint::Fingerprints;
 use magiclink::rate_limit::{Decision, Limit};
 use magiclink_request::api::ApiResponse;
 use magiclink_request::config::RequestConfig;
@@ -37,6 +39,14 @@ impl Backend for Recorder {
         Ok(Decision::Admitted)
     }
 
+    async fn signed_in_recently(&self, _: &EmailAddress) -> Result<bool, CallError> {
+        Ok(false)
+    }
+
+    async fn fingerprints(&self) -> Result<Fingerprints, CallError> {
+        Ok(Fingerprints::from_key(b"fuzz"))
+    }
+
     async fn create(&self, challenge: &Challenge) -> Result<(), CallError> {
         self.created
             .lock()
@@ -54,8 +64,8 @@ static CONFIG: LazyLock<RequestConfig> = LazyLock::new(|| {
     RequestConfig::from_env(&Env::from_pairs([
         ("TABLE_NAME", "t"),
         ("EVENT_BUS_NAME", "b"),
-        ("SUBJECT_HASH_SALT", "salt"),
-        ("ALLOWED_REDIRECT_URIS", "https://app.example.com/auth"),
+        ("FINGERPRINT_KEY_ID", "fingerprint-key"),
+        ("ALLOWED_REDIRECT_URIS", "https://app.example.com/auth/*"),
         ("DEFAULT_REDIRECT_URI", "https://app.example.com/auth/cb"),
     ]))
     .expect("a complete configuration")

@@ -131,16 +131,17 @@ impl StoreConfig {
 pub struct EventsConfig {
     /// `EVENT_BUS_NAME`: the EventBridge bus.
     pub bus_name: String,
-    /// `SUBJECT_HASH_SALT`: salt for the hashed address that events and logs
-    /// carry instead of the address itself.
-    pub subject_salt: String,
+    /// `FINGERPRINT_KEY_ID`: the KMS HMAC key from which the key of the
+    /// fingerprints that events, logs and table keys carry instead of
+    /// addresses and IPs is derived (see [`crate::fingerprint`]).
+    pub fingerprint_key_id: String,
 }
 
 impl EventsConfig {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
             bus_name: env.required("EVENT_BUS_NAME")?.to_owned(),
-            subject_salt: env.required("SUBJECT_HASH_SALT")?.to_owned(),
+            fingerprint_key_id: env.required("FINGERPRINT_KEY_ID")?.to_owned(),
         })
     }
 }
@@ -221,17 +222,19 @@ pub struct RateLimitConfig {
     /// `RATE_EMAIL_BURST_WINDOW_SECONDS`: at most one link per this many
     /// seconds for one address; default 30.
     pub per_email_burst: Limit,
+    /// `RATE_MAILBOX_MAX` per `RATE_EMAIL_WINDOW_SECONDS`, for all the
+    /// spellings of one mailbox together; default 10 per 900 s.
+    pub per_mailbox: Limit,
     /// `RATE_IP_MAX` per `RATE_IP_WINDOW_SECONDS`; default 30 per 900 s.
     pub per_ip: Limit,
 }
 
 impl RateLimitConfig {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let email_window = env.seconds_or("RATE_EMAIL_WINDOW_SECONDS", 900)?;
         Ok(Self {
-            per_email: Limit::new(
-                env.count_or("RATE_EMAIL_MAX", 5)?,
-                env.seconds_or("RATE_EMAIL_WINDOW_SECONDS", 900)?,
-            ),
+            per_email: Limit::new(env.count_or("RATE_EMAIL_MAX", 5)?, email_window),
+            per_mailbox: Limit::new(env.count_or("RATE_MAILBOX_MAX", 10)?, email_window),
             per_email_burst: Limit::new(1, env.seconds_or("RATE_EMAIL_BURST_WINDOW_SECONDS", 30)?),
             per_ip: Limit::new(
                 env.count_or("RATE_IP_MAX", 30)?,
@@ -323,6 +326,7 @@ mod tests {
             Limit::new(1, Duration::from_secs(30))
         );
         assert_eq!(limits.per_ip, Limit::new(30, Duration::from_secs(900)));
+        assert_eq!(limits.per_mailbox, Limit::new(10, Duration::from_secs(900)));
     }
 
     #[test]

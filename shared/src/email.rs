@@ -27,6 +27,8 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::fingerprint::Fingerprints;
+
 /// The longest address SMTP can carry in a path (RFC 5321 4.5.3.1.3 less the
 /// angle brackets).
 pub const MAX_LEN: usize = 254;
@@ -102,11 +104,26 @@ impl EmailAddress {
         self.0.rsplit_once('@').map_or("", |(_, d)| d)
     }
 
-    /// The salted fingerprint of the address (see
-    /// [`fingerprint`](crate::fingerprint::fingerprint)): what logs and events
-    /// carry so that one user's steps can be followed without the address.
-    pub fn fingerprint(&self, salt: &str) -> String {
-        crate::fingerprint::fingerprint(salt, &self.0)
+    /// The keyed fingerprint of the address (see [`crate::fingerprint`]):
+    /// what logs and events carry so that one user's steps can be followed
+    /// without the address.
+    pub fn fingerprint(&self, keys: &Fingerprints) -> String {
+        keys.of(&self.0)
+    }
+
+    /// The mailbox the address delivers to, as far as the rules of common
+    /// providers tell: the `+tag` dropped, and for Gmail (`gmail.com`,
+    /// `googlemail.com`) the dots of the local part dropped too, so that
+    /// `V.ictim+1@GoogleMail.com` and `victim@gmail.com` are one mailbox.
+    /// Used to rate-limit per mailbox, never as an identity: the address
+    /// itself stays the user's choice.
+    pub fn mailbox(&self) -> String {
+        let (local, domain) = self.0.rsplit_once('@').unwrap_or((&self.0, ""));
+        let local = local.split_once('+').map_or(local, |(base, _)| base);
+        match domain {
+            "gmail.com" | "googlemail.com" => format!("{}@gmail.com", local.replace('.', "")),
+            _ => format!("{local}@{domain}"),
+        }
     }
 }
 
@@ -276,13 +293,27 @@ mod tests {
     }
 
     #[test]
-    fn fingerprint_is_salted_and_stable() {
+    fn one_mailbox_for_tags_case_and_gmail_dots() {
+        let mailbox = |raw: &str| EmailAddress::parse(raw).unwrap().mailbox();
+        assert_eq!(mailbox("V.ictim+1@GMAIL.com"), "victim@gmail.com");
+        assert_eq!(mailbox("victim@googlemail.com"), "victim@gmail.com");
+        assert_eq!(mailbox("v.i.c.t.i.m+a+b@gmail.com"), "victim@gmail.com");
+        assert_eq!(mailbox("Ann.Lee+news@Example.com"), "ann.lee@example.com");
+        assert_eq!(mailbox("ann@example.com"), "ann@example.com");
+        // A local part that is all tag keeps its (empty) base: still one mailbox.
+        assert_eq!(mailbox("+x@example.com"), "@example.com");
+        assert_ne!(mailbox("victim@gmail.co"), mailbox("victim@gmail.com"));
+    }
+
+    #[test]
+    fn fingerprint_is_keyed_and_stable() {
+        let (k1, k2) = (Fingerprints::from_key(b"k1"), Fingerprints::from_key(b"k2"));
         let email = EmailAddress::parse("ann@example.com").unwrap();
         let same = EmailAddress::parse("ANN@example.com").unwrap();
-        assert_eq!(email.fingerprint("s1"), same.fingerprint("s1"));
-        assert_ne!(email.fingerprint("s1"), email.fingerprint("s2"));
-        assert_eq!(email.fingerprint("s1").len(), 32);
-        assert!(!email.fingerprint("s1").contains("ann"));
+        assert_eq!(email.fingerprint(&k1), same.fingerprint(&k1));
+        assert_ne!(email.fingerprint(&k1), email.fingerprint(&k2));
+        assert_eq!(email.fingerprint(&k1).len(), 32);
+        assert!(!email.fingerprint(&k1).contains("ann"));
     }
 
     #[test]

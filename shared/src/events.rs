@@ -84,6 +84,11 @@ pub struct MagicLinkDeliveryFailed {
 pub enum SuppressionReason {
     /// Sign-up mode `existing`, and the address has no account.
     UnknownUser,
+    /// The account's address is not the one magiclink verified for it: it
+    /// was changed outside magiclink (see [`crate::account`]).
+    AddressChanged,
+    /// Sign-up mode `open`, and the hour's allowance of new accounts is spent.
+    SignUpCapReached,
 }
 
 /// No mail was sent for a challenge, by design.
@@ -115,6 +120,8 @@ pub enum RejectionReason {
     BadSignature,
     WrongUser,
     Malformed,
+    /// The account's address is not the one magiclink verified for it.
+    AddressChanged,
 }
 
 /// An answer to a sign-in challenge was refused.

@@ -4,16 +4,18 @@
 //! services wire these pieces to their triggers; the integration tests drive
 //! them against the local emulator.
 //!
+//! - [`account`]: the address magiclink verified for each Cognito user.
 //! - [`config`]: typed configuration, read once from the environment.
 //! - [`email`]: the normalized e-mail address that identifies a user.
 //! - [`token`]: the signed link token (JWS, ES256 through KMS).
 //! - [`challenge`]: one-time challenges and their DynamoDB store.
 //! - [`rate_limit`]: fixed-window counters in DynamoDB.
 //! - [`events`]: the events on the bus and their publisher.
-//! - [`fingerprint`]: salted hashes that stand in for addresses and IPs.
+//! - [`fingerprint`]: keyed hashes that stand in for addresses and IPs.
 //! - [`aws`]: the SDK configuration every client is built from.
 //! - [`telemetry`]: structured logs for Lambda.
 
+pub mod account;
 pub mod aws;
 pub mod challenge;
 pub mod config;

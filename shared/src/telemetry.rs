@@ -5,21 +5,95 @@
 //! `AWS_LAMBDA_LOG_LEVEL`, else `info`. Log lines carry fingerprints, never
 //! addresses or tokens: [`EmailAddress`](crate::email::EmailAddress) has no
 //! `Display`, and its `Debug` hides the local part.
+//!
+//! The runtime's, the SDK's and the HTTP stack's own logging stays at `info`
+//! whatever the level: at `debug` and `trace` they log raw events and
+//! requests (a trigger's answer, a sign-in token among them).
 
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Directive;
+
+/// Crates that log what they carry at `debug` or `trace`.
+const CAPPED: [&str; 9] = [
+    "lambda_runtime",
+    "lambda_runtime_api_client",
+    "lambda_http",
+    "aws_smithy_runtime",
+    "aws_smithy_http_client",
+    "aws_sdk_dynamodb",
+    "hyper",
+    "h2",
+    "rustls",
+];
+
+/// The filter for a `RUST_LOG` and an `AWS_LAMBDA_LOG_LEVEL`, with
+/// [`CAPPED`] held at `info` at most.
+pub fn filter(rust_log: Option<&str>, lambda_level: Option<&str>) -> EnvFilter {
+    let level = lambda_level.map_or_else(|| "info".to_owned(), str::to_ascii_lowercase);
+    let mut filter = rust_log
+        .and_then(|spec| EnvFilter::try_new(spec).ok())
+        .unwrap_or_else(|| EnvFilter::new(level));
+    for target in CAPPED {
+        if let Ok(cap) = format!("{target}=info").parse::<Directive>() {
+            filter = filter.add_directive(cap);
+        }
+    }
+    filter
+}
 
 /// Installs the JSON subscriber. Call once, first thing in `main`.
 pub fn init() {
-    let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
-        .map(|l| l.to_ascii_lowercase())
-        .unwrap_or_else(|_| "info".into());
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    let rust_log = std::env::var("RUST_LOG").ok();
+    let lambda_level = std::env::var("AWS_LAMBDA_LOG_LEVEL").ok();
     tracing_subscriber::fmt()
         .json()
-        .with_env_filter(filter)
+        .with_env_filter(filter(rust_log.as_deref(), lambda_level.as_deref()))
         .with_current_span(false)
         .with_span_list(true)
         .with_target(false)
         .without_time()
         .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used, reason = "test code")]
+    fn trace_never_reaches_the_runtime_or_the_sdk() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(filter(Some("trace"), None))
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::trace!(target: "lambda_runtime", "raw event: secret-answer");
+            tracing::debug!(target: "aws_smithy_runtime", "request body: secret-body");
+            tracing::info!(target: "lambda_runtime", "runtime started");
+            tracing::trace!(target: "magiclink", "our own trace line");
+        });
+        let logged = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(!logged.contains("secret"), "{logged}");
+        assert!(logged.contains("runtime started"), "{logged}");
+        assert!(logged.contains("our own trace line"), "{logged}");
+    }
 }

@@ -78,7 +78,7 @@ proptest! {
         prop_assume!(bytes[at] != byte);
         bytes[at] = byte;
         let Ok(tampered) = String::from_utf8(bytes) else { return Ok(()) };
-        let expect = Expectations { issuer: "magiclink", subject: &subject };
+        let expect = Expectations { issuer: "magiclink", audience: "pool/client", subject: &subject };
         let verdict = UnverifiedToken::parse(&tampered)
             .and_then(|t| t.verify(key.verifying_key(), expect, UNIX_EPOCH + Duration::from_secs(1_800_000_001)));
         prop_assert!(verdict.is_err(), "{tampered} verified");
@@ -90,6 +90,7 @@ fn valid_token() -> (String, SigningKey, EmailAddress) {
     let subject = EmailAddress::parse("ann@example.com").unwrap();
     let claims = TokenClaims {
         iss: "magiclink".into(),
+        aud: "pool/client".into(),
         sub: subject.clone(),
         jti: ulid::Ulid::from_parts(1_800_000_000_000, 1),
         iat: 1_800_000_000,

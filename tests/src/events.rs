@@ -6,6 +6,7 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use magiclink::challenge::Challenge;
 use magiclink::events::{Event, MagicLinkRequested, V1};
+use magiclink::fingerprint::Fingerprints;
 
 use crate::emulator::{receive_bodies, route_to_new_queue, unique};
 
@@ -55,11 +56,11 @@ impl EventTap {
 
 /// The mail queue's message for `challenge`: its `MagicLinkRequested` event
 /// as EventBridge delivers it, the detail inside the envelope.
-pub fn requested_message(challenge: &Challenge, subject_salt: &str) -> String {
+pub fn requested_message(challenge: &Challenge, keys: &Fingerprints) -> String {
     let event = Event::MagicLinkRequested(MagicLinkRequested {
         version: V1,
         challenge_id: challenge.id,
-        subject_hash: challenge.email.fingerprint(subject_salt),
+        subject_hash: challenge.email.fingerprint(keys),
         expires_at: challenge.expires_at,
     });
     let detail: serde_json::Value =

@@ -10,8 +10,11 @@ use aws_sdk_cognitoidentityprovider::types::{
     AttributeType, AuthFlowType, AuthenticationResultType, ChallengeNameType, MessageActionType,
 };
 use base64::Engine;
+use magiclink::account::{AccountRef, AccountStore, Binding};
 use magiclink::challenge::{Challenge, ChallengeStore};
+use magiclink::fingerprint::Fingerprints;
 use magiclink::time::unix_seconds;
+use magiclink::token::audience;
 use magiclink::{EmailAddress, LinkSigner, TokenClaims};
 
 use crate::stack::Stack;
@@ -46,6 +49,8 @@ pub struct PoolClient {
     idp: aws_sdk_cognitoidentityprovider::Client,
     pool_id: String,
     client_id: String,
+    accounts: AccountStore,
+    fingerprints: Fingerprints,
 }
 
 impl PoolClient {
@@ -54,10 +59,26 @@ impl PoolClient {
             idp: aws_sdk_cognitoidentityprovider::Client::new(config),
             pool_id: stack.output("UserPoolId").to_owned(),
             client_id: stack.output("UserPoolClientId").to_owned(),
+            accounts: AccountStore::new(
+                aws_sdk_dynamodb::Client::new(config),
+                stack.output("TableName"),
+            ),
+            fingerprints: stack.fingerprints().clone(),
         }
     }
 
-    /// Creates the account the way the mailer does in sign-up mode `open`.
+    /// The Cognito client, for calls of a test's own.
+    pub fn idp(&self) -> &aws_sdk_cognitoidentityprovider::Client {
+        &self.idp
+    }
+
+    /// The app client's id.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// Creates the account the way the mailer does in sign-up mode `open`,
+    /// and binds it to its address as the mailer does.
     pub async fn create_user(&self, email: &EmailAddress) {
         let attribute = |name: &str, value: &str| {
             AttributeType::builder()
@@ -76,6 +97,34 @@ impl PoolClient {
             .send()
             .await
             .expect("AdminCreateUser");
+        let account = AccountRef {
+            sub: self.sub(email).await,
+            address_hash: email.fingerprint(&self.fingerprints),
+        };
+        let bound = self
+            .accounts
+            .bind(&account, SystemTime::now())
+            .await
+            .expect("account bound");
+        assert_eq!(bound, Binding::Matches);
+    }
+
+    /// The Cognito `sub` of the account with the sign-in address `email`.
+    pub async fn sub(&self, email: &EmailAddress) -> String {
+        let user = self
+            .idp
+            .admin_get_user()
+            .user_pool_id(&self.pool_id)
+            .username(email.as_str())
+            .send()
+            .await
+            .expect("AdminGetUser");
+        user.user_attributes()
+            .iter()
+            .find(|a| a.name() == "sub")
+            .and_then(AttributeType::value)
+            .expect("a sub")
+            .to_owned()
     }
 
     /// `InitiateAuth` with `CUSTOM_AUTH`: the session of the challenge.
@@ -134,6 +183,7 @@ pub struct LinkIssuer {
     store: ChallengeStore,
     signer: LinkSigner,
     issuer: String,
+    audience: String,
 }
 
 impl LinkIssuer {
@@ -148,6 +198,7 @@ impl LinkIssuer {
                 stack.output("SigningKeyId"),
             ),
             issuer: stack.issuer(),
+            audience: audience(stack.output("UserPoolId"), stack.output("UserPoolClientId")),
         }
     }
 
@@ -158,6 +209,17 @@ impl LinkIssuer {
         at: SystemTime,
         lifetime: Duration,
     ) -> (Challenge, String) {
+        self.issue_for(email, at, lifetime, &self.audience).await
+    }
+
+    /// [`Self::issue`] with the token's `aud` set to `audience`.
+    pub async fn issue_for(
+        &self,
+        email: &EmailAddress,
+        at: SystemTime,
+        lifetime: Duration,
+        audience: &str,
+    ) -> (Challenge, String) {
         let challenge =
             Challenge::new(email.clone(), "http://localhost:8000/".into(), at, lifetime);
         self.store
@@ -166,6 +228,7 @@ impl LinkIssuer {
             .expect("challenge recorded");
         let claims = TokenClaims {
             iss: self.issuer.clone(),
+            aud: audience.to_owned(),
             sub: email.clone(),
             jti: challenge.id,
             iat: unix_seconds(at),

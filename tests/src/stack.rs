@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use aws_config::SdkConfig;
+use magiclink::fingerprint::Fingerprints;
 
 /// The stack's name; `make up` deploys it.
 pub const STACK_NAME: &str = "magiclink";
@@ -11,8 +12,8 @@ pub const STACK_NAME: &str = "magiclink";
 /// The outputs of the deployed stack.
 #[derive(Debug, Clone)]
 pub struct Stack {
-    id: String,
     outputs: HashMap<String, String>,
+    fingerprints: Fingerprints,
 }
 
 impl Stack {
@@ -35,14 +36,20 @@ impl Stack {
             .stacks()
             .first()
             .unwrap_or_else(|| panic!("stack {STACK_NAME} is not deployed; run `make up`"));
-        let outputs = stack
+        let outputs: HashMap<String, String> = stack
             .outputs()
             .iter()
             .filter_map(|o| Some((o.output_key()?.to_owned(), o.output_value()?.to_owned())))
             .collect();
+        let key_id = outputs
+            .get("FingerprintKeyId")
+            .unwrap_or_else(|| panic!("stack {STACK_NAME} has no output FingerprintKeyId"));
+        let fingerprints = Fingerprints::derive(&aws_sdk_kms::Client::new(config), key_id)
+            .await
+            .unwrap_or_else(|e| panic!("the stack's fingerprint key: {e}"));
         Self {
-            id: stack.stack_id().unwrap_or_default().to_owned(),
             outputs,
+            fingerprints,
         }
     }
 
@@ -58,10 +65,10 @@ impl Stack {
         self.outputs.contains_key(key)
     }
 
-    /// The salt of the fingerprints in the stack's logs and events: the
-    /// template derives it from the stack id.
-    pub fn subject_salt(&self) -> &str {
-        self.id.split('/').nth(2).unwrap_or_default()
+    /// The fingerprints in the stack's logs, events and table keys, derived
+    /// from the stack's KMS HMAC key as the functions derive them.
+    pub fn fingerprints(&self) -> &Fingerprints {
+        &self.fingerprints
     }
 
     /// The `iss` the stack's functions write and expect.

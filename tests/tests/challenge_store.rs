@@ -9,23 +9,69 @@
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use magiclink::account::{AccountRef, AccountStore, Binding};
 use magiclink::challenge::MarkMailed;
+use magiclink::fingerprint::Fingerprints;
 use magiclink::{Challenge, ChallengeStatus, ChallengeStore, ConsumeError, EmailAddress};
 use magiclink_tests::{aws, fresh_table};
 
 const LIFETIME: Duration = Duration::from_secs(900);
 
-async fn store() -> ChallengeStore {
+/// The challenge store, and the account bindings a consume checks.
+struct Store {
+    challenges: ChallengeStore,
+    accounts: AccountStore,
+}
+
+impl std::ops::Deref for Store {
+    type Target = ChallengeStore;
+
+    fn deref(&self) -> &ChallengeStore {
+        &self.challenges
+    }
+}
+
+/// The Cognito user of `user` in these tests: `sub-<address>`.
+fn account(user: &EmailAddress) -> AccountRef {
+    AccountRef {
+        sub: format!("sub-{}", user.as_str()),
+        address_hash: user.fingerprint(&Fingerprints::from_key(b"test")),
+    }
+}
+
+impl Store {
+    /// Consumes as the verifier does for `user`, whose account is bound to
+    /// its address as the mailer binds it.
+    async fn consume(
+        &self,
+        id: ulid::Ulid,
+        user: &EmailAddress,
+        now: SystemTime,
+    ) -> Result<(), ConsumeError> {
+        let account = account(user);
+        assert_eq!(
+            self.accounts.bind(&account, now).await.unwrap(),
+            Binding::Matches
+        );
+        self.challenges.consume(id, user, &account, now).await
+    }
+}
+
+async fn store() -> Store {
     let config = aws().await;
     let table = fresh_table(&config).await;
-    ChallengeStore::new(aws_sdk_dynamodb::Client::new(&config), table)
+    let ddb = aws_sdk_dynamodb::Client::new(&config);
+    Store {
+        challenges: ChallengeStore::new(ddb.clone(), &table),
+        accounts: AccountStore::new(ddb, table),
+    }
 }
 
 fn email(raw: &str) -> EmailAddress {
     EmailAddress::parse(raw).unwrap()
 }
 
-async fn new_challenge(store: &ChallengeStore, user: &EmailAddress, at: SystemTime) -> Challenge {
+async fn new_challenge(store: &Store, user: &EmailAddress, at: SystemTime) -> Challenge {
     let challenge = Challenge::new(
         user.clone(),
         "https://app.example/signed-in".into(),
@@ -293,4 +339,42 @@ async fn a_released_mailing_lease_can_be_taken_at_once() {
         store.claim_for_mailing(c.id, now, lease).await.unwrap(),
         MailingClaim::Claimed
     );
+}
+
+#[tokio::test]
+async fn an_account_whose_address_changed_behind_magiclink_is_refused() {
+    let store = store().await;
+    let ann = email("ann@example.com");
+    let now = SystemTime::now();
+    let c = new_challenge(&store, &ann, now).await;
+    // Ann's account is bound to her address; then someone sets another.
+    let bound = account(&ann);
+    assert_eq!(
+        store.accounts.bind(&bound, now).await.unwrap(),
+        Binding::Matches
+    );
+    let changed = AccountRef {
+        sub: bound.sub.clone(),
+        address_hash: email("eve@example.com").fingerprint(&Fingerprints::from_key(b"test")),
+    };
+    assert_eq!(
+        store.accounts.bind(&changed, now).await.unwrap(),
+        Binding::Changed
+    );
+    assert!(matches!(
+        store.challenges.consume(c.id, &ann, &changed, now).await,
+        Err(ConsumeError::AddressChanged)
+    ));
+    // An account that was never bound cannot sign in either.
+    let unbound = account(&email("nobody@example.com"));
+    assert!(matches!(
+        store.challenges.consume(c.id, &ann, &unbound, now).await,
+        Err(ConsumeError::AddressChanged)
+    ));
+    // Nothing was spent: the link still works for the bound account.
+    store
+        .challenges
+        .consume(c.id, &ann, &bound, now)
+        .await
+        .unwrap();
 }

@@ -47,7 +47,7 @@ impl World {
         let email = format!("{}@example.com", unique("e2e"));
         let subject_hash = EmailAddress::parse(&email)
             .unwrap()
-            .fingerprint(self.stack.subject_salt());
+            .fingerprint(self.stack.fingerprints());
         User {
             email,
             subject_hash,

@@ -64,7 +64,7 @@ async fn accepted_during_mailer_outage(
 async fn outages_of_kms_and_dynamodb_delay_mail_and_lose_none() {
     let config = aws().await;
     let stack = Stack::load(&config).await;
-    let salt = stack.subject_salt().to_owned();
+    let keys = stack.fingerprints().clone();
     let mut tap = EventTap::on(&config, stack.output("EventBusName")).await;
 
     let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
@@ -108,7 +108,7 @@ async fn outages_of_kms_and_dynamodb_delay_mail_and_lose_none() {
         .iter()
         .map(|a| {
             (
-                EmailAddress::parse(a).unwrap().fingerprint(&salt),
+                EmailAddress::parse(a).unwrap().fingerprint(&keys),
                 a.clone(),
             )
         })

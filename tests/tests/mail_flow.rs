@@ -35,6 +35,12 @@ async fn one_request_yields_exactly_one_mail_whose_link_signs_in() {
         mail.html.contains(&mail.link()),
         "the HTML part has the link too"
     );
+    assert!(
+        mail.html
+            .contains(&format!("<a href=\"{}\" ses:no-track", mail.link())),
+        "SES click tracking is off for the link: {}",
+        mail.html
+    );
 
     // The link signs in; the mailer made the account.
     let tokens = PoolClient::new(&config, &stack)
@@ -64,7 +70,7 @@ async fn the_same_message_delivered_twice_yields_one_mail() {
         Duration::from_secs(900),
     );
     store.create(&challenge).await.unwrap();
-    let body = requested_message(&challenge, stack.subject_salt());
+    let body = requested_message(&challenge, stack.fingerprints());
     let sqs = aws_sdk_sqs::Client::new(&config);
     let send = || {
         sqs.send_message()

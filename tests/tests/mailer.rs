@@ -12,16 +12,20 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use magiclink::account::{AccountRef, AccountStore, Binding};
 use magiclink::challenge::{Challenge, ChallengeStatus, ChallengeStore};
 use magiclink::config::SignUpMode;
-use magiclink::events::{Event, EventPublisher};
+use magiclink::events::{Event, EventPublisher, SuppressionReason};
+use magiclink::fingerprint::FingerprintKey;
+use magiclink::rate_limit::RateLimiter;
+use magiclink::token::audience;
 use magiclink::{EmailAddress, LinkSigner};
 use magiclink_mailer::directory::CognitoDirectory;
 use magiclink_mailer::outbox::{Outbox, SendError};
 use magiclink_mailer::pacer::Pacer;
 use magiclink_mailer::process::{Mailer, Outcome, Settings};
 use magiclink_mailer::template::{MailTemplate, RenderedMail};
-use magiclink_tests::{EventTap, Stack, aws, requested_message, unique};
+use magiclink_tests::{EventTap, PoolClient, Stack, aws, fresh_table, requested_message, unique};
 
 /// An outbox that fails as told, then accepts; it records what it accepted.
 #[derive(Default)]
@@ -78,14 +82,24 @@ struct World {
 }
 
 async fn world(outbox: FakeOutbox, sign_up: SignUpMode) -> World {
+    world_with_cap(outbox, sign_up, 1_000_000).await
+}
+
+/// A world whose mailer creates at most `accounts_per_hour` accounts, counted
+/// in a table of its own (the stack's counter is shared by every test).
+async fn world_with_cap(outbox: FakeOutbox, sign_up: SignUpMode, accounts_per_hour: u32) -> World {
     let config = aws().await;
     let stack = Stack::load(&config).await;
-    let store = ChallengeStore::new(
-        aws_sdk_dynamodb::Client::new(&config),
-        stack.output("TableName"),
-    );
+    let ddb = aws_sdk_dynamodb::Client::new(&config);
+    let store = ChallengeStore::new(ddb.clone(), stack.output("TableName"));
     let mailer = Mailer {
         store: store.clone(),
+        accounts: AccountStore::new(ddb.clone(), stack.output("TableName")),
+        limiter: RateLimiter::new(ddb, fresh_table(&config).await),
+        fingerprints: FingerprintKey::new(
+            aws_sdk_kms::Client::new(&config),
+            stack.output("FingerprintKeyId"),
+        ),
         signer: LinkSigner::new(
             aws_sdk_kms::Client::new(&config),
             stack.output("SigningKeyId"),
@@ -103,7 +117,9 @@ async fn world(outbox: FakeOutbox, sign_up: SignUpMode) -> World {
         pacer: Pacer::for_share(0.0, 1),
         settings: Settings {
             sign_up,
+            accounts_per_hour,
             issuer: stack.issuer(),
+            audience: audience(stack.output("UserPoolId"), stack.output("UserPoolClientId")),
             max_receives: 5,
             template: MailTemplate::built_in().unwrap(),
         },
@@ -120,6 +136,11 @@ impl World {
     /// A recorded challenge for a new address, and the message that asks to mail it.
     async fn requested(&self, created: SystemTime) -> (Challenge, String) {
         let email = EmailAddress::parse(&format!("{}@example.com", unique("mailer"))).unwrap();
+        self.requested_for(email, created).await
+    }
+
+    /// A recorded challenge for `email`, and the message that asks to mail it.
+    async fn requested_for(&self, email: EmailAddress, created: SystemTime) -> (Challenge, String) {
         let challenge = Challenge::new(
             email,
             "http://localhost:8000/cb?x=1&y=2".into(),
@@ -127,7 +148,7 @@ impl World {
             Duration::from_secs(900),
         );
         self.store.create(&challenge).await.unwrap();
-        let body = requested_message(&challenge, self.stack.subject_salt());
+        let body = requested_message(&challenge, self.stack.fingerprints());
         (challenge, body)
     }
 
@@ -316,8 +337,17 @@ async fn expired_and_revoked_challenges_are_not_mailed() {
         Duration::from_secs(900),
     );
     w.store.create(&newer).await.unwrap();
+    let account = AccountRef {
+        sub: unique("sub"),
+        address_hash: newer.email.fingerprint(w.stack.fingerprints()),
+    };
+    w.mailer
+        .accounts
+        .bind(&account, SystemTime::now())
+        .await
+        .unwrap();
     w.store
-        .consume(newer.id, &newer.email, SystemTime::now())
+        .consume(newer.id, &newer.email, &account, SystemTime::now())
         .await
         .unwrap();
     assert_eq!(
@@ -336,6 +366,92 @@ async fn mode_existing_sends_nothing_to_unknown_addresses() {
     assert_eq!(
         w.events_of(&challenge, "MagicLinkSuppressed").await.len(),
         1
+    );
+}
+
+#[tokio::test]
+async fn past_the_hours_cap_new_addresses_get_no_account_and_known_users_still_get_mail() {
+    let mut w = world_with_cap(FakeOutbox::default(), SignUpMode::Open, 1).await;
+    let (first, body) = w.requested(SystemTime::now()).await;
+    assert!(matches!(w.process(&body).await, Outcome::Sent { .. }));
+    let (second, body) = w.requested(SystemTime::now()).await;
+    assert_eq!(w.process(&body).await, Outcome::Suppressed);
+    match w.events_of(&second, "MagicLinkSuppressed").await.as_slice() {
+        [Event::MagicLinkSuppressed(e)] => {
+            assert_eq!(e.reason, SuppressionReason::SignUpCapReached)
+        }
+        other => panic!("{other:?}"),
+    }
+    let pool = PoolClient::new(&aws().await, &w.stack);
+    assert!(
+        pool.idp()
+            .admin_get_user()
+            .user_pool_id(w.stack.output("UserPoolId"))
+            .username(second.email.as_str())
+            .send()
+            .await
+            .is_err(),
+        "no account was made past the cap"
+    );
+    // The first address has its account now: it is mailed as before.
+    let (_, body) = w
+        .requested_for(first.email.clone(), SystemTime::now())
+        .await;
+    assert!(matches!(w.process(&body).await, Outcome::Sent { .. }));
+    assert_eq!(w.mailer.outbox.sent().len(), 2);
+}
+
+#[tokio::test]
+async fn an_account_whose_address_was_changed_elsewhere_gets_no_mail() {
+    let mut w = world(FakeOutbox::default(), SignUpMode::Open).await;
+    let pool = PoolClient::new(&aws().await, &w.stack);
+    let victim = EmailAddress::parse(&format!("{}@example.com", unique("victim"))).unwrap();
+    pool.create_user(&victim).await;
+    // The address is changed behind magiclink's back (an administrator, or a
+    // client allowed to write it), to one the attacker reads.
+    let attacker = EmailAddress::parse(&format!("{}@example.com", unique("attacker"))).unwrap();
+    pool.idp()
+        .admin_update_user_attributes()
+        .user_pool_id(w.stack.output("UserPoolId"))
+        .username(victim.as_str())
+        .user_attributes(
+            aws_sdk_cognitoidentityprovider::types::AttributeType::builder()
+                .name("email")
+                .value(attacker.as_str())
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let (challenge, body) = w.requested_for(attacker.clone(), SystemTime::now()).await;
+    assert_eq!(w.process(&body).await, Outcome::Suppressed);
+    assert!(
+        w.mailer.outbox.sent().is_empty(),
+        "nothing to the new address"
+    );
+    match w
+        .events_of(&challenge, "MagicLinkSuppressed")
+        .await
+        .as_slice()
+    {
+        [Event::MagicLinkSuppressed(e)] => assert_eq!(e.reason, SuppressionReason::AddressChanged),
+        other => panic!("{other:?}"),
+    }
+    // The binding still names the victim's address.
+    let keys = w.stack.fingerprints();
+    let accounts = AccountStore::new(
+        aws_sdk_dynamodb::Client::new(&aws().await),
+        w.stack.output("TableName"),
+    );
+    let sub = pool.sub(&attacker).await;
+    let bound = AccountRef {
+        sub,
+        address_hash: victim.fingerprint(keys),
+    };
+    assert_eq!(
+        accounts.bind(&bound, SystemTime::now()).await.unwrap(),
+        Binding::Matches
     );
 }
 

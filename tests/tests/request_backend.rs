@@ -11,21 +11,23 @@ use std::time::{Duration, SystemTime};
 use magiclink::challenge::{ChallengeStatus, ChallengeStore};
 use magiclink::config::Env;
 use magiclink::events::{Event, EventPublisher};
+use magiclink::fingerprint::FingerprintKey;
 use magiclink::rate_limit::RateLimiter;
 use magiclink_request::config::RequestConfig;
 use magiclink_request::handler::{AwsBackend, Inbound, handle};
-use magiclink_tests::{aws, bus_with_queue, fresh_table, receive_bodies};
+use magiclink_tests::{Stack, aws, bus_with_queue, fresh_table, receive_bodies};
 
 #[tokio::test]
 async fn a_valid_request_leaves_a_pending_challenge_and_one_event() {
     let aws = aws().await;
+    let stack = Stack::load(&aws).await;
     let table = fresh_table(&aws).await;
     let (bus, queue) = bus_with_queue(&aws).await;
     let config = RequestConfig::from_env(&Env::from_pairs([
         ("TABLE_NAME", table.as_str()),
         ("EVENT_BUS_NAME", bus.as_str()),
-        ("SUBJECT_HASH_SALT", "test-salt"),
-        ("ALLOWED_REDIRECT_URIS", "https://app.example.com/auth"),
+        ("FINGERPRINT_KEY_ID", "fingerprint-key"),
+        ("ALLOWED_REDIRECT_URIS", "https://app.example.com/auth/*"),
         ("DEFAULT_REDIRECT_URI", "https://app.example.com/auth/cb"),
     ]))
     .unwrap();
@@ -35,6 +37,10 @@ async fn a_valid_request_leaves_a_pending_challenge_and_one_event() {
         limiter: RateLimiter::new(ddb.clone(), &table),
         store: store.clone(),
         publisher: EventPublisher::new(aws_sdk_eventbridge::Client::new(&aws), &bus),
+        fingerprints: FingerprintKey::new(
+            aws_sdk_kms::Client::new(&aws),
+            stack.output("FingerprintKeyId"),
+        ),
     };
     let inbound = Inbound {
         content_type: Some("application/json"),
@@ -59,7 +65,10 @@ async fn a_valid_request_leaves_a_pending_challenge_and_one_event() {
     assert_eq!(challenge.status, ChallengeStatus::Pending);
     assert_eq!(challenge.redirect_uri, "https://app.example.com/auth/cb");
     assert_eq!(event.expires_at, challenge.expires_at);
-    assert_eq!(event.subject_hash, challenge.email.fingerprint("test-salt"));
+    assert_eq!(
+        event.subject_hash,
+        challenge.email.fingerprint(stack.fingerprints())
+    );
 
     // The item itself: TTL set a day past expiry, and nothing but what the
     // store documents.

@@ -91,7 +91,7 @@ async fn ses_outages_delay_mail_or_dead_letter_it_but_never_lose_it() {
     assert_eq!(stack.request_link(&long).await, 202);
     let subject = EmailAddress::parse(&long)
         .unwrap()
-        .fingerprint(stack.subject_salt());
+        .fingerprint(stack.fingerprints());
     let dead = dead_letter_of(&config, &stack, &subject, Duration::from_secs(90)).await;
     set_sender_verified(&config, true).await;
     let requested = dead.expect("the message rests in the dead-letter queue");

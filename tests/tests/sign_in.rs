@@ -40,7 +40,7 @@ impl World {
 
     /// The sign-in events of `email`, once `count` of them have arrived.
     async fn sign_in_events(&mut self, email: &EmailAddress, count: usize) -> Vec<Event> {
-        let subject = email.fingerprint(self.stack.subject_salt());
+        let subject = email.fingerprint(self.stack.fingerprints());
         let events = self
             .tap
             .wait_for(count, Duration::from_secs(20), |event| match event {
@@ -228,4 +228,134 @@ async fn of_two_links_either_signs_in_and_revokes_the_other() {
             "use_newer {use_newer}: {events:?}"
         );
     }
+}
+
+/// The other valid ECDSA signature of the same input: `s` replaced by
+/// `n - s` (the curve order minus `s`).
+fn high_s_twin(token: &str) -> String {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use p256::ecdsa::Signature;
+    let (input, signature) = token.rsplit_once('.').unwrap();
+    let signature = Signature::from_slice(&URL_SAFE_NO_PAD.decode(signature).unwrap()).unwrap();
+    let (r, s) = signature.split_scalars();
+    let twin = Signature::from_scalars(r, -*s).unwrap();
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(twin.to_bytes()))
+}
+
+#[tokio::test]
+async fn the_high_s_twin_of_a_link_is_refused_and_spends_nothing() {
+    let mut w = world().await;
+    let email = w.new_user().await;
+    let (_, token) = w.links.link(&email).await;
+    let twin = high_s_twin(&token);
+    assert_ne!(twin, token);
+    assert!(!w.pool.sign_in(email.as_str(), &twin).await.is_tokens());
+    assert_eq!(w.rejection(&email).await, RejectionReason::BadSignature);
+    assert!(
+        w.pool.sign_in(email.as_str(), &token).await.is_tokens(),
+        "the link itself still works"
+    );
+}
+
+#[tokio::test]
+async fn a_link_made_for_another_app_client_is_refused() {
+    let mut w = world().await;
+    let email = w.new_user().await;
+    let elsewhere = magiclink::token::audience(w.stack.output("UserPoolId"), "another-client");
+    let (_, token) = w
+        .links
+        .issue_for(
+            &email,
+            SystemTime::now(),
+            Duration::from_secs(900),
+            &elsewhere,
+        )
+        .await;
+    assert!(!w.pool.sign_in(email.as_str(), &token).await.is_tokens());
+    assert_eq!(w.rejection(&email).await, RejectionReason::Malformed);
+}
+
+#[tokio::test]
+async fn self_sign_up_is_refused() {
+    let w = world().await;
+    let email = format!("{}@example.com", unique("signup"));
+    let signed_up = w
+        .pool
+        .idp()
+        .sign_up()
+        .client_id(w.pool.client_id())
+        .username(&email)
+        .password("Correct-Horse-Battery-Staple-1")
+        .user_attributes(
+            aws_sdk_cognitoidentityprovider::types::AttributeType::builder()
+                .name("email")
+                .value(&email)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await;
+    assert!(signed_up.is_err(), "SignUp made an account: {signed_up:?}");
+}
+
+/// The takeover the review found: a signed-in user's access token (held by
+/// the user, or by a script injected into the app) rewrites the account's
+/// address, then asks for links to the new address. Through Cognito's public
+/// API, as an attacker would.
+#[tokio::test]
+async fn an_address_rewritten_with_the_access_token_never_receives_a_link() {
+    let mut w = world().await;
+    let victim = w.new_user().await;
+    let (_, token) = w.links.link(&victim).await;
+    let tokens = w.pool.sign_in(victim.as_str(), &token).await.tokens();
+    w.sign_in_events(&victim, 1).await;
+    let attacker = EmailAddress::parse(&format!("{}@example.com", unique("attacker"))).unwrap();
+    let rewritten = w
+        .pool
+        .idp()
+        .update_user_attributes()
+        .access_token(tokens.access_token().unwrap())
+        .user_attributes(
+            aws_sdk_cognitoidentityprovider::types::AttributeType::builder()
+                .name("email")
+                .value(attacker.as_str())
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await;
+    if rewritten.is_err() {
+        // The app client may not write `email` (as on AWS): the attack ends here.
+        return;
+    }
+    // The emulator does not enforce the app client's WriteAttributes: the
+    // address changed. magiclink must still send the new address nothing.
+    assert_eq!(w.stack.request_link(attacker.as_str()).await, 202);
+    let subject = attacker.fingerprint(w.stack.fingerprints());
+    let events = w
+        .tap
+        .wait_for(1, Duration::from_secs(30), |event| match event {
+            Event::MagicLinkSuppressed(e) => e.subject_hash == subject,
+            Event::MagicLinkSent(e) => e.subject_hash == subject,
+            _ => false,
+        })
+        .await;
+    match events.as_slice() {
+        [Event::MagicLinkSuppressed(e)] => {
+            assert_eq!(
+                e.reason,
+                magiclink::events::SuppressionReason::AddressChanged
+            )
+        }
+        other => panic!("expected a suppressed link, got {other:?}"),
+    }
+    // And a link of the attacker's own making (signed as the mailer would)
+    // for the new address does not sign in to the victim's account.
+    let (_, forged) = w.links.link(&attacker).await;
+    assert!(!w.pool.sign_in(attacker.as_str(), &forged).await.is_tokens());
+    assert_eq!(
+        w.rejection(&attacker).await,
+        RejectionReason::AddressChanged
+    );
 }

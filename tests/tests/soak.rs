@@ -73,10 +73,10 @@ async fn account_for(
     mail: &HashMap<String, Vec<Mail>>,
     requests: &HashMap<String, usize>,
 ) -> usize {
-    let salt = stack.subject_salt();
+    let keys = stack.fingerprints();
     let subjects: HashSet<String> = requests
         .keys()
-        .map(|a| EmailAddress::parse(a).unwrap().fingerprint(salt))
+        .map(|a| EmailAddress::parse(a).unwrap().fingerprint(keys))
         .collect();
     let mut mailed = HashSet::new();
     let mut duplicates = 0;

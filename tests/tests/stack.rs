@@ -23,6 +23,7 @@ const OUTPUTS: [&str; 10] = [
     "TableName",
     "SigningKeyId",
     "IdentityPoolId",
+    "FingerprintKeyId",
 ];
 
 #[tokio::test]
@@ -242,6 +243,48 @@ async fn a_post_through_the_api_reaches_the_request_function() {
         .await
         .unwrap();
     assert_eq!(items.count(), 1);
+}
+
+#[tokio::test]
+async fn the_deployed_api_refuses_redirects_that_could_carry_the_token_away() {
+    let stack = Stack::load(&aws().await).await;
+    let http = reqwest::Client::new();
+    // The stack allows exactly http://localhost:8000/.
+    for (redirect, status) in [
+        ("http://localhost:8000/", 202),
+        ("http://localhost:8000/?next=https://evil.example/", 400),
+        ("http://localhost:8000/deeper/path", 400),
+        ("http://localhost:8000/#elsewhere", 400),
+    ] {
+        let address = format!("{}@example.com", unique("redirect"));
+        let answer = http
+            .post(stack.magic_links_url())
+            .header("content-type", "application/json")
+            .body(serde_json::json!({ "email": address, "redirectUri": redirect }).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), status, "{redirect}");
+        if status == 400 {
+            let body: Value = answer.json().await.unwrap();
+            assert_eq!(body["error"]["code"], "redirect_not_allowed", "{redirect}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_fingerprint_key_is_an_hmac_key() {
+    let config = aws().await;
+    let stack = Stack::load(&config).await;
+    let key = aws_sdk_kms::Client::new(&config)
+        .describe_key()
+        .key_id(stack.output("FingerprintKeyId"))
+        .send()
+        .await
+        .unwrap();
+    let key = key.key_metadata().unwrap();
+    assert_eq!(key.key_spec(), Some(&KeySpec::Hmac256));
+    assert_eq!(key.key_usage(), Some(&KeyUsageType::GenerateVerifyMac));
 }
 
 #[tokio::test]

@@ -39,10 +39,13 @@ fn ann() -> EmailAddress {
     EmailAddress::parse("ann@example.com").unwrap()
 }
 
+const AUDIENCE: &str = "pool/client";
+
 fn claims(now: SystemTime) -> TokenClaims {
     let iat = unix_seconds(now);
     TokenClaims {
         iss: "magiclink".into(),
+        aud: AUDIENCE.into(),
         sub: ann(),
         jti: ulid::Ulid::generate(),
         iat,
@@ -100,7 +103,10 @@ async fn a_kms_signed_token_verifies_offline() {
     assert_eq!(decode_json(&header)["kid"], keys.signer.key_id());
     assert_eq!(decode_json(&header)["alg"], "ES256");
     assert_eq!(URL_SAFE_NO_PAD.decode(signature).unwrap().len(), 64);
-    assert_eq!(keys.verifier.verify(&token, &ann(), now).await, Ok(c));
+    assert_eq!(
+        keys.verifier.verify(&token, &ann(), AUDIENCE, now).await,
+        Ok(c)
+    );
 }
 
 #[tokio::test]
@@ -122,7 +128,7 @@ async fn flipped_bits_anywhere_are_refused() {
     ];
     for tampered in cases {
         assert_eq!(
-            keys.verifier.verify(&tampered, &ann(), now).await,
+            keys.verifier.verify(&tampered, &ann(), AUDIENCE, now).await,
             Err(TokenError::BadSignature),
             "{tampered}"
         );
@@ -138,7 +144,7 @@ async fn a_token_from_another_key_is_refused() {
     // Signed by an unlisted key and naming it: refused without asking KMS.
     let token = other.sign(&claims(now)).await.unwrap();
     assert_eq!(
-        keys.verifier.verify(&token, &ann(), now).await,
+        keys.verifier.verify(&token, &ann(), AUDIENCE, now).await,
         Err(TokenError::UnknownKey)
     );
     // Signed by the other key but naming the accepted one.
@@ -146,7 +152,9 @@ async fn a_token_from_another_key_is_refused() {
     let [header, _, _] = parts(&keys.signer.sign(&claims(now)).await.unwrap());
     let mislabelled = format!("{header}.{payload}.{signature}");
     assert_eq!(
-        keys.verifier.verify(&mislabelled, &ann(), now).await,
+        keys.verifier
+            .verify(&mislabelled, &ann(), AUDIENCE, now)
+            .await,
         Err(TokenError::BadSignature)
     );
 }
@@ -160,7 +168,7 @@ async fn alg_none_is_refused() {
     h["alg"] = "none".into();
     let token = format!("{}.{payload}.", encode_json(&h));
     assert_eq!(
-        keys.verifier.verify(&token, &ann(), now).await,
+        keys.verifier.verify(&token, &ann(), AUDIENCE, now).await,
         Err(TokenError::UnsupportedAlgorithm("none".into()))
     );
 }
@@ -186,7 +194,7 @@ async fn hs256_keyed_with_the_public_key_is_refused() {
     let mac = hmac_sha256(&public_key, signing_input.as_bytes());
     let token = format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(mac));
     assert_eq!(
-        keys.verifier.verify(&token, &ann(), now).await,
+        keys.verifier.verify(&token, &ann(), AUDIENCE, now).await,
         Err(TokenError::UnsupportedAlgorithm("HS256".into()))
     );
 }
@@ -198,7 +206,7 @@ async fn an_expired_token_is_refused() {
     let token = keys.signer.sign(&claims(issued)).await.unwrap();
     assert_eq!(
         keys.verifier
-            .verify(&token, &ann(), SystemTime::now())
+            .verify(&token, &ann(), AUDIENCE, SystemTime::now())
             .await,
         Err(TokenError::Expired)
     );
@@ -211,7 +219,7 @@ async fn another_users_token_is_refused() {
     let token = keys.signer.sign(&claims(now)).await.unwrap();
     let bob = EmailAddress::parse("bob@example.com").unwrap();
     assert_eq!(
-        keys.verifier.verify(&token, &bob, now).await,
+        keys.verifier.verify(&token, &bob, AUDIENCE, now).await,
         Err(TokenError::WrongSubject)
     );
 }

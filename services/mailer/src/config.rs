@@ -18,6 +18,12 @@ pub struct MailerConfig {
     pub signing: SigningConfig,
     /// `USER_POOL_ID`.
     pub user_pool_id: String,
+    /// `USER_POOL_CLIENT_ID`: the app client the links sign in through (the
+    /// tokens' audience, with the pool).
+    pub user_pool_client_id: String,
+    /// `MAX_ACCOUNTS_PER_HOUR`: new accounts per hour at most, in sign-up
+    /// mode `open` (default 500).
+    pub accounts_per_hour: u32,
     /// `FROM_ADDRESS`: the mail's From, verified in SES.
     pub from_address: String,
     /// `SES_CONFIGURATION_SET`, optional.
@@ -58,6 +64,8 @@ impl MailerConfig {
             token: TokenConfig::from_env(env)?,
             signing: SigningConfig::from_env(env)?,
             user_pool_id: env.required("USER_POOL_ID")?.to_owned(),
+            user_pool_client_id: env.required("USER_POOL_CLIENT_ID")?.to_owned(),
+            accounts_per_hour: env.count_or("MAX_ACCOUNTS_PER_HOUR", 500)?,
             from_address: env.required("FROM_ADDRESS")?.to_owned(),
             configuration_set: env.optional("SES_CONFIGURATION_SET").map(str::to_owned),
             sign_up: env.parse_or("SIGNUP_MODE", SignUpMode::Open)?,
@@ -80,9 +88,10 @@ mod tests {
         let all = [
             ("TABLE_NAME", "t"),
             ("EVENT_BUS_NAME", "b"),
-            ("SUBJECT_HASH_SALT", "s"),
+            ("FINGERPRINT_KEY_ID", "fingerprint-key"),
             ("SIGNING_KEY_ID", "k"),
             ("USER_POOL_ID", "p"),
+            ("USER_POOL_CLIENT_ID", "c"),
             ("FROM_ADDRESS", "no-reply@example.com"),
         ];
         assert!(MailerConfig::from_env(&Env::from_pairs(all)).is_ok());

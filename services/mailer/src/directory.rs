@@ -1,5 +1,5 @@
-//! The user directory: does the address have an account, and, in sign-up
-//! mode `open`, make one. This is the only place Cognito admin calls are made,
+//! The user directory: the account of an address, and, in sign-up mode
+//! `open`, a new one. This is the only place Cognito admin calls are made,
 //! and it is off the sign-in path (the mailer runs before the link exists).
 
 use std::future::Future;
@@ -7,25 +7,26 @@ use std::future::Future;
 use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use magiclink::aws::CallError;
-use magiclink::config::SignUpMode;
 use magiclink::email::EmailAddress;
 
-/// Whether an address may receive a link.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Account {
-    Exists,
-    Created,
-    /// Sign-up mode `existing`, and there is no account.
-    Unknown,
-}
+/// A Cognito user, named by its immutable `sub`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserSub(pub String);
 
 /// Accounts, by address.
 pub trait Directory {
-    fn resolve(
+    /// The account whose sign-in address is `email`, if there is one.
+    fn find(
         &self,
         email: &EmailAddress,
-        mode: SignUpMode,
-    ) -> impl Future<Output = Result<Account, CallError>> + Send;
+    ) -> impl Future<Output = Result<Option<UserSub>, CallError>> + Send;
+
+    /// A new account for `email`, its address verified (the link proves it);
+    /// the existing one if another delivery made it first.
+    fn create(
+        &self,
+        email: &EmailAddress,
+    ) -> impl Future<Output = Result<UserSub, CallError>> + Send;
 }
 
 /// A Cognito user pool whose usernames are e-mail addresses.
@@ -35,8 +36,16 @@ pub struct CognitoDirectory {
     pub pool_id: String,
 }
 
+fn sub_of(attributes: &[AttributeType]) -> Option<UserSub> {
+    attributes
+        .iter()
+        .find(|a| a.name() == "sub")
+        .and_then(AttributeType::value)
+        .map(|sub| UserSub(sub.to_owned()))
+}
+
 impl Directory for CognitoDirectory {
-    async fn resolve(&self, email: &EmailAddress, mode: SignUpMode) -> Result<Account, CallError> {
+    async fn find(&self, email: &EmailAddress) -> Result<Option<UserSub>, CallError> {
         let found = self
             .idp
             .admin_get_user()
@@ -45,36 +54,47 @@ impl Directory for CognitoDirectory {
             .send()
             .await;
         match found {
-            Ok(_) => return Ok(Account::Exists),
-            Err(e) if e.code() == Some("UserNotFoundException") => {}
-            Err(e) => return Err(CallError::from_sdk("Cognito AdminGetUser", &e)),
+            Ok(user) => sub_of(user.user_attributes())
+                .map(Some)
+                .ok_or_else(|| CallError::unexpected("Cognito AdminGetUser", "a user without sub")),
+            Err(e) if e.code() == Some("UserNotFoundException") => Ok(None),
+            Err(e) => Err(CallError::from_sdk("Cognito AdminGetUser", &e)),
         }
-        if mode == SignUpMode::Existing {
-            return Ok(Account::Unknown);
-        }
-        let attribute =
-            |name: &str, value: &str| AttributeType::builder().name(name).value(value).build();
+    }
+
+    async fn create(&self, email: &EmailAddress) -> Result<UserSub, CallError> {
+        let attribute = |name: &str, value: &str| {
+            AttributeType::builder()
+                .name(name)
+                .value(value)
+                .build()
+                .map_err(|e| CallError::unexpected("Cognito AdminCreateUser", e.to_string()))
+        };
         let created = self
             .idp
             .admin_create_user()
             .user_pool_id(&self.pool_id)
             .username(email.as_str())
-            .user_attributes(
-                attribute("email", email.as_str())
-                    .map_err(|e| CallError::unexpected("Cognito AdminCreateUser", e.to_string()))?,
-            )
-            .user_attributes(
-                attribute("email_verified", "true")
-                    .map_err(|e| CallError::unexpected("Cognito AdminCreateUser", e.to_string()))?,
-            )
+            .user_attributes(attribute("email", email.as_str())?)
+            .user_attributes(attribute("email_verified", "true")?)
             .message_action(MessageActionType::Suppress)
             .send()
             .await;
-        match created {
-            Ok(_) => Ok(Account::Created),
+        let created = match created {
+            Ok(created) => created,
             // Another delivery of a request for the same address won the race.
-            Err(e) if e.code() == Some("UsernameExistsException") => Ok(Account::Exists),
-            Err(e) => Err(CallError::from_sdk("Cognito AdminCreateUser", &e)),
+            Err(e) if e.code() == Some("UsernameExistsException") => {
+                return self.find(email).await?.ok_or_else(|| {
+                    CallError::unexpected("Cognito AdminCreateUser", "exists, yet not found")
+                });
+            }
+            Err(e) => return Err(CallError::from_sdk("Cognito AdminCreateUser", &e)),
+        };
+        match created.user().and_then(|user| sub_of(user.attributes())) {
+            Some(sub) => Ok(sub),
+            None => self.find(email).await?.ok_or_else(|| {
+                CallError::unexpected("Cognito AdminCreateUser", "created, yet not found")
+            }),
         }
     }
 }

@@ -5,11 +5,14 @@ use std::time::{Duration, Instant, SystemTime};
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{LambdaEvent, service_fn};
+use magiclink::account::AccountStore;
 use magiclink::aws::{CallBudget, load_config};
 use magiclink::challenge::ChallengeStore;
 use magiclink::config::Env;
 use magiclink::events::EventPublisher;
-use magiclink::token::LinkSigner;
+use magiclink::fingerprint::FingerprintKey;
+use magiclink::rate_limit::RateLimiter;
+use magiclink::token::{LinkSigner, audience};
 use magiclink_mailer::config::MailerConfig;
 use magiclink_mailer::directory::CognitoDirectory;
 use magiclink_mailer::outbox::SesOutbox;
@@ -21,12 +24,19 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     magiclink::telemetry::init();
     let config = MailerConfig::from_env(&Env::from_process())?;
     let aws = load_config(CallBudget::BACKGROUND).await;
+    let (ddb, kms) = (
+        aws_sdk_dynamodb::Client::new(&aws),
+        aws_sdk_kms::Client::new(&aws),
+    );
+    let table = &config.store.table_name;
+    let fingerprints = FingerprintKey::new(kms.clone(), &config.events.fingerprint_key_id);
+    fingerprints.preload().await;
     let mailer = Mailer {
-        store: ChallengeStore::new(
-            aws_sdk_dynamodb::Client::new(&aws),
-            &config.store.table_name,
-        ),
-        signer: LinkSigner::new(aws_sdk_kms::Client::new(&aws), &config.signing.key_id),
+        store: ChallengeStore::new(ddb.clone(), table),
+        accounts: AccountStore::new(ddb.clone(), table),
+        limiter: RateLimiter::new(ddb, table),
+        fingerprints,
+        signer: LinkSigner::new(kms, &config.signing.key_id),
         events: EventPublisher::new(
             aws_sdk_eventbridge::Client::new(&aws),
             &config.events.bus_name,
@@ -48,7 +58,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         pacer: Pacer::for_share(config.send_rate, config.max_concurrency),
         settings: Settings {
             sign_up: config.sign_up,
+            accounts_per_hour: config.accounts_per_hour,
             issuer: config.token.issuer.clone(),
+            audience: audience(&config.user_pool_id, &config.user_pool_client_id),
             max_receives: config.max_receives,
             template: config.template.clone(),
         },

@@ -20,6 +20,8 @@ use crate::template::RenderedMail;
 pub struct SendError {
     /// The service's error code, such as `MessageRejected`.
     pub code: String,
+    /// The service's message, every address in it replaced by `<address>`
+    /// (SES names the identities that failed a check), since it is logged.
     pub message: String,
     /// No retry can send this message.
     pub permanent: bool,
@@ -44,6 +46,21 @@ pub fn is_permanent(code: &str, message: &str) -> bool {
         "BadRequestException" | "InvalidParameterValue" => true,
         _ => false,
     }
+}
+
+/// `message` with every word that holds an `@` replaced by `<address>`.
+pub fn without_addresses(message: &str) -> String {
+    message
+        .split(' ')
+        .map(|word| {
+            if word.contains('@') {
+                "<address>"
+            } else {
+                word
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// SES v2.
@@ -92,14 +109,16 @@ impl Outbox for SesOutbox {
                 let transient = magiclink::aws::is_transient(&error);
                 let code = error.code().unwrap_or("Unknown").to_owned();
                 let message = error.message().unwrap_or_default().to_owned();
+                let permanent = !transient && is_permanent(&code, &message);
+                let message = if message.is_empty() {
+                    aws_smithy_types::error::display::DisplayErrorContext(&error).to_string()
+                } else {
+                    message
+                };
                 Err(SendError {
-                    permanent: !transient && is_permanent(&code, &message),
+                    permanent,
                     code,
-                    message: if message.is_empty() {
-                        aws_smithy_types::error::display::DisplayErrorContext(&error).to_string()
-                    } else {
-                        message
-                    },
+                    message: without_addresses(&message),
                 })
             }
         }
@@ -109,6 +128,17 @@ impl Outbox for SesOutbox {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_are_taken_out_of_messages() {
+        assert_eq!(
+            without_addresses(
+                "Email address is not verified. The following identities failed the check: ann.lee@example.com, <bob@b.co>"
+            ),
+            "Email address is not verified. The following identities failed the check: <address> <address>"
+        );
+        assert_eq!(without_addresses("Throttling"), "Throttling");
+    }
 
     #[test]
     fn only_message_level_failures_are_permanent() {

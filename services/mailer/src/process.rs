@@ -3,7 +3,10 @@
 //! For one `MagicLinkRequested`: load the challenge; skip it (and acknowledge)
 //! if it was mailed, used or revoked, so a redelivered message sends nothing
 //! (DESIGN invariant 5); if it expired unsent, report that as a permanent
-//! `MagicLinkDeliveryFailed` (`errorCode` `Expired`); resolve the account; take the
+//! `MagicLinkDeliveryFailed` (`errorCode` `Expired`); find the account, or
+//! make one in sign-up mode `open` while the hour's allowance of new accounts
+//! lasts, and check that it is still bound to the address magiclink verified
+//! (see [`magiclink::account`]), else report `MagicLinkSuppressed`; take the
 //! challenge's mailing lease, so that two deliveries of one message at the
 //! same moment (SQS delivers at least once) send one mail; sign the token;
 //! send the mail; mark the challenge mailed; publish `MagicLinkSent`.
@@ -27,16 +30,21 @@ use std::time::{Duration, Instant, SystemTime};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use magiclink::TokenClaims;
+use magiclink::account::{AccountRef, AccountStore, Binding};
+use magiclink::aws::CallError;
 use magiclink::challenge::{ChallengeStatus, ChallengeStore, MailingClaim};
 use magiclink::config::SignUpMode;
+use magiclink::email::EmailAddress;
 use magiclink::events::{
     Event, EventPublisher, MagicLinkDeliveryFailed, MagicLinkSent, MagicLinkSuppressed,
     SuppressionReason, V1,
 };
+use magiclink::fingerprint::FingerprintKey;
+use magiclink::rate_limit::{Decision, Limit, RateLimiter};
 use magiclink::token::LinkSigner;
 use ulid::Ulid;
 
-use crate::directory::{Account, Directory};
+use crate::directory::Directory;
 use crate::outbox::Outbox;
 use crate::pacer::Pacer;
 use crate::template::{MailTemplate, MailValues};
@@ -86,11 +94,22 @@ pub struct Subject {
     pub subject_hash: String,
 }
 
+/// The rate-limit scope of new accounts: one counter for the whole stack.
+const ACCOUNTS_CREATED: &str = "accounts-created";
+
+/// The window of [`Settings::accounts_per_hour`].
+const HOUR: Duration = Duration::from_secs(3600);
+
 /// Settings of the mailer that are not clients.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub sign_up: SignUpMode,
+    /// At most this many accounts are created per hour (sign-up mode `open`);
+    /// past it, requests for new addresses are suppressed.
+    pub accounts_per_hour: u32,
     pub issuer: String,
+    /// The tokens' `aud`: the user pool and app client they sign in to.
+    pub audience: String,
     pub max_receives: u32,
     pub template: MailTemplate,
 }
@@ -110,10 +129,19 @@ pub fn redelivery_delay(base: Duration, receive_count: u32) -> Duration {
     base.saturating_mul(1 << doublings).min(MAX_VISIBILITY)
 }
 
+/// The account a challenge is mailed for, or why it is not.
+enum AccountCheck {
+    Ready,
+    Suppress(SuppressionReason),
+}
+
 /// The mailer, over its user directory and outbox.
 #[derive(Debug)]
 pub struct Mailer<D, O> {
     pub store: ChallengeStore,
+    pub accounts: AccountStore,
+    pub limiter: RateLimiter,
+    pub fingerprints: FingerprintKey,
     pub signer: LinkSigner,
     pub events: EventPublisher,
     pub directory: D,
@@ -197,7 +225,7 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
                 .send()
                 .await;
             if let Err(e) = changed {
-                tracing::warn!(error = %magiclink::aws::CallError::from_sdk("SQS ChangeMessageVisibility", &e), "redelivery delay not set");
+                tracing::warn!(error = %CallError::from_sdk("SQS ChangeMessageVisibility", &e), "redelivery delay not set");
             }
         }
         true
@@ -256,23 +284,20 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
             Ok(false) => {}
             Err(e) => return retry(&e, "DynamoDB"),
         }
-        match self
-            .directory
-            .resolve(&challenge.email, self.settings.sign_up)
-            .await
-        {
-            Ok(Account::Exists | Account::Created) => {}
-            Ok(Account::Unknown) => {
+        match self.check_account(&challenge.email, now).await {
+            Ok(AccountCheck::Ready) => {}
+            Ok(AccountCheck::Suppress(reason)) => {
+                tracing::warn!(challenge = %id, ?reason, "not mailed");
                 self.publish(Event::MagicLinkSuppressed(MagicLinkSuppressed {
                     version: V1,
                     challenge_id: id,
                     subject_hash: subject.subject_hash.clone(),
-                    reason: SuppressionReason::UnknownUser,
+                    reason,
                 }))
                 .await;
                 return Outcome::Suppressed;
             }
-            Err(e) => return retry(&e, "Cognito"),
+            Err((e, service)) => return retry(&e, service),
         }
         match self.store.claim_for_mailing(id, now, MAILING_LEASE).await {
             Ok(MailingClaim::Claimed) => {}
@@ -290,6 +315,7 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
         }
         let claims = TokenClaims {
             iss: self.settings.issuer.clone(),
+            aud: self.settings.audience.clone(),
             sub: challenge.email.clone(),
             jti: challenge.id,
             iat: challenge.created_at,
@@ -331,6 +357,50 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
         }))
         .await;
         Outcome::Sent { ses_message_id }
+    }
+
+    /// Finds or makes the account of `email`, and checks its binding. An
+    /// error names the service that failed.
+    async fn check_account(
+        &self,
+        email: &EmailAddress,
+        now: SystemTime,
+    ) -> Result<AccountCheck, (CallError, &'static str)> {
+        let cognito = |e| (e, "Cognito");
+        let dynamodb = |e| (e, "DynamoDB");
+        let fingerprints = self.fingerprints.get().await.map_err(|e| (e, "KMS"))?;
+        let sub = match self.directory.find(email).await.map_err(cognito)? {
+            Some(sub) => sub,
+            None if self.settings.sign_up == SignUpMode::Existing => {
+                return Ok(AccountCheck::Suppress(SuppressionReason::UnknownUser));
+            }
+            None => {
+                let cap = Limit::new(self.settings.accounts_per_hour, HOUR);
+                let admitted = self
+                    .limiter
+                    .admit(ACCOUNTS_CREATED, "all", cap, now)
+                    .await
+                    .map_err(dynamodb)?;
+                if admitted != Decision::Admitted {
+                    // The alarm `SignUpCapAlarm` counts this line.
+                    tracing::warn!(
+                        alarm = "SignUpCapReached",
+                        cap = self.settings.accounts_per_hour,
+                        "the hour's allowance of new accounts is spent"
+                    );
+                    return Ok(AccountCheck::Suppress(SuppressionReason::SignUpCapReached));
+                }
+                self.directory.create(email).await.map_err(cognito)?
+            }
+        };
+        let account = AccountRef {
+            sub: sub.0,
+            address_hash: email.fingerprint(fingerprints),
+        };
+        match self.accounts.bind(&account, now).await.map_err(dynamodb)? {
+            Binding::Matches => Ok(AccountCheck::Ready),
+            Binding::Changed => Ok(AccountCheck::Suppress(SuppressionReason::AddressChanged)),
+        }
     }
 
     /// Releases the mailing lease after a failure, so that the next delivery

@@ -247,6 +247,10 @@ mod tests {
         );
         assert!(!mail.html.contains("<script>"));
         assert!(
+            mail.html.contains("ses:no-track"),
+            "SES click tracking would rewrite the link, token and all"
+        );
+        assert!(
             mail.text.contains("o'brien&co@example.com"),
             "the text part is plain text"
         );

@@ -49,8 +49,8 @@ mod tests {
         vec![
             ("TABLE_NAME", "t"),
             ("EVENT_BUS_NAME", "b"),
-            ("SUBJECT_HASH_SALT", "salt"),
-            ("ALLOWED_REDIRECT_URIS", "https://app.example.com/auth"),
+            ("FINGERPRINT_KEY_ID", "fingerprint-key"),
+            ("ALLOWED_REDIRECT_URIS", "https://app.example.com/auth/*"),
             ("DEFAULT_REDIRECT_URI", "https://app.example.com/auth/cb"),
         ]
     }
@@ -66,7 +66,7 @@ mod tests {
         for name in [
             "TABLE_NAME",
             "EVENT_BUS_NAME",
-            "SUBJECT_HASH_SALT",
+            "FINGERPRINT_KEY_ID",
             "ALLOWED_REDIRECT_URIS",
             "DEFAULT_REDIRECT_URI",
         ] {

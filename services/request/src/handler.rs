@@ -1,6 +1,19 @@
 //! What `POST /v1/magic-links` does: validate, check the redirect, apply the
 //! rate limits, record the challenge, publish `MagicLinkRequested`.
 //!
+//! The limits: per client IP; per exact address (one link per burst window,
+//! a few per window); and per mailbox ([`EmailAddress::mailbox`]), so that
+//! `v.ictim+1@gmail.com`, `victim+2@gmail.com`, … cannot each spend an
+//! address's allowance on one inbox. None of them can lock a user out:
+//! - a refusal by the per-address limits means that a link to this very
+//!   address was made within the window, and links live at least as long as
+//!   the windows, so whoever spent the allowance (an attacker asking from many
+//!   IPs, say) has put a working link in the user's mailbox;
+//! - the mailbox limit, which spellings of other accounts can spend, does not
+//!   apply to a spelling that signed in within the last 90 days (the user's
+//!   watermark item, checked with a `ConditionCheck`, which reads nothing back):
+//!   the accounts people use keep their own allowance.
+//!
 //! Known and unknown addresses take exactly the same path: this service never
 //! asks Cognito anything, so neither its answer nor its timing can tell them
 //! apart. The mailer, later and out of band, decides what the address gets.
@@ -15,7 +28,7 @@ use magiclink::aws::CallError;
 use magiclink::challenge::{Challenge, ChallengeStore};
 use magiclink::email::EmailAddress;
 use magiclink::events::{Event, EventPublisher, MagicLinkRequested, PublishError, V1};
-use magiclink::fingerprint::fingerprint;
+use magiclink::fingerprint::{FingerprintKey, Fingerprints};
 use magiclink::rate_limit::{Decision, Limit, RateLimiter};
 use serde_json::Value;
 
@@ -32,8 +45,15 @@ pub trait Backend {
         limit: Limit,
         now: SystemTime,
     ) -> impl Future<Output = Result<Decision, CallError>> + Send;
+    /// Whether `email` signed in within the last 90 days.
+    fn signed_in_recently(
+        &self,
+        email: &EmailAddress,
+    ) -> impl Future<Output = Result<bool, CallError>> + Send;
     fn create(&self, challenge: &Challenge) -> impl Future<Output = Result<(), CallError>> + Send;
     fn publish(&self, event: &Event) -> impl Future<Output = Result<(), PublishError>> + Send;
+    /// The fingerprints that stand in for addresses and IPs.
+    fn fingerprints(&self) -> impl Future<Output = Result<Fingerprints, CallError>> + Send;
 }
 
 /// The backend on AWS: DynamoDB counters and challenges, EventBridge events.
@@ -42,6 +62,7 @@ pub struct AwsBackend {
     pub limiter: RateLimiter,
     pub store: ChallengeStore,
     pub publisher: EventPublisher,
+    pub fingerprints: FingerprintKey,
 }
 
 impl Backend for AwsBackend {
@@ -55,12 +76,20 @@ impl Backend for AwsBackend {
         self.limiter.admit(scope, key, limit, now).await
     }
 
+    async fn signed_in_recently(&self, email: &EmailAddress) -> Result<bool, CallError> {
+        self.store.has_signed_in(email).await
+    }
+
     async fn create(&self, challenge: &Challenge) -> Result<(), CallError> {
         self.store.create(challenge).await
     }
 
     async fn publish(&self, event: &Event) -> Result<(), PublishError> {
         self.publisher.publish(event).await
+    }
+
+    async fn fingerprints(&self) -> Result<Fingerprints, CallError> {
+        self.fingerprints.get().await.cloned()
     }
 }
 
@@ -93,28 +122,47 @@ pub async fn handle<B: Backend>(
         .resolve(redirect.as_deref())
         .map_err(|e: RedirectError| ApiError::RedirectNotAllowed(e.to_string()))?;
 
-    let salt = &config.events.subject_salt;
-    let subject_hash = email.fingerprint(salt);
-    let client = fingerprint(salt, inbound.source_ip.unwrap_or("unknown"));
+    let unavailable = |what: &'static str| {
+        move |e: CallError| {
+            tracing::error!(error = %e, "{what} unavailable");
+            ApiError::Unavailable
+        }
+    };
+    let keys = backend
+        .fingerprints()
+        .await
+        .map_err(unavailable("fingerprint key"))?;
+    let subject_hash = email.fingerprint(&keys);
+    let client = keys.of(inbound.source_ip.unwrap_or("unknown"));
+    let mailbox = keys.of(&email.mailbox());
     let limits = &config.limits;
     for (scope, key, limit) in [
         ("ip", &client, limits.per_ip),
         ("email-burst", &subject_hash, limits.per_email_burst),
         ("email", &subject_hash, limits.per_email),
+        ("mailbox", &mailbox, limits.per_mailbox),
     ] {
-        match backend.admit(scope, key, limit, now).await {
-            Ok(Decision::Admitted) => {}
-            Ok(Decision::Limited { retry_after }) => {
-                tracing::info!(subject = %subject_hash, client = %client, scope, "rate limited");
-                return Err(ApiError::RateLimited {
-                    retry_after_secs: retry_after.as_secs(),
-                });
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "rate limiter unavailable");
-                return Err(ApiError::Unavailable);
-            }
+        let decision = backend
+            .admit(scope, key, limit, now)
+            .await
+            .map_err(unavailable("rate limiter"))?;
+        let Decision::Limited { retry_after } = decision else {
+            continue;
+        };
+        // The mailbox's allowance does not bind a spelling somebody signs in
+        // with (see the module documentation).
+        if scope == "mailbox"
+            && backend
+                .signed_in_recently(&email)
+                .await
+                .map_err(unavailable("rate limiter"))?
+        {
+            continue;
         }
+        tracing::info!(subject = %subject_hash, client = %client, scope, "rate limited");
+        return Err(ApiError::RateLimited {
+            retry_after_secs: retry_after.as_secs(),
+        });
     }
 
     let challenge = Challenge::new(email, redirect.into(), now, config.token.link_ttl);

@@ -5,6 +5,7 @@ use magiclink::aws::{CallBudget, load_config};
 use magiclink::challenge::ChallengeStore;
 use magiclink::config::Env;
 use magiclink::events::EventPublisher;
+use magiclink::fingerprint::FingerprintKey;
 use magiclink::rate_limit::RateLimiter;
 use magiclink_request::config::RequestConfig;
 use magiclink_request::handler::AwsBackend;
@@ -16,7 +17,13 @@ async fn main() -> Result<(), lambda_http::Error> {
     let config = RequestConfig::from_env(&Env::from_process())?;
     let aws = load_config(CallBudget::INTERACTIVE).await;
     let ddb = aws_sdk_dynamodb::Client::new(&aws);
+    let fingerprints = FingerprintKey::new(
+        aws_sdk_kms::Client::new(&aws),
+        &config.events.fingerprint_key_id,
+    );
+    fingerprints.preload().await;
     let backend = AwsBackend {
+        fingerprints,
         limiter: RateLimiter::new(ddb.clone(), &config.store.table_name),
         store: ChallengeStore::new(ddb, &config.store.table_name),
         publisher: EventPublisher::new(

@@ -14,7 +14,9 @@ use std::time::{Duration, SystemTime};
 use magiclink::aws::CallError;
 use magiclink::challenge::Challenge;
 use magiclink::config::Env;
+use magiclink::email::EmailAddress;
 use magiclink::events::{Event, PublishError};
+use magiclink::fingerprint::Fingerprints;
 use magiclink::rate_limit::{Decision, Limit};
 use magiclink_request::api::ApiResponse;
 use magiclink_request::config::RequestConfig;
@@ -25,12 +27,19 @@ use serde_json::{Value, json};
 #[derive(Default)]
 struct Fake {
     limited_scope: Option<&'static str>,
+    /// What `signed_in_recently` answers.
+    signed_in: bool,
+    kms_down: bool,
     limiter_down: bool,
     store_down: bool,
     bus_down: bool,
     admitted: Mutex<Vec<String>>,
     created: Mutex<Vec<Challenge>>,
     published: Mutex<Vec<Event>>,
+}
+
+fn keys() -> Fingerprints {
+    Fingerprints::from_key(b"test key")
 }
 
 fn outage(operation: &'static str) -> CallError {
@@ -61,6 +70,17 @@ impl Backend for Fake {
         Ok(Decision::Admitted)
     }
 
+    async fn signed_in_recently(&self, _email: &EmailAddress) -> Result<bool, CallError> {
+        Ok(self.signed_in)
+    }
+
+    async fn fingerprints(&self) -> Result<Fingerprints, CallError> {
+        if self.kms_down {
+            return Err(outage("KMS GenerateMac"));
+        }
+        Ok(keys())
+    }
+
     async fn create(&self, challenge: &Challenge) -> Result<(), CallError> {
         if self.store_down {
             return Err(outage("DynamoDB PutItem"));
@@ -82,10 +102,10 @@ fn config() -> RequestConfig {
     RequestConfig::from_env(&Env::from_pairs([
         ("TABLE_NAME", "t"),
         ("EVENT_BUS_NAME", "b"),
-        ("SUBJECT_HASH_SALT", "salt"),
+        ("FINGERPRINT_KEY_ID", "fingerprint-key"),
         (
             "ALLOWED_REDIRECT_URIS",
-            "https://app.example.com/auth,http://localhost:8080/",
+            "https://app.example.com/auth/*,http://localhost:8080/",
         ),
         (
             "DEFAULT_REDIRECT_URI",
@@ -132,7 +152,7 @@ async fn a_valid_request_is_accepted_recorded_and_published() {
     let response = call_with(
         &backend,
         Some("application/json; charset=utf-8"),
-        br#"{"email":" Ann@Example.com ","redirectUri":"https://app.example.com/auth/cb?x=1","extra":[1,2]}"#,
+        br#"{"email":" Ann@Example.com ","redirectUri":"https://app.example.com/auth/cb","extra":[1,2]}"#,
     )
     .await;
     assert_eq!(response.status, 202);
@@ -142,21 +162,18 @@ async fn a_valid_request_is_accepted_recorded_and_published() {
     );
     assert_eq!(
         *backend.admitted.lock().unwrap(),
-        ["ip", "email-burst", "email"]
+        ["ip", "email-burst", "email", "mailbox"]
     );
     let created = backend.created.lock().unwrap();
     assert_eq!(created.len(), 1);
     assert_eq!(created[0].email.as_str(), "ann@example.com");
-    assert_eq!(
-        created[0].redirect_uri,
-        "https://app.example.com/auth/cb?x=1"
-    );
+    assert_eq!(created[0].redirect_uri, "https://app.example.com/auth/cb");
     assert_eq!(created[0].expires_at - created[0].created_at, 900);
     let published = backend.published.lock().unwrap();
     match published.as_slice() {
         [Event::MagicLinkRequested(event)] => {
             assert_eq!(event.challenge_id, created[0].id);
-            assert_eq!(event.subject_hash, created[0].email.fingerprint("salt"));
+            assert_eq!(event.subject_hash, created[0].email.fingerprint(&keys()));
             assert_eq!(event.expires_at, created[0].expires_at);
         }
         other => panic!("unexpected events {other:?}"),
@@ -182,7 +199,7 @@ async fn a_missing_or_null_redirect_uses_the_default() {
 #[tokio::test]
 async fn every_rate_limit_gives_the_same_429_with_retry_after() {
     let mut answers = Vec::new();
-    for scope in ["ip", "email-burst", "email"] {
+    for scope in ["ip", "email-burst", "email", "mailbox"] {
         let backend = Fake {
             limited_scope: Some(scope),
             ..Fake::default()
@@ -209,6 +226,23 @@ async fn every_rate_limit_gives_the_same_429_with_retry_after() {
 }
 
 #[tokio::test]
+async fn a_spent_mailbox_allowance_spares_a_spelling_that_signs_in() {
+    let backend = Fake {
+        limited_scope: Some("mailbox"),
+        signed_in: true,
+        ..Fake::default()
+    };
+    let response = call_with(
+        &backend,
+        Some("application/json"),
+        br#"{"email":"ann@example.com"}"#,
+    )
+    .await;
+    assert_eq!(response.status, 202);
+    assert_eq!(backend.created.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
 async fn dependency_failures_answer_503_and_send_nothing() {
     for backend in [
         Fake {
@@ -217,6 +251,10 @@ async fn dependency_failures_answer_503_and_send_nothing() {
         },
         Fake {
             store_down: true,
+            ..Fake::default()
+        },
+        Fake {
+            kms_down: true,
             ..Fake::default()
         },
         Fake {
@@ -271,7 +309,10 @@ async fn hostile_bodies_get_their_precise_4xx() {
         ("foreign host", br#"{"email":"ann@example.com","redirectUri":"https://evil.example/auth"}"#.to_vec(), 400, "redirect_not_allowed"),
         ("look-alike host", br#"{"email":"ann@example.com","redirectUri":"https://app.example.com.evil.example/auth"}"#.to_vec(), 400, "redirect_not_allowed"),
         ("user info", br#"{"email":"ann@example.com","redirectUri":"https://app.example.com@evil.example/auth"}"#.to_vec(), 400, "redirect_not_allowed"),
-        ("fragment in redirect", br#"{"email":"ann@example.com","redirectUri":"https://app.example.com/auth#x"}"#.to_vec(), 400, "redirect_not_allowed"),
+        ("fragment in redirect", br#"{"email":"ann@example.com","redirectUri":"https://app.example.com/auth/x#x"}"#.to_vec(), 400, "redirect_not_allowed"),
+        ("query in redirect", br#"{"email":"ann@example.com","redirectUri":"http://localhost:8080/?next=https://evil.example/"}"#.to_vec(), 400, "redirect_not_allowed"),
+        ("path below an exact entry", br#"{"email":"ann@example.com","redirectUri":"http://localhost:8080/deeper"}"#.to_vec(), 400, "redirect_not_allowed"),
+        ("plain http off loopback", br#"{"email":"ann@example.com","redirectUri":"http://app.example.com/auth/x"}"#.to_vec(), 400, "redirect_not_allowed"),
         ("number for redirect", br#"{"email":"ann@example.com","redirectUri":7}"#.to_vec(), 400, "redirect_not_allowed"),
         ("empty body", Vec::new(), 400, "invalid_json"),
         ("truncated JSON", br#"{"email":"ann@exa"#.to_vec(), 400, "invalid_json"),

@@ -1,6 +1,9 @@
 //! VerifyAuthChallengeResponse: is the answer a valid, unused link of this
-//! user? It checks the token offline, then consumes its challenge with the
-//! store's single conditional transaction, and reports the outcome on the bus.
+//! user, made for this pool and app client? It checks the token offline, then
+//! consumes its challenge with the store's single conditional transaction
+//! (which also requires the account to be still bound to the address
+//! magiclink verified, see [`magiclink::account`]), and reports the outcome
+//! on the bus.
 //!
 //! `SignInSucceeded` is published from here, right after the consume: only
 //! here is the challenge known, and once the answer is correct Cognito's next
@@ -10,11 +13,13 @@
 
 use std::time::SystemTime;
 
+use magiclink::account::AccountRef;
 use magiclink::challenge::{ChallengeStore, ConsumeError};
 use magiclink::email::EmailAddress;
 use magiclink::events::{
     Event, EventPublisher, RejectionReason, SignInRejected, SignInSucceeded, V1,
 };
+use magiclink::fingerprint::FingerprintKey;
 use magiclink::token::{LinkVerifier, TokenError};
 use ulid::Ulid;
 
@@ -47,9 +52,10 @@ pub fn token_rejection(error: &TokenError) -> Option<RejectionReason> {
         TokenError::UnsupportedAlgorithm(_) | TokenError::UnknownKey | TokenError::BadSignature => {
             RejectionReason::BadSignature
         }
-        TokenError::Malformed(_) | TokenError::WrongIssuer | TokenError::NotYetValid => {
-            RejectionReason::Malformed
-        }
+        TokenError::Malformed(_)
+        | TokenError::WrongIssuer
+        | TokenError::WrongAudience
+        | TokenError::NotYetValid => RejectionReason::Malformed,
         TokenError::KeyUnavailable(_) => return None,
     })
 }
@@ -62,8 +68,19 @@ pub fn consume_rejection(error: &ConsumeError) -> Option<RejectionReason> {
         ConsumeError::Revoked | ConsumeError::NotFound => RejectionReason::Revoked,
         ConsumeError::Expired => RejectionReason::Expired,
         ConsumeError::WrongUser => RejectionReason::WrongUser,
+        ConsumeError::AddressChanged => RejectionReason::AddressChanged,
         ConsumeError::Store(_) => return None,
     })
+}
+
+/// Who is signing in, as the trigger tells: the user's `email` and `sub`
+/// attributes (`None` for an unknown user), and the pool and app client the
+/// sign-in goes through (the token's expected audience).
+#[derive(Debug, Clone, Copy)]
+pub struct SigningIn<'a> {
+    pub email: Option<&'a str>,
+    pub sub: Option<&'a str>,
+    pub audience: &'a str,
 }
 
 /// Checks answers and reports them.
@@ -72,26 +89,32 @@ pub struct AnswerChecker {
     pub tokens: LinkVerifier,
     pub store: ChallengeStore,
     pub events: EventPublisher,
-    pub subject_salt: String,
+    pub fingerprints: FingerprintKey,
 }
 
 impl AnswerChecker {
-    /// Checks `answer` for the user whose `email` attribute Cognito passed
-    /// (`None` for an unknown user), and reports the verdict on the bus.
+    /// Checks `answer` for the user `who`, and reports the verdict on the bus.
     pub async fn check(
         &self,
-        email: Option<&str>,
+        who: SigningIn<'_>,
         answer: Option<&str>,
         now: SystemTime,
     ) -> Verdict {
-        let user = email.and_then(|raw| EmailAddress::parse(raw).ok());
-        let verdict = self.decide(user.as_ref(), answer, now).await;
-        let subject_hash = match (&user, email) {
-            (Some(user), _) => user.fingerprint(&self.subject_salt),
-            (None, raw) => {
-                magiclink::fingerprint::fingerprint(&self.subject_salt, raw.unwrap_or(""))
+        let fingerprints = match self.fingerprints.get().await {
+            Ok(fingerprints) => fingerprints,
+            Err(e) => {
+                tracing::error!(error = %e, "fingerprint key unavailable");
+                return Verdict::Unavailable;
             }
         };
+        let user = who.email.and_then(|raw| EmailAddress::parse(raw).ok());
+        let subject_hash = match (&user, who.email) {
+            (Some(user), _) => user.fingerprint(fingerprints),
+            (None, raw) => fingerprints.of(raw.unwrap_or("")),
+        };
+        let verdict = self
+            .decide(user.as_ref(), &subject_hash, who, answer, now)
+            .await;
         let event = match &verdict {
             Verdict::Accepted { challenge_id } => Event::SignInSucceeded(SignInSucceeded {
                 version: V1,
@@ -119,29 +142,30 @@ impl AnswerChecker {
     async fn decide(
         &self,
         user: Option<&EmailAddress>,
+        subject_hash: &str,
+        who: SigningIn<'_>,
         answer: Option<&str>,
         now: SystemTime,
     ) -> Verdict {
-        let Some(user) = user else {
-            return Verdict::Rejected {
-                reason: RejectionReason::WrongUser,
-                challenge_id: None,
-            };
+        let rejected = |reason| Verdict::Rejected {
+            reason,
+            challenge_id: None,
+        };
+        let (Some(user), Some(sub)) = (user, who.sub) else {
+            return rejected(RejectionReason::WrongUser);
         };
         let Some(answer) = answer else {
-            return Verdict::Rejected {
-                reason: RejectionReason::Malformed,
-                challenge_id: None,
-            };
+            return rejected(RejectionReason::Malformed);
         };
-        let claims = match self.tokens.verify(answer.trim(), user, now).await {
+        let claims = match self
+            .tokens
+            .verify(answer.trim(), user, who.audience, now)
+            .await
+        {
             Ok(claims) => claims,
             Err(error) => {
                 return match token_rejection(&error) {
-                    Some(reason) => Verdict::Rejected {
-                        reason,
-                        challenge_id: None,
-                    },
+                    Some(reason) => rejected(reason),
                     None => {
                         tracing::error!(error = %error, "token could not be checked");
                         Verdict::Unavailable
@@ -149,7 +173,11 @@ impl AnswerChecker {
                 };
             }
         };
-        match self.store.consume(claims.jti, user, now).await {
+        let account = AccountRef {
+            sub: sub.to_owned(),
+            address_hash: subject_hash.to_owned(),
+        };
+        match self.store.consume(claims.jti, user, &account, now).await {
             Ok(()) => Verdict::Accepted {
                 challenge_id: claims.jti,
             },
@@ -187,6 +215,7 @@ mod tests {
             ),
             (TokenError::Malformed("x"), Some(Malformed)),
             (TokenError::WrongIssuer, Some(Malformed)),
+            (TokenError::WrongAudience, Some(Malformed)),
             (TokenError::NotYetValid, Some(Malformed)),
             (TokenError::KeyUnavailable("down".into()), None),
         ];
@@ -203,6 +232,10 @@ mod tests {
         assert_eq!(consume_rejection(&ConsumeError::NotFound), Some(Revoked));
         assert_eq!(consume_rejection(&ConsumeError::Expired), Some(Expired));
         assert_eq!(consume_rejection(&ConsumeError::WrongUser), Some(WrongUser));
+        assert_eq!(
+            consume_rejection(&ConsumeError::AddressChanged),
+            Some(AddressChanged)
+        );
         let outage = ConsumeError::Store(CallError::unexpected("DynamoDB", "down"));
         assert_eq!(consume_rejection(&outage), None);
     }

@@ -8,6 +8,7 @@ use magiclink::aws::{CallBudget, load_config};
 use magiclink::challenge::ChallengeStore;
 use magiclink::config::Env;
 use magiclink::events::EventPublisher;
+use magiclink::fingerprint::FingerprintKey;
 use magiclink::token::{KeyRing, LinkVerifier};
 use magiclink_verifier::answer::AnswerChecker;
 use magiclink_verifier::config::VerifierConfig;
@@ -19,15 +20,16 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     magiclink::telemetry::init();
     let config = VerifierConfig::from_env(&Env::from_process())?;
     let aws = load_config(CallBudget::TRIGGER).await;
-    let keys = KeyRing::new(
-        aws_sdk_kms::Client::new(&aws),
-        config.keys.accepted_key_ids.clone(),
-    );
-    // Fetch the public keys now, at cold start, rather than in a user's
-    // sign-in; a failure here is retried on first use.
+    let kms = aws_sdk_kms::Client::new(&aws);
+    let keys = KeyRing::new(kms.clone(), config.keys.accepted_key_ids.clone());
+    let fingerprints = FingerprintKey::new(kms, &config.events.fingerprint_key_id);
+    // Fetch the public keys and derive the fingerprint key now, at cold
+    // start, rather than in a user's sign-in; a failure here is retried on
+    // first use.
     if let Err(e) = keys.preload().await {
         tracing::warn!(error = %e, "public keys not preloaded");
     }
+    fingerprints.preload().await;
     let checker = AnswerChecker {
         tokens: LinkVerifier::new(keys, &config.token.issuer),
         store: ChallengeStore::new(
@@ -38,7 +40,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             aws_sdk_eventbridge::Client::new(&aws),
             &config.events.bus_name,
         ),
-        subject_salt: config.events.subject_salt.clone(),
+        fingerprints,
     };
     let checker = &checker;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

@@ -10,18 +10,23 @@ use aws_lambda_events::event::cognito::{
 };
 use serde_json::Value;
 
-use crate::answer::AnswerChecker;
+use magiclink::token;
+
+use crate::answer::{AnswerChecker, SigningIn};
 use crate::define::{CUSTOM_CHALLENGE, Next, next_step};
 use crate::{create, sign_up};
 
 /// Why an event could not be handled. Cognito turns a Lambda error into a
-/// failed request, so these are kept for events that are not ours.
+/// failed request, so these are kept for events that are not ours and for
+/// sign-ups that must fail.
 #[derive(Debug, thiserror::Error)]
 pub enum TriggerError {
     #[error("the event has no triggerSource")]
     NoTriggerSource,
     #[error("trigger {0} is not served by this function")]
     Unsupported(String),
+    #[error(transparent)]
+    SignUpRefused(#[from] sign_up::SignUpRefused),
     #[error("the {trigger} event is malformed: {source}")]
     Malformed {
         trigger: String,
@@ -66,24 +71,37 @@ pub async fn handle(
         "VerifyAuthChallengeResponse_Authentication" => {
             let mut e: CognitoEventUserPoolsVerifyAuthChallenge =
                 serde_json::from_value(event).map_err(malformed)?;
-            let email = if e.request.user_not_found {
-                None
-            } else {
-                e.request.user_attributes.get("email").map(String::as_str)
+            let attribute = |name: &str| {
+                (!e.request.user_not_found)
+                    .then(|| e.request.user_attributes.get(name).map(String::as_str))
+                    .flatten()
+            };
+            let audience = token::audience(
+                e.cognito_event_user_pools_header
+                    .user_pool_id
+                    .as_deref()
+                    .unwrap_or(""),
+                e.cognito_event_user_pools_header
+                    .caller_context
+                    .client_id
+                    .as_deref()
+                    .unwrap_or(""),
+            );
+            let who = SigningIn {
+                email: attribute("email"),
+                sub: attribute("sub"),
+                audience: &audience,
             };
             let answer = e.request.challenge_answer.as_ref().and_then(Value::as_str);
-            let verdict = checker.check(email, answer, now).await;
+            let verdict = checker.check(who, answer, now).await;
             e.response.answer_correct = verdict.is_correct();
             serde_json::to_value(e)
         }
         trigger if trigger.starts_with("PreSignUp_") => {
-            let mut e: CognitoEventUserPoolsPreSignup =
+            // Handed back as it came: nothing is confirmed or verified here.
+            let e: CognitoEventUserPoolsPreSignup =
                 serde_json::from_value(event).map_err(malformed)?;
-            let has_email = e.request.user_attributes.contains_key("email");
-            if let Some((confirm, verify)) = sign_up::confirm(trigger, has_email) {
-                e.response.auto_confirm_user = confirm;
-                e.response.auto_verify_email = verify;
-            }
+            sign_up::admit(trigger)?;
             serde_json::to_value(e)
         }
         other => return Err(TriggerError::Unsupported(other.to_owned())),

@@ -42,7 +42,10 @@ async fn unreachable_checker() -> AnswerChecker {
         ),
         store: ChallengeStore::new(aws_sdk_dynamodb::Client::new(&config), "table"),
         events: EventPublisher::new(aws_sdk_eventbridge::Client::new(&config), "bus"),
-        subject_salt: "salt".into(),
+        fingerprints: magiclink::fingerprint::FingerprintKey::new(
+            aws_sdk_kms::Client::new(&config),
+            "fingerprint-key",
+        ),
     }
 }
 
@@ -127,7 +130,7 @@ async fn create_asks_for_the_link_and_keeps_no_secret() {
 }
 
 #[tokio::test]
-async fn self_sign_up_is_confirmed_and_admin_creation_left_alone() {
+async fn self_sign_up_is_refused_and_nothing_is_auto_verified() {
     let checker = unreachable_checker().await;
     let pre_sign_up = |trigger: &str| {
         let mut e = event(
@@ -138,19 +141,17 @@ async fn self_sign_up_is_confirmed_and_admin_creation_left_alone() {
             json!({"autoConfirmUser": false, "autoVerifyEmail": false, "autoVerifyPhone": false});
         e
     };
-    let answer = handle(&checker, pre_sign_up("PreSignUp_SignUp"), SystemTime::now())
+    let err = handle(&checker, pre_sign_up("PreSignUp_SignUp"), SystemTime::now())
         .await
-        .unwrap();
-    assert_eq!(answer["response"]["autoConfirmUser"], true);
-    assert_eq!(answer["response"]["autoVerifyEmail"], true);
-    let answer = handle(
-        &checker,
-        pre_sign_up("PreSignUp_AdminCreateUser"),
-        SystemTime::now(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(answer["response"]["autoConfirmUser"], false);
+        .unwrap_err();
+    assert!(matches!(err, TriggerError::SignUpRefused(_)), "{err}");
+    for trigger in ["PreSignUp_AdminCreateUser", "PreSignUp_ExternalProvider"] {
+        let answer = handle(&checker, pre_sign_up(trigger), SystemTime::now())
+            .await
+            .unwrap();
+        assert_eq!(answer["response"]["autoConfirmUser"], false, "{trigger}");
+        assert_eq!(answer["response"]["autoVerifyEmail"], false, "{trigger}");
+    }
 }
 
 #[tokio::test]
@@ -213,6 +214,7 @@ async fn unreachable_dependencies_give_a_clean_refusal_well_inside_five_seconds(
         "k1",
         &magiclink::TokenClaims {
             iss: "magiclink".into(),
+            aud: "us-east-1_test/client".into(),
             sub: magiclink::EmailAddress::parse("ann@example.com").unwrap(),
             jti: ulid::Ulid::generate(),
             iat: 1,

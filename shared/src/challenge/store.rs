@@ -7,7 +7,11 @@
 //!   told `used` or `expired` rather than "unknown".
 //! - `user#<address>`: `revokedThrough`, the id up to which the user's
 //!   challenges are used or revoked (see [`Challenge::watermark_after`]).
-//!   It lives two days past its last use: longer than any link can.
+//!   It lives 90 days past its last sign-in: longer than any link can, and
+//!   long enough to tell the request service that this spelling of a mailbox
+//!   is one somebody signs in with (see `rate_limit`).
+//! - `account#<sub>`: the address magiclink verified for a Cognito user
+//!   (see [`crate::account`]); a consume requires it to match.
 
 use std::time::{Duration, SystemTime};
 
@@ -15,11 +19,13 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    CancellationReason, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+    CancellationReason, ConditionCheck, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    Update,
 };
 use ulid::Ulid;
 
 use super::{Challenge, ChallengeStatus};
+use crate::account::{AccountRef, account_key};
 use crate::aws::CallError;
 use crate::dynamo::{Item, PK, TTL, get_n, get_s, item_found, n, s};
 use crate::email::EmailAddress;
@@ -28,7 +34,7 @@ use crate::time::unix_seconds;
 /// How long a challenge item outlives its expiry.
 const CHALLENGE_AFTERLIFE: Duration = Duration::from_secs(24 * 3600);
 /// How long a watermark outlives its last raise: more than any link lives.
-const WATERMARK_LIFETIME: Duration = Duration::from_secs(2 * 24 * 3600);
+pub const WATERMARK_LIFETIME: Duration = Duration::from_secs(90 * 24 * 3600);
 /// Attempts at a consume that DynamoDB cancelled for a conflicting transaction.
 const CONFLICT_ATTEMPTS: u32 = 3;
 
@@ -36,7 +42,7 @@ fn challenge_key(id: Ulid) -> String {
     format!("challenge#{id}")
 }
 
-fn user_key(email: &EmailAddress) -> String {
+pub(crate) fn user_key(email: &EmailAddress) -> String {
     format!("user#{}", email.as_str())
 }
 
@@ -53,6 +59,8 @@ pub enum ConsumeError {
     Used,
     #[error("another link of this user was used since this one was made, which revoked it")]
     Revoked,
+    #[error("the account's address is not the one magiclink verified for it")]
+    AddressChanged,
     #[error(transparent)]
     Store(#[from] CallError),
 }
@@ -146,6 +154,39 @@ impl ChallengeStore {
             .map_err(|e| CallError::from_sdk("DynamoDB GetItem", &e))?;
         let watermark = output.item().and_then(|item| get_s(item, "revokedThrough"));
         Ok(watermark.is_some_and(|mark| mark >= challenge.id.to_string().as_str()))
+    }
+
+    /// Whether `email` signed in within [`WATERMARK_LIFETIME`]: its watermark
+    /// exists. Asked with a transaction of one `ConditionCheck`, which writes
+    /// nothing and reads nothing back, so a role that may not read the table
+    /// can ask it.
+    pub async fn has_signed_in(&self, email: &EmailAddress) -> Result<bool, CallError> {
+        let check = ConditionCheck::builder()
+            .table_name(&self.table)
+            .key(PK, s(user_key(email)))
+            .condition_expression("attribute_exists(revokedThrough)")
+            .build()
+            .map_err(|e| CallError::unexpected("DynamoDB TransactWriteItems", e.to_string()))?;
+        let result = self
+            .ddb
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().condition_check(check).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(e))
+                if matches!(
+                    e.err(),
+                    TransactWriteItemsError::TransactionCanceledException(cancelled)
+                        if cancelled.cancellation_reasons().first().and_then(CancellationReason::code)
+                            == Some(CONDITION_FAILED)
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(CallError::from_sdk("DynamoDB TransactWriteItems", &e)),
+        }
     }
 
     /// Takes a lease on sending the challenge's mail, so that two deliveries
@@ -244,16 +285,19 @@ impl ChallengeStore {
 
     /// Uses challenge `id` to sign in `email` at `now`: one transaction that
     /// succeeds for exactly one caller, and only if the challenge is this
-    /// user's, unexpired, unused and not revoked (see the module docs).
+    /// user's, unexpired, unused and not revoked (see the module docs), and
+    /// the Cognito user `account` is still bound to the address magiclink
+    /// verified for it (see [`crate::account`]).
     pub async fn consume(
         &self,
         id: Ulid,
         email: &EmailAddress,
+        account: &AccountRef,
         now: SystemTime,
     ) -> Result<(), ConsumeError> {
         let mut attempt = 1;
         loop {
-            match self.try_consume(id, email, now).await {
+            match self.try_consume(id, email, account, now).await {
                 Err(Attempt::Conflict) if attempt < CONFLICT_ATTEMPTS => {
                     tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
                     attempt += 1;
@@ -275,6 +319,7 @@ impl ChallengeStore {
         &self,
         id: Ulid,
         email: &EmailAddress,
+        account: &AccountRef,
         now: SystemTime,
     ) -> Result<(), Attempt> {
         let now_secs = unix_seconds(now);
@@ -314,11 +359,23 @@ impl ChallengeStore {
             .expression_attribute_values(":ttl", n(now_secs + WATERMARK_LIFETIME.as_secs()))
             .build()
             .map_err(unbuildable)?;
+        let binding = ConditionCheck::builder()
+            .table_name(&self.table)
+            .key(PK, s(account_key(&account.sub)))
+            .condition_expression("addressHash = :h")
+            .expression_attribute_values(":h", s(&account.address_hash))
+            .build()
+            .map_err(unbuildable)?;
         let result = self
             .ddb
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().update(challenge).build())
             .transact_items(TransactWriteItem::builder().update(watermark).build())
+            .transact_items(
+                TransactWriteItem::builder()
+                    .condition_check(binding)
+                    .build(),
+            )
             .send()
             .await;
         match result {
@@ -380,6 +437,9 @@ fn why_cancelled(email: &EmailAddress, now_secs: u64, reasons: &[CancellationRea
     }
     if code(1) == Some(CONDITION_FAILED) {
         return Attempt::Failed(ConsumeError::Revoked);
+    }
+    if code(2) == Some(CONDITION_FAILED) {
+        return Attempt::Failed(ConsumeError::AddressChanged);
     }
     Attempt::Failed(ConsumeError::Store(CallError::unexpected(
         "TransactWriteItems",

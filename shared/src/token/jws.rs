@@ -49,12 +49,14 @@ pub fn encode_signing_input(key_id: &str, claims: &TokenClaims) -> String {
 }
 
 /// The whole token: the signing input and an ASN.1 DER ECDSA signature (as
-/// KMS returns it) converted to the JWS form, `r || s`, 64 bytes.
+/// KMS returns it) converted to the JWS form, `r || s`, 64 bytes, with `s`
+/// made low. KMS returns either of the two valid forms of a signature; the
+/// verifier accepts only the low-S one, so that a token has exactly one form.
 pub fn join_signature(
     signing_input: &str,
     der_signature: &[u8],
 ) -> Result<String, p256::ecdsa::Error> {
-    let signature = Signature::from_der(der_signature)?;
+    let signature = Signature::from_der(der_signature)?.normalize_s();
     Ok(format!(
         "{signing_input}.{}",
         URL_SAFE_NO_PAD.encode(signature.to_bytes())
@@ -101,8 +103,13 @@ impl<'a> UnverifiedToken<'a> {
             .decode(signature)
             .map_err(|_| TokenError::Malformed("signature is not base64url"))?;
         // A JWS ES256 signature is exactly r || s; zero or out-of-range values
-        // are refused here by `from_slice`.
+        // are refused here by `from_slice`. Of the two valid signatures (s and
+        // n - s) only the low-S one is accepted, so that nobody can make a
+        // second valid form of a token from the first.
         let signature = Signature::from_slice(&signature).map_err(|_| TokenError::BadSignature)?;
+        if signature.normalize_s() != signature {
+            return Err(TokenError::BadSignature);
+        }
         Ok(Self {
             signing_input,
             payload,
@@ -133,6 +140,9 @@ impl<'a> UnverifiedToken<'a> {
         )?;
         if claims.iss != expect.issuer {
             return Err(TokenError::WrongIssuer);
+        }
+        if claims.aud != expect.audience {
+            return Err(TokenError::WrongAudience);
         }
         let now_secs = unix_seconds(now);
         if now_secs >= claims.exp {
@@ -178,6 +188,7 @@ mod tests {
     fn claims() -> TokenClaims {
         TokenClaims {
             iss: "magiclink".into(),
+            aud: "pool/client".into(),
             sub: EmailAddress::parse("ann@example.com").unwrap(),
             jti: Ulid::from_parts(NOW * 1000, 7),
             iat: NOW,
@@ -198,6 +209,7 @@ mod tests {
         let subject = EmailAddress::parse("ann@example.com").unwrap();
         let expect = Expectations {
             issuer: "magiclink",
+            audience: "pool/client",
             subject: &subject,
         };
         UnverifiedToken::parse(token)?.verify(
@@ -306,6 +318,15 @@ mod tests {
         let mut c = claims();
         c.iss = "someone-else".into();
         assert_eq!(check(&token(&k, &c), &k), Err(TokenError::WrongIssuer));
+        for other in ["pool/other-client", "other-pool/client", "", "pool/client/"] {
+            let mut c = claims();
+            c.aud = other.into();
+            assert_eq!(
+                check(&token(&k, &c), &k),
+                Err(TokenError::WrongAudience),
+                "{other}"
+            );
+        }
         let mut c = claims();
         c.sub = EmailAddress::parse("bob@example.com").unwrap();
         assert_eq!(check(&token(&k, &c), &k), Err(TokenError::WrongSubject));
@@ -350,15 +371,36 @@ mod tests {
         assert_eq!(check(&no_kid, &k), Err(TokenError::Malformed("no key id")));
     }
 
+    fn high_s_twin(low: &Signature) -> Signature {
+        let (r, s) = low.split_scalars();
+        Signature::from_scalars(r, -*s).unwrap()
+    }
+
     #[test]
-    fn a_high_s_signature_verifies_too() {
-        // KMS does not normalize s; JWS does not require it.
+    fn the_high_s_twin_of_a_valid_token_is_refused() {
+        let k = key(1);
+        let t = token(&k, &claims());
+        assert_eq!(check(&t, &k), Ok(claims()));
+        let (input, signature) = t.rsplit_once('.').unwrap();
+        let low = Signature::from_slice(&URL_SAFE_NO_PAD.decode(signature).unwrap()).unwrap();
+        let high = high_s_twin(&low);
+        // The twin is a valid ECDSA signature of the same input...
+        assert!(k.verifying_key().verify(input.as_bytes(), &high).is_ok());
+        // ...but not a valid token.
+        let twin = format!("{input}.{}", URL_SAFE_NO_PAD.encode(high.to_bytes()));
+        assert_eq!(check(&twin, &k), Err(TokenError::BadSignature));
+    }
+
+    #[test]
+    fn a_high_s_signature_from_kms_is_joined_in_its_low_form() {
+        // KMS does not normalize s: either form may come back.
         let k = key(1);
         let input = encode_signing_input("k1", &claims());
         let low: Signature = k.sign(input.as_bytes());
-        let (r, s) = low.split_scalars();
-        let high = Signature::from_scalars(r, -*s).unwrap();
-        let t = join_signature(&input, high.to_der().as_bytes()).unwrap();
-        assert_eq!(check(&t, &k), Ok(claims()));
+        let high = high_s_twin(&low);
+        let from_high = join_signature(&input, high.to_der().as_bytes()).unwrap();
+        let from_low = join_signature(&input, low.to_der().as_bytes()).unwrap();
+        assert_eq!(from_high, from_low);
+        assert_eq!(check(&from_high, &k), Ok(claims()));
     }
 }

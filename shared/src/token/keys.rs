@@ -102,17 +102,20 @@ impl LinkVerifier {
         &self.keys
     }
 
-    /// Checks `token` for the user `subject` at time `now`.
+    /// Checks `token` for the user `subject`, signing in through `audience`
+    /// (see [`super::audience`]), at time `now`.
     pub async fn verify(
         &self,
         token: &str,
         subject: &EmailAddress,
+        audience: &str,
         now: SystemTime,
     ) -> Result<TokenClaims, TokenError> {
         let unverified = UnverifiedToken::parse(token)?;
         let key = self.keys.key(unverified.key_id()).await?;
         let expect = Expectations {
             issuer: &self.issuer,
+            audience,
             subject,
         };
         unverified.verify(&key, expect, now)

@@ -25,6 +25,12 @@ use crate::email::EmailAddress;
 
 pub use jws::{MAX_TOKEN_LEN, UnverifiedToken, encode_signing_input, join_signature};
 pub use keys::{KeyRing, LinkVerifier};
+
+/// The `aud` of a token for the app client `client_id` of the user pool
+/// `pool_id`.
+pub fn audience(pool_id: &str, client_id: &str) -> String {
+    format!("{pool_id}/{client_id}")
+}
 pub use signer::{LinkSigner, SignError};
 
 /// The claims a link token carries. None of them is secret: the token's
@@ -33,6 +39,11 @@ pub use signer::{LinkSigner, SignError};
 pub struct TokenClaims {
     /// The issuer, checked against the configured one.
     pub iss: String,
+    /// The audience: `<user pool id>/<app client id>`, checked against the
+    /// pool and client of the sign-in (the trigger's `userPoolId` and
+    /// `callerContext.clientId`), so that a link made for one app client
+    /// cannot sign in through another.
+    pub aud: String,
     /// The user: the normalized address, which is the Cognito username.
     pub sub: EmailAddress,
     /// The challenge this link answers.
@@ -47,6 +58,7 @@ pub struct TokenClaims {
 #[derive(Debug, Clone, Copy)]
 pub struct Expectations<'a> {
     pub issuer: &'a str,
+    pub audience: &'a str,
     pub subject: &'a EmailAddress,
 }
 
@@ -64,6 +76,8 @@ pub enum TokenError {
     BadSignature,
     #[error("the token was issued by someone else")]
     WrongIssuer,
+    #[error("the token was made for another user pool or app client")]
+    WrongAudience,
     #[error("the token has expired")]
     Expired,
     #[error("the token claims to be issued in the future")]
