@@ -12,7 +12,7 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use magiclink_tests::{Stack, aws, unique};
 use serde_json::Value;
 
-const OUTPUTS: [&str; 10] = [
+const OUTPUTS: [&str; 11] = [
     "ApiUrl",
     "ApiId",
     "UserPoolId",
