@@ -17,5 +17,5 @@ pub use events::{EventTap, dead_letters_of, mail_subject, requested_message};
 pub use fault_proxy::FaultProxy;
 pub use functions::{FunctionEnvironment, PausedDeliveries, kill_function_processes};
 pub use inbox::{Mail, captured_mail, mail_to};
-pub use sign_in::{Answer, LinkIssuer, PoolClient, jwt_claims};
+pub use sign_in::{Answer, LinkIssuer, PoolClient, attribute, jwt_claims};
 pub use stack::Stack;

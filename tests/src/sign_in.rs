@@ -43,6 +43,15 @@ impl Answer {
     }
 }
 
+/// A user attribute, for Cognito calls.
+pub fn attribute(name: &str, value: &str) -> AttributeType {
+    AttributeType::builder()
+        .name(name)
+        .value(value)
+        .build()
+        .expect("an attribute has a name")
+}
+
 /// A client of the stack's user pool.
 #[derive(Debug, Clone)]
 pub struct PoolClient {
@@ -80,13 +89,6 @@ impl PoolClient {
     /// Creates the account the way the mailer does in sign-up mode `open`,
     /// and binds it to its address as the mailer does.
     pub async fn create_user(&self, email: &EmailAddress) {
-        let attribute = |name: &str, value: &str| {
-            AttributeType::builder()
-                .name(name)
-                .value(value)
-                .build()
-                .expect("attribute")
-        };
         self.idp
             .admin_create_user()
             .user_pool_id(&self.pool_id)

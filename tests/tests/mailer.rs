@@ -25,7 +25,9 @@ use magiclink_mailer::outbox::{Outbox, SendError};
 use magiclink_mailer::pacer::Pacer;
 use magiclink_mailer::process::{Mailer, Outcome, Settings};
 use magiclink_mailer::template::{MailTemplate, RenderedMail};
-use magiclink_tests::{EventTap, PoolClient, Stack, aws, fresh_table, requested_message, unique};
+use magiclink_tests::{
+    EventTap, PoolClient, Stack, attribute, aws, fresh_table, requested_message, unique,
+};
 
 /// An outbox that fails as told, then accepts; it records what it accepted.
 #[derive(Default)]
@@ -414,13 +416,7 @@ async fn an_account_whose_address_was_changed_elsewhere_gets_no_mail() {
         .admin_update_user_attributes()
         .user_pool_id(w.stack.output("UserPoolId"))
         .username(victim.as_str())
-        .user_attributes(
-            aws_sdk_cognitoidentityprovider::types::AttributeType::builder()
-                .name("email")
-                .value(attacker.as_str())
-                .build()
-                .unwrap(),
-        )
+        .user_attributes(attribute("email", attacker.as_str()))
         .send()
         .await
         .unwrap();

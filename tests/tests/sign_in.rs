@@ -11,7 +11,9 @@ use std::time::{Duration, SystemTime};
 
 use magiclink::EmailAddress;
 use magiclink::events::{Event, RejectionReason};
-use magiclink_tests::{Answer, EventTap, LinkIssuer, PoolClient, Stack, aws, jwt_claims, unique};
+use magiclink_tests::{
+    Answer, EventTap, LinkIssuer, PoolClient, Stack, attribute, aws, jwt_claims, unique,
+};
 
 struct World {
     stack: Stack,
@@ -287,13 +289,7 @@ async fn self_sign_up_is_refused() {
         .client_id(w.pool.client_id())
         .username(&email)
         .password("Correct-Horse-Battery-Staple-1")
-        .user_attributes(
-            aws_sdk_cognitoidentityprovider::types::AttributeType::builder()
-                .name("email")
-                .value(&email)
-                .build()
-                .unwrap(),
-        )
+        .user_attributes(attribute("email", &email))
         .send()
         .await;
     assert!(signed_up.is_err(), "SignUp made an account: {signed_up:?}");
@@ -316,13 +312,7 @@ async fn an_address_rewritten_with_the_access_token_never_receives_a_link() {
         .idp()
         .update_user_attributes()
         .access_token(tokens.access_token().unwrap())
-        .user_attributes(
-            aws_sdk_cognitoidentityprovider::types::AttributeType::builder()
-                .name("email")
-                .value(attacker.as_str())
-                .build()
-                .unwrap(),
-        )
+        .user_attributes(attribute("email", attacker.as_str()))
         .send()
         .await;
     if rewritten.is_err() {
