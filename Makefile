@@ -42,13 +42,15 @@ STACK_PARAMS := \
 	DefaultRedirectUri=$(DEV_ORIGIN)/ \
 	AllowedOrigins=$(DEV_ORIGIN)
 
-.PHONY: help tools emulator lint functions up test e2e soak soak-tools bench bench-core down dev
+.PHONY: help tools emulator lint functions up test e2e soak soak-tools bench bench-core package package-tools down dev
 
 help:
 	@echo "make test   start the emulator if needed, deploy the stack, then fmt, clippy and every test"
 	@echo "make up     start the emulator if needed, build the functions and deploy the stack"
 	@echo "make soak   the long checks (about 15 min): a killed mailer, load, fuzzing, schemathesis"
 	@echo "make bench  measure the stack on the emulator; report in bench/report.md"
+	@echo "make bench-core  the in-process benchmarks (criterion)"
+	@echo "make package  sam validate --lint and sam build, as a user ships it; zip sizes"
 	@echo "make down   reset and stop the emulator"
 	@echo "make dev    make up, then serve the demo page on http://localhost:8000 and follow the functions' logs"
 
@@ -64,8 +66,14 @@ lint: tools
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 
+# The functions and the test targets in one build: the tests' dev-dependencies
+# turn on features of crates low in the graph (tokio's test-util, serde_json's
+# float_roundtrip, regex's unicode tables), and cargo gives a crate one set of
+# features per build, so building the binaries alone would compile the SDK
+# stack a second time for `cargo test`. Built together, `cargo test` finds
+# everything fresh.
 functions:
-	cargo build --workspace --bins --locked --profile $(PROFILE)
+	cargo build --workspace --bins --tests --locked --profile $(PROFILE)
 
 up: emulator functions
 	@.venv/bin/python localstack/deploy.py --binaries $(BINARIES) $(addprefix --param ,$(STACK_PARAMS))
@@ -97,6 +105,7 @@ soak: lint soak-tools
 	@$(MAKE) --no-print-directory up LINK_LIFETIME=900
 	cargo test --locked --profile $(PROFILE) -p magiclink-tests --test soak -- --ignored --test-threads=1 --nocapture
 	cd fuzz && for target in token request_body; do \
+	  mkdir -p corpus/$$target && \
 	  RUSTC_BOOTSTRAP=1 ../.tools/bin/cargo-fuzz run --release $$target corpus/$$target seeds/$$target \
 	    -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
 	done
@@ -120,6 +129,24 @@ bench: tools
 # The in-process benchmarks (criterion): token, e-mail parsing, mail rendering.
 bench-core:
 	cargo bench --locked -p magiclink-bench --bench core
+
+# Ship as a user would (README, "Deploying to AWS"): the pinned SAM CLI,
+# cargo-lambda and Zig in .venv-package, then `sam validate --lint` and
+# `sam build` of the template, and each function's zip size. x86_64 here:
+# rustup cannot download the arm64 standard library on this machine.
+PACKAGE_ARCH ?= x86_64
+package: export SAM_CLI_TELEMETRY = 0
+package: package-tools
+	PATH="$(CURDIR)/.venv-package/bin:$$PATH" .venv-package/bin/sam validate --lint --template infra/template.yaml
+	PATH="$(CURDIR)/.venv-package/bin:$$PATH" .venv-package/bin/sam build --template infra/template.yaml \
+	  --beta-features --build-dir .aws-sam/build --parameter-overrides Architecture=$(PACKAGE_ARCH)
+	.venv-package/bin/python infra/package_report.py .aws-sam/build
+
+package-tools:
+	@test -f .venv-package/.stamp && cmp -s .venv-package/.stamp infra/package-requirements.txt || { \
+	  python3 -m venv .venv-package && \
+	  .venv-package/bin/pip install --quiet --disable-pip-version-check -r infra/package-requirements.txt && \
+	  cp infra/package-requirements.txt .venv-package/.stamp; }
 
 down:
 	@localstack/stop.sh

@@ -10,16 +10,27 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_kms::types::{KeySpec, KeyUsageType};
 
-/// The SDK configuration for the emulator (or whatever `AWS_ENDPOINT_URL`
-/// names). Panics, naming the fix, if nothing answers there.
+/// What `MAGICLINK_TEST_TARGET` must say for the tests to run against the
+/// AWS account of the ambient credentials instead of the emulator.
+const ON_AWS: &str = "aws";
+
+/// The SDK configuration for the emulator at `AWS_ENDPOINT_URL`, or, with
+/// `MAGICLINK_TEST_TARGET=aws` and no `AWS_ENDPOINT_URL`, for the account and
+/// region of the ambient credentials, where the stack `magiclink` is
+/// deployed. Panics, naming the fix, if neither is set or nothing answers.
 pub async fn aws() -> SdkConfig {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| {
-        panic!(
+    let endpoint = match std::env::var("AWS_ENDPOINT_URL") {
+        Ok(endpoint) => endpoint,
+        Err(_) if std::env::var("MAGICLINK_TEST_TARGET").as_deref() == Ok(ON_AWS) => {
+            return magiclink::aws::load_config(magiclink::aws::CallBudget::BACKGROUND).await;
+        }
+        Err(_) => panic!(
             "AWS_ENDPOINT_URL is not set. These tests run against the local emulator: \
              run them with `make test`, or start it with `localstack/start.sh` and \
-             `source localstack/env.sh`."
-        )
-    });
+             `source localstack/env.sh`. To run them against a stack deployed to AWS, \
+             set MAGICLINK_TEST_TARGET=aws (README, \"Deploying to AWS\")."
+        ),
+    };
     let authority = authority_of(&endpoint);
     let reachable = authority
         .to_socket_addrs()
@@ -32,6 +43,19 @@ pub async fn aws() -> SdkConfig {
          `localstack/start.sh` (or run `make test`)"
     );
     magiclink::aws::load_config(magiclink::aws::CallBudget::BACKGROUND).await
+}
+
+/// The emulator's endpoint, for what only the emulator offers: the mail SES
+/// captured, functions run as local processes, endpoints that can be broken
+/// on loopback. On AWS it panics, naming `what` needs the emulator, so that
+/// such a test fails with its reason instead of passing for nothing.
+pub fn emulator_endpoint(what: &str) -> String {
+    std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| {
+        panic!(
+            "{what} needs the local emulator (AWS_ENDPOINT_URL): on AWS, run the tests \
+             that use only public endpoints (README, \"Deploying to AWS\")"
+        )
+    })
 }
 
 /// The `host:port` of an endpoint URL such as `AWS_ENDPOINT_URL`.

@@ -179,6 +179,7 @@ async fn set_enabled(lambda: &aws_sdk_lambda::Client, mappings: &[String], enabl
 /// Kills (SIGKILL) every host process the emulator runs the function `name`
 /// in, as a crash or an out-of-memory kill would; the number killed.
 pub fn kill_function_processes(name: &str) -> usize {
+    crate::emulator::emulator_endpoint("killing a function's processes");
     let wanted = format!("AWS_LAMBDA_FUNCTION_NAME={name}");
     let Ok(processes) = std::fs::read_dir("/proc") else {
         return 0;

@@ -1,9 +1,12 @@
 //! The mail the emulator's SES captured (`GET /_ministack/ses/messages`): what
-//! a user would find in their mailbox.
+//! a user would find in their mailbox. Only the emulator has it: on AWS the
+//! tests that read mail fail, saying so (see [`emulator_endpoint`]).
 
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+
+use crate::emulator::emulator_endpoint;
 
 /// One captured mail.
 #[derive(Debug, Clone)]
@@ -38,7 +41,7 @@ impl Mail {
 
 /// Every mail captured so far, across accounts.
 pub async fn captured_mail() -> Vec<Mail> {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").expect("AWS_ENDPOINT_URL is set");
+    let endpoint = emulator_endpoint("reading the mail SES sent");
     let body: Value = reqwest::get(format!(
         "{}/_ministack/ses/messages",
         endpoint.trim_end_matches('/')

@@ -20,7 +20,7 @@ use magiclink::EmailAddress;
 use magiclink::events::Event;
 use magiclink_tests::{
     EventTap, FaultProxy, FunctionEnvironment, Stack, authority_of, aws, captured_mail,
-    dead_letters_of, mail_subject, mail_to, unique,
+    dead_letters_of, emulator_endpoint, mail_subject, mail_to, unique,
 };
 
 /// How long each outage lasts: several of the mailer's attempts, far fewer
@@ -67,7 +67,7 @@ async fn outages_of_kms_and_dynamodb_delay_mail_and_lose_none() {
     let keys = stack.fingerprints().clone();
     let mut tap = EventTap::on(&config, stack.output("EventBusName")).await;
 
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
+    let endpoint = emulator_endpoint("breaking a function's endpoints on loopback");
     let upstream = authority_of(&endpoint);
     let mailer_kms = FaultProxy::start(upstream).await;
     let mailer_dynamodb = FaultProxy::start(upstream).await;
