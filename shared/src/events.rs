@@ -124,6 +124,21 @@ pub enum RejectionReason {
     AddressChanged,
 }
 
+impl RejectionReason {
+    /// The reason as the events spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Expired => "expired",
+            Self::Used => "used",
+            Self::Revoked => "revoked",
+            Self::BadSignature => "bad_signature",
+            Self::WrongUser => "wrong_user",
+            Self::Malformed => "malformed",
+            Self::AddressChanged => "address_changed",
+        }
+    }
+}
+
 /// An answer to a sign-in challenge was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -333,34 +348,19 @@ mod tests {
 
     #[test]
     fn rejection_reasons_use_the_contract_names() {
-        let names: Vec<String> = [
-            RejectionReason::Expired,
-            RejectionReason::Used,
-            RejectionReason::Revoked,
-            RejectionReason::BadSignature,
-            RejectionReason::WrongUser,
-            RejectionReason::Malformed,
-        ]
-        .iter()
-        .map(|r| {
-            serde_json::to_value(r)
-                .unwrap()
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
-        assert_eq!(
-            names,
-            [
-                "expired",
-                "used",
-                "revoked",
-                "bad_signature",
-                "wrong_user",
-                "malformed"
-            ]
-        );
+        use RejectionReason::*;
+        for (reason, name) in [
+            (Expired, "expired"),
+            (Used, "used"),
+            (Revoked, "revoked"),
+            (BadSignature, "bad_signature"),
+            (WrongUser, "wrong_user"),
+            (Malformed, "malformed"),
+            (AddressChanged, "address_changed"),
+        ] {
+            assert_eq!(serde_json::to_value(reason).unwrap(), name);
+            assert_eq!(reason.as_str(), name);
+        }
     }
 
     fn samples() -> Vec<Event> {

@@ -41,6 +41,16 @@ impl Verdict {
     pub fn is_correct(&self) -> bool {
         matches!(self, Self::Accepted { .. })
     }
+
+    /// How the answer ended, for the log: `accepted`, `unavailable`, or the
+    /// rejection's reason.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            Self::Accepted { .. } => "accepted",
+            Self::Rejected { reason, .. } => reason.as_str(),
+            Self::Unavailable => "unavailable",
+        }
+    }
 }
 
 /// The reason a token failure is reported with, or `None` when the token was

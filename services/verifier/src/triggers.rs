@@ -1,8 +1,12 @@
 //! The one entry point for every trigger of the user pool: dispatch on
 //! `triggerSource`, answer through the module that owns that trigger, and
 //! hand the event back with its `response` filled in.
+//!
+//! Every invocation writes one structured log line: the trigger, its outcome
+//! and the time it took. (Besides operations, this matters on the emulator,
+//! which waits up to 50 ms after an invocation for a first log line.)
 
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use aws_lambda_events::event::cognito::{
     CognitoEventUserPoolsCreateAuthChallenge, CognitoEventUserPoolsDefineAuthChallenge,
@@ -35,12 +39,33 @@ pub enum TriggerError {
     },
 }
 
-/// Handles one trigger invocation.
+/// Handles one trigger invocation, and logs it.
 pub async fn handle(
     checker: &AnswerChecker,
     event: Value,
     now: SystemTime,
 ) -> Result<Value, TriggerError> {
+    let started = Instant::now();
+    let trigger = event
+        .get("triggerSource")
+        .and_then(Value::as_str)
+        .unwrap_or("none")
+        .to_owned();
+    let result = dispatch(checker, event, now).await;
+    let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    match &result {
+        Ok((outcome, _)) => tracing::info!(trigger, outcome, elapsed_ms, "trigger answered"),
+        Err(error) => tracing::warn!(trigger, %error, elapsed_ms, "trigger failed"),
+    }
+    result.map(|(_, answer)| answer)
+}
+
+/// The outcome (for the log) and the answer of one invocation.
+async fn dispatch(
+    checker: &AnswerChecker,
+    event: Value,
+    now: SystemTime,
+) -> Result<(&'static str, Value), TriggerError> {
     let source = event
         .get("triggerSource")
         .and_then(Value::as_str)
@@ -54,19 +79,28 @@ pub async fn handle(
         "DefineAuthChallenge_Authentication" => {
             let mut e: CognitoEventUserPoolsDefineAuthChallenge =
                 serde_json::from_value(event).map_err(malformed)?;
-            match next_step(&e.request.session) {
-                Next::Challenge => e.response.challenge_name = Some(CUSTOM_CHALLENGE.to_owned()),
-                Next::IssueTokens => e.response.issue_tokens = true,
-                Next::Fail => e.response.fail_authentication = true,
-            }
-            serde_json::to_value(e)
+            let outcome = match next_step(&e.request.session) {
+                Next::Challenge => {
+                    e.response.challenge_name = Some(CUSTOM_CHALLENGE.to_owned());
+                    "challenge"
+                }
+                Next::IssueTokens => {
+                    e.response.issue_tokens = true;
+                    "issue_tokens"
+                }
+                Next::Fail => {
+                    e.response.fail_authentication = true;
+                    "fail"
+                }
+            };
+            (outcome, serde_json::to_value(e))
         }
         "CreateAuthChallenge_Authentication" => {
             let mut e: CognitoEventUserPoolsCreateAuthChallenge =
                 serde_json::from_value(event).map_err(malformed)?;
             e.response.public_challenge_parameters = create::public_parameters();
             e.response.challenge_metadata = Some(create::CHALLENGE_METADATA.to_owned());
-            serde_json::to_value(e)
+            ("challenge_created", serde_json::to_value(e))
         }
         "VerifyAuthChallengeResponse_Authentication" => {
             let mut e: CognitoEventUserPoolsVerifyAuthChallenge =
@@ -95,16 +129,17 @@ pub async fn handle(
             let answer = e.request.challenge_answer.as_ref().and_then(Value::as_str);
             let verdict = checker.check(who, answer, now).await;
             e.response.answer_correct = verdict.is_correct();
-            serde_json::to_value(e)
+            (verdict.outcome(), serde_json::to_value(e))
         }
         trigger if trigger.starts_with("PreSignUp_") => {
             // Handed back as it came: nothing is confirmed or verified here.
             let e: CognitoEventUserPoolsPreSignup =
                 serde_json::from_value(event).map_err(malformed)?;
             sign_up::admit(trigger)?;
-            serde_json::to_value(e)
+            ("admitted", serde_json::to_value(e))
         }
         other => return Err(TriggerError::Unsupported(other.to_owned())),
     };
-    answer.map_err(malformed)
+    let (outcome, answer) = answer;
+    Ok((outcome, answer.map_err(malformed)?))
 }
