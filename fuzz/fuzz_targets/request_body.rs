@@ -14,10 +14,10 @@ use libfuzzer_sys::fuzz_target;
 use magiclink::aws::CallError;
 use magiclink::challenge::Challenge;
 use magiclink::config::Env;
-use magiclink::email::EmailAddress;
 use magiclink::events::{Event, PublishError};
 use magiclink::fingerprint::Fingerprints;
-use magiclink::rate_limit::{Decision, Limit};
+use magiclink::admission::Counter;
+use magiclink::rate_limit::Decision;
 use magiclink_request::api::ApiResponse;
 use magiclink_request::config::RequestConfig;
 use magiclink_request::handler::{Backend, Inbound, handle};
@@ -31,28 +31,19 @@ struct Recorder {
 impl Backend for Recorder {
     async fn admit(
         &self,
-        _: &str,
-        _: &str,
-        _: Limit,
+        _: &[Counter],
+        challenge: &Challenge,
         _: SystemTime,
     ) -> Result<Decision, CallError> {
-        Ok(Decision::Admitted)
-    }
-
-    async fn signed_in_recently(&self, _: &EmailAddress) -> Result<bool, CallError> {
-        Ok(false)
-    }
-
-    async fn fingerprints(&self) -> Result<Fingerprints, CallError> {
-        Ok(Fingerprints::from_key(b"fuzz"))
-    }
-
-    async fn create(&self, challenge: &Challenge) -> Result<(), CallError> {
         self.created
             .lock()
             .expect("not poisoned")
             .push(challenge.clone());
-        Ok(())
+        Ok(Decision::Admitted)
+    }
+
+    async fn fingerprints(&self) -> Result<Fingerprints, CallError> {
+        Ok(Fingerprints::from_key(b"fuzz"))
     }
 
     async fn publish(&self, _: &Event) -> Result<(), PublishError> {

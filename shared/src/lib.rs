@@ -4,6 +4,7 @@
 //! services wire these pieces to their triggers; the integration tests drive
 //! them against the local emulator.
 //!
+//! - [`admission`]: a link request's rate limits and challenge, in one transaction.
 //! - [`account`]: the address magiclink verified for each Cognito user.
 //! - [`config`]: typed configuration, read once from the environment.
 //! - [`email`]: the normalized e-mail address that identifies a user.
@@ -16,6 +17,7 @@
 //! - [`telemetry`]: structured logs for Lambda.
 
 pub mod account;
+pub mod admission;
 pub mod aws;
 pub mod challenge;
 pub mod config;

@@ -378,20 +378,3 @@ async fn an_account_whose_address_changed_behind_magiclink_is_refused() {
         .await
         .unwrap();
 }
-
-#[tokio::test]
-async fn a_spelling_has_signed_in_once_its_watermark_exists() {
-    let store = store().await;
-    let ann = email("ann@example.com");
-    assert!(!store.has_signed_in(&ann).await.unwrap());
-    let c = new_challenge(&store, &ann, SystemTime::now()).await;
-    store.consume(c.id, &ann, SystemTime::now()).await.unwrap();
-    assert!(store.has_signed_in(&ann).await.unwrap());
-    assert!(
-        !store
-            .has_signed_in(&email("a.nn@example.com"))
-            .await
-            .unwrap(),
-        "another spelling of the mailbox has not"
-    );
-}

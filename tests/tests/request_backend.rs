@@ -8,11 +8,11 @@
 
 use std::time::{Duration, SystemTime};
 
+use magiclink::admission::Admissions;
 use magiclink::challenge::{ChallengeStatus, ChallengeStore};
 use magiclink::config::Env;
 use magiclink::events::{Event, EventPublisher};
 use magiclink::fingerprint::FingerprintKey;
-use magiclink::rate_limit::RateLimiter;
 use magiclink_request::config::RequestConfig;
 use magiclink_request::handler::{AwsBackend, Inbound, handle};
 use magiclink_tests::{Stack, aws, bus_with_queue, fresh_table, receive_bodies};
@@ -34,8 +34,7 @@ async fn a_valid_request_leaves_a_pending_challenge_and_one_event() {
     let ddb = aws_sdk_dynamodb::Client::new(&aws);
     let store = ChallengeStore::new(ddb.clone(), &table);
     let backend = AwsBackend {
-        limiter: RateLimiter::new(ddb.clone(), &table),
-        store: store.clone(),
+        admissions: Admissions::new(ddb.clone(), &table),
         publisher: EventPublisher::new(aws_sdk_eventbridge::Client::new(&aws), &bus),
         fingerprints: FingerprintKey::new(
             aws_sdk_kms::Client::new(&aws),

@@ -1,5 +1,6 @@
-//! What `POST /v1/magic-links` does: validate, check the redirect, apply the
-//! rate limits, record the challenge, publish `MagicLinkRequested`.
+//! What `POST /v1/magic-links` does: validate, check the redirect, then count
+//! the rate limits and record the challenge in one transaction (see
+//! [`magiclink::admission`]), publish `MagicLinkRequested`.
 //!
 //! The limits: per client IP; per exact address (one link per burst window,
 //! a few per window); and per mailbox ([`EmailAddress::mailbox`]), so that
@@ -14,6 +15,9 @@
 //!   watermark item, checked with a `ConditionCheck`, which reads nothing back):
 //!   the accounts people use keep their own allowance.
 //!
+//! Every limit answers the same `429`; its `Retry-After` is when the windows
+//! that refused reopen.
+//!
 //! Known and unknown addresses take exactly the same path: this service never
 //! asks Cognito anything, so neither its answer nor its timing can tell them
 //! apart. The mailer, later and out of band, decides what the address gets.
@@ -24,12 +28,13 @@
 use std::future::Future;
 use std::time::SystemTime;
 
+use magiclink::admission::{Admissions, Counter};
 use magiclink::aws::CallError;
-use magiclink::challenge::{Challenge, ChallengeStore};
+use magiclink::challenge::Challenge;
 use magiclink::email::EmailAddress;
 use magiclink::events::{Event, EventPublisher, MagicLinkRequested, PublishError, V1};
 use magiclink::fingerprint::{FingerprintKey, Fingerprints};
-use magiclink::rate_limit::{Decision, Limit, RateLimiter};
+use magiclink::rate_limit::Decision;
 use serde_json::Value;
 
 use crate::api::{ApiError, MAX_BODY_BYTES};
@@ -38,29 +43,23 @@ use crate::redirect::RedirectError;
 
 /// The side effects the handler needs.
 pub trait Backend {
+    /// Counts the request against `counters` and records `challenge`, all or
+    /// nothing.
     fn admit(
         &self,
-        scope: &str,
-        key: &str,
-        limit: Limit,
+        counters: &[Counter],
+        challenge: &Challenge,
         now: SystemTime,
     ) -> impl Future<Output = Result<Decision, CallError>> + Send;
-    /// Whether `email` signed in within the last 90 days.
-    fn signed_in_recently(
-        &self,
-        email: &EmailAddress,
-    ) -> impl Future<Output = Result<bool, CallError>> + Send;
-    fn create(&self, challenge: &Challenge) -> impl Future<Output = Result<(), CallError>> + Send;
     fn publish(&self, event: &Event) -> impl Future<Output = Result<(), PublishError>> + Send;
     /// The fingerprints that stand in for addresses and IPs.
     fn fingerprints(&self) -> impl Future<Output = Result<Fingerprints, CallError>> + Send;
 }
 
-/// The backend on AWS: DynamoDB counters and challenges, EventBridge events.
+/// The backend on AWS: one DynamoDB transaction, EventBridge events.
 #[derive(Debug, Clone)]
 pub struct AwsBackend {
-    pub limiter: RateLimiter,
-    pub store: ChallengeStore,
+    pub admissions: Admissions,
     pub publisher: EventPublisher,
     pub fingerprints: FingerprintKey,
 }
@@ -68,20 +67,11 @@ pub struct AwsBackend {
 impl Backend for AwsBackend {
     async fn admit(
         &self,
-        scope: &str,
-        key: &str,
-        limit: Limit,
+        counters: &[Counter],
+        challenge: &Challenge,
         now: SystemTime,
     ) -> Result<Decision, CallError> {
-        self.limiter.admit(scope, key, limit, now).await
-    }
-
-    async fn signed_in_recently(&self, email: &EmailAddress) -> Result<bool, CallError> {
-        self.store.has_signed_in(email).await
-    }
-
-    async fn create(&self, challenge: &Challenge) -> Result<(), CallError> {
-        self.store.create(challenge).await
+        self.admissions.admit(counters, challenge, now).await
     }
 
     async fn publish(&self, event: &Event) -> Result<(), PublishError> {
@@ -136,40 +126,31 @@ pub async fn handle<B: Backend>(
     let client = keys.of(inbound.source_ip.unwrap_or("unknown"));
     let mailbox = keys.of(&email.mailbox());
     let limits = &config.limits;
-    for (scope, key, limit) in [
-        ("ip", &client, limits.per_ip),
-        ("email-burst", &subject_hash, limits.per_email_burst),
-        ("email", &subject_hash, limits.per_email),
-        ("mailbox", &mailbox, limits.per_mailbox),
-    ] {
-        let decision = backend
-            .admit(scope, key, limit, now)
-            .await
-            .map_err(unavailable("rate limiter"))?;
-        let Decision::Limited { retry_after } = decision else {
-            continue;
-        };
+    let counter = |scope, key: &String, limit, waiver: Option<&EmailAddress>| Counter {
+        scope,
+        key: key.clone(),
+        limit,
+        waiver: waiver.cloned(),
+    };
+    let counters = [
+        counter("ip", &client, limits.per_ip, None),
+        counter("email-burst", &subject_hash, limits.per_email_burst, None),
+        counter("email", &subject_hash, limits.per_email, None),
         // The mailbox's allowance does not bind a spelling somebody signs in
         // with (see the module documentation).
-        if scope == "mailbox"
-            && backend
-                .signed_in_recently(&email)
-                .await
-                .map_err(unavailable("rate limiter"))?
-        {
-            continue;
-        }
-        tracing::info!(subject = %subject_hash, client = %client, scope, "rate limited");
+        counter("mailbox", &mailbox, limits.per_mailbox, Some(&email)),
+    ];
+    let challenge = Challenge::new(email, redirect.into(), now, config.token.link_ttl);
+    let decision = backend
+        .admit(&counters, &challenge, now)
+        .await
+        .map_err(unavailable("the table"))?;
+    if let Decision::Limited { retry_after } = decision {
+        tracing::info!(subject = %subject_hash, client = %client, "rate limited");
         return Err(ApiError::RateLimited {
             retry_after_secs: retry_after.as_secs(),
         });
     }
-
-    let challenge = Challenge::new(email, redirect.into(), now, config.token.link_ttl);
-    backend.create(&challenge).await.map_err(|e| {
-        tracing::error!(error = %e, "challenge not recorded");
-        ApiError::Unavailable
-    })?;
     let event = Event::MagicLinkRequested(MagicLinkRequested {
         version: V1,
         challenge_id: challenge.id,

@@ -1,12 +1,11 @@
 //! The request service's Lambda entry point: configuration and clients, then
 //! the runtime loop.
 
+use magiclink::admission::Admissions;
 use magiclink::aws::{CallBudget, load_config};
-use magiclink::challenge::ChallengeStore;
 use magiclink::config::Env;
 use magiclink::events::EventPublisher;
 use magiclink::fingerprint::FingerprintKey;
-use magiclink::rate_limit::RateLimiter;
 use magiclink_request::config::RequestConfig;
 use magiclink_request::handler::AwsBackend;
 use magiclink_request::http::serve;
@@ -24,8 +23,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     fingerprints.preload().await;
     let backend = AwsBackend {
         fingerprints,
-        limiter: RateLimiter::new(ddb.clone(), &config.store.table_name),
-        store: ChallengeStore::new(ddb, &config.store.table_name),
+        admissions: Admissions::new(ddb, &config.store.table_name),
         publisher: EventPublisher::new(
             aws_sdk_eventbridge::Client::new(&aws),
             &config.events.bus_name,

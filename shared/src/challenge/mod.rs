@@ -27,6 +27,7 @@ use crate::email::EmailAddress;
 use crate::time::unix_seconds;
 
 pub use store::{ChallengeStore, ConsumeError, MailingClaim, MarkMailed};
+pub(crate) use store::{challenge_item, user_key};
 
 /// Where a challenge is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -104,23 +104,12 @@ impl ChallengeStore {
 
     /// Records a new challenge. Fails, rather than overwrites, if its id exists.
     pub async fn create(&self, challenge: &Challenge) -> Result<(), CallError> {
-        let ttl = challenge.expires_at + CHALLENGE_AFTERLIFE.as_secs();
-        let mut put = self
-            .ddb
+        self.ddb
             .put_item()
             .table_name(&self.table)
-            .item(PK, s(challenge_key(challenge.id)))
-            .item("email", s(challenge.email.as_str()))
-            .item("redirectUri", s(&challenge.redirect_uri))
-            .item("createdAt", n(challenge.created_at))
-            .item("expiresAt", n(challenge.expires_at))
-            .item("status", s(challenge.status.as_str()))
-            .item(TTL, n(ttl))
-            .condition_expression("attribute_not_exists(pk)");
-        if let Some(id) = &challenge.ses_message_id {
-            put = put.item("sesMessageId", s(id));
-        }
-        put.send()
+            .set_item(Some(challenge_item(challenge)))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
             .await
             .map_err(|e| CallError::from_sdk("DynamoDB PutItem", &e))?;
         Ok(())
@@ -154,39 +143,6 @@ impl ChallengeStore {
             .map_err(|e| CallError::from_sdk("DynamoDB GetItem", &e))?;
         let watermark = output.item().and_then(|item| get_s(item, "revokedThrough"));
         Ok(watermark.is_some_and(|mark| mark >= challenge.id.to_string().as_str()))
-    }
-
-    /// Whether `email` signed in within [`WATERMARK_LIFETIME`]: its watermark
-    /// exists. Asked with a transaction of one `ConditionCheck`, which writes
-    /// nothing and reads nothing back, so a role that may not read the table
-    /// can ask it.
-    pub async fn has_signed_in(&self, email: &EmailAddress) -> Result<bool, CallError> {
-        let check = ConditionCheck::builder()
-            .table_name(&self.table)
-            .key(PK, s(user_key(email)))
-            .condition_expression("attribute_exists(revokedThrough)")
-            .build()
-            .map_err(|e| CallError::unexpected("DynamoDB TransactWriteItems", e.to_string()))?;
-        let result = self
-            .ddb
-            .transact_write_items()
-            .transact_items(TransactWriteItem::builder().condition_check(check).build())
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(SdkError::ServiceError(e))
-                if matches!(
-                    e.err(),
-                    TransactWriteItemsError::TransactionCanceledException(cancelled)
-                        if cancelled.cancellation_reasons().first().and_then(CancellationReason::code)
-                            == Some(CONDITION_FAILED)
-                ) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(CallError::from_sdk("DynamoDB TransactWriteItems", &e)),
-        }
     }
 
     /// Takes a lease on sending the challenge's mail, so that two deliveries
@@ -445,6 +401,26 @@ fn why_cancelled(email: &EmailAddress, now_secs: u64, reasons: &[CancellationRea
         "TransactWriteItems",
         "cancelled for an unexpected reason",
     )))
+}
+
+/// The table item of a new challenge.
+pub(crate) fn challenge_item(challenge: &Challenge) -> Item {
+    let mut item = Item::from([
+        (PK.to_owned(), s(challenge_key(challenge.id))),
+        ("email".to_owned(), s(challenge.email.as_str())),
+        ("redirectUri".to_owned(), s(&challenge.redirect_uri)),
+        ("createdAt".to_owned(), n(challenge.created_at)),
+        ("expiresAt".to_owned(), n(challenge.expires_at)),
+        ("status".to_owned(), s(challenge.status.as_str())),
+        (
+            TTL.to_owned(),
+            n(challenge.expires_at + CHALLENGE_AFTERLIFE.as_secs()),
+        ),
+    ]);
+    if let Some(id) = &challenge.ses_message_id {
+        item.insert("sesMessageId".to_owned(), s(id));
+    }
+    item
 }
 
 fn from_item(id: Ulid, item: &Item) -> Result<Challenge, CallError> {

@@ -1,0 +1,131 @@
+//! Admitting a link request against the emulator's DynamoDB: the counters and
+//! the challenge in one transaction, all or nothing, and the mailbox waiver.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a panic is how a test reports failure"
+)]
+
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use magiclink::admission::{Admissions, Counter};
+use magiclink::rate_limit::{Decision, Limit};
+use magiclink::{Challenge, ChallengeStore, EmailAddress};
+use magiclink_tests::{aws, fresh_table, unique};
+
+struct Table {
+    name: String,
+    ddb: aws_sdk_dynamodb::Client,
+    admissions: Admissions,
+    challenges: ChallengeStore,
+}
+
+async fn table() -> Table {
+    let config = aws().await;
+    let name = fresh_table(&config).await;
+    let ddb = aws_sdk_dynamodb::Client::new(&config);
+    Table {
+        admissions: Admissions::new(ddb.clone(), &name),
+        challenges: ChallengeStore::new(ddb.clone(), &name),
+        ddb,
+        name,
+    }
+}
+
+fn ann() -> EmailAddress {
+    EmailAddress::parse("ann@example.com").unwrap()
+}
+
+fn counter(scope: &'static str, max: u32, waiver: Option<EmailAddress>) -> Counter {
+    Counter {
+        scope,
+        key: unique("key"),
+        limit: Limit::new(max, Duration::from_secs(900)),
+        waiver,
+    }
+}
+
+impl Table {
+    /// Asks with `counters`; the decision, and whether the challenge exists.
+    async fn ask(&self, counters: &[Counter]) -> (Decision, bool) {
+        let now = SystemTime::now();
+        let challenge = Challenge::new(
+            ann(),
+            "https://app.example/".into(),
+            now,
+            Duration::from_secs(900),
+        );
+        let decision = self
+            .admissions
+            .admit(counters, &challenge, now)
+            .await
+            .unwrap();
+        let recorded = self.challenges.get(challenge.id).await.unwrap().is_some();
+        (decision, recorded)
+    }
+}
+
+#[tokio::test]
+async fn a_request_refused_by_one_limit_spends_no_other() {
+    let t = table().await;
+    let a = counter("a", 1, None);
+    let b = counter("b", 2, None);
+    let both = [a.clone(), b.clone()];
+    assert_eq!(t.ask(&both).await, (Decision::Admitted, true));
+    let (refused, recorded) = t.ask(&both).await;
+    assert!(matches!(refused, Decision::Limited { .. }), "{refused:?}");
+    assert!(!recorded, "a refused request leaves no challenge");
+    // b was counted once, by the first request only: one more fits.
+    assert_eq!(
+        t.ask(std::slice::from_ref(&b)).await,
+        (Decision::Admitted, true)
+    );
+    assert!(matches!(
+        t.ask(std::slice::from_ref(&b)).await,
+        (Decision::Limited { .. }, false)
+    ));
+}
+
+#[tokio::test]
+async fn the_429_waits_for_the_last_window_that_refused() {
+    let t = table().await;
+    let short = Counter {
+        limit: Limit::new(1, Duration::from_secs(30)),
+        ..counter("short", 1, None)
+    };
+    let long = counter("long", 1, None);
+    let both = [short, long];
+    assert_eq!(t.ask(&both).await.0, Decision::Admitted);
+    let Decision::Limited { retry_after } = t.ask(&both).await.0 else {
+        panic!("the second request is refused");
+    };
+    assert!(retry_after > Duration::from_secs(30), "{retry_after:?}");
+}
+
+#[tokio::test]
+async fn a_spent_mailbox_allowance_binds_only_addresses_that_have_not_signed_in() {
+    let t = table().await;
+    let mailbox = counter("mailbox", 1, Some(ann()));
+    let ip = counter("ip", 10, None);
+    let counters = [ip, mailbox];
+    assert_eq!(t.ask(&counters).await, (Decision::Admitted, true));
+    assert!(matches!(
+        t.ask(&counters).await,
+        (Decision::Limited { .. }, false)
+    ));
+    // Ann signs in: her watermark exists.
+    t.ddb
+        .put_item()
+        .table_name(&t.name)
+        .item("pk", AttributeValue::S(format!("user#{}", ann().as_str())))
+        .item(
+            "revokedThrough",
+            AttributeValue::S(ulid::Ulid::generate().to_string()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(t.ask(&counters).await, (Decision::Admitted, true));
+    assert_eq!(t.ask(&counters).await, (Decision::Admitted, true));
+}
