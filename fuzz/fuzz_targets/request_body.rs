@@ -11,12 +11,11 @@ use std::sync::{LazyLock, Mutex};
 use std::time::SystemTime;
 
 use libfuzzer_sys::fuzz_target;
+use magiclink::admission::Counter;
 use magiclink::aws::CallError;
 use magiclink::challenge::Challenge;
 use magiclink::config::Env;
-use magiclink::events::{Event, PublishError};
 use magiclink::fingerprint::Fingerprints;
-use magiclink::admission::Counter;
 use magiclink::rate_limit::Decision;
 use magiclink_request::api::ApiResponse;
 use magiclink_request::config::RequestConfig;
@@ -44,10 +43,6 @@ impl Backend for Recorder {
 
     async fn fingerprints(&self) -> Result<Fingerprints, CallError> {
         Ok(Fingerprints::from_key(b"fuzz"))
-    }
-
-    async fn publish(&self, _: &Event) -> Result<(), PublishError> {
-        Ok(())
     }
 }
 

@@ -35,7 +35,10 @@ fuzz_target!(|data: &[u8]| {
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"ES256","kid":"k1","typ":"JWT"}"#);
         let input = format!("{header}.{}", URL_SAFE_NO_PAD.encode(rest));
         let signature: Signature = KEY.sign(input.as_bytes());
-        format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.normalize_s().to_bytes()))
+        format!(
+            "{input}.{}",
+            URL_SAFE_NO_PAD.encode(signature.normalize_s().to_bytes())
+        )
     };
     let Ok(parsed) = UnverifiedToken::parse(&token) else {
         return;

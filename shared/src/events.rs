@@ -9,6 +9,12 @@
 //! Deserializing an [`Event`] from the JSON that EventBridge delivers (to SQS,
 //! say) works directly: the enum is tagged by `detail-type` with its content
 //! in `detail`, and the envelope's other fields are ignored.
+//!
+//! The events of a challenge's state changes (`MagicLinkRequested`,
+//! `MagicLinkSent`, `SignInSucceeded`) are published from the table's change
+//! stream by the relay, at least once; each carries an `eventId` named after
+//! the change ([`change_id`]), the same however often it is delivered, so that
+//! a consumer can drop duplicates.
 
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -43,11 +49,19 @@ impl<'de> Deserialize<'de> for V1 {
     }
 }
 
+/// The `eventId` of the event of challenge `challenge_id`'s change to
+/// `state`: `<challenge id>/<state>`.
+pub fn change_id(challenge_id: Ulid, state: &str) -> String {
+    format!("{challenge_id}/{state}")
+}
+
 /// A challenge was created; the mailer will send its link.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MagicLinkRequested {
     pub version: V1,
+    /// The change's id (see [`change_id`]), for deduplication.
+    pub event_id: String,
     pub challenge_id: Ulid,
     pub subject_hash: String,
     /// Seconds since the epoch.
@@ -59,6 +73,8 @@ pub struct MagicLinkRequested {
 #[serde(rename_all = "camelCase")]
 pub struct MagicLinkSent {
     pub version: V1,
+    /// The change's id (see [`change_id`]), for deduplication.
+    pub event_id: String,
     pub challenge_id: Ulid,
     pub subject_hash: String,
     pub ses_message_id: String,
@@ -106,6 +122,8 @@ pub struct MagicLinkSuppressed {
 #[serde(rename_all = "camelCase")]
 pub struct SignInSucceeded {
     pub version: V1,
+    /// The change's id (see [`change_id`]), for deduplication.
+    pub event_id: String,
     pub challenge_id: Ulid,
     pub subject_hash: String,
 }
@@ -245,6 +263,19 @@ impl EventPublisher {
     /// Publishes events in order, ten per call. An entry that EventBridge
     /// refuses makes the whole call an error (`FailedEntryCount` is checked).
     pub async fn publish_all(&self, events: &[Event]) -> Result<(), PublishError> {
+        match self.publish_in_order(events).await {
+            (_, None) => Ok(()),
+            (_, Some(error)) => Err(error),
+        }
+    }
+
+    /// Publishes events in order, ten per call, and stops at the first that
+    /// is not published: how many were (all before that one), and why the
+    /// rest were not. Entries after a refused one in the same call may have
+    /// been published too; they are counted as not, and so published again
+    /// by a retry (consumers drop duplicates by `eventId`).
+    pub async fn publish_in_order(&self, events: &[Event]) -> (usize, Option<PublishError>) {
+        let mut published = 0;
         for chunk in events.chunks(MAX_ENTRIES_PER_CALL) {
             let entries = chunk
                 .iter()
@@ -257,16 +288,27 @@ impl EventPublisher {
                         .build()
                 })
                 .collect();
-            let output = self
+            let output = match self
                 .client
                 .put_events()
                 .set_entries(Some(entries))
                 .send()
                 .await
-                .map_err(|e| CallError::from_sdk("EventBridge PutEvents", &e))?;
+            {
+                Ok(output) => output,
+                Err(e) => {
+                    let error = CallError::from_sdk("EventBridge PutEvents", &e);
+                    return (published, Some(error.into()));
+                }
+            };
             if output.failed_entry_count() > 0 {
-                let first = output.entries().iter().find(|e| e.error_code().is_some());
-                return Err(PublishError::Refused {
+                let refused = output
+                    .entries()
+                    .iter()
+                    .position(|e| e.error_code().is_some())
+                    .unwrap_or(0);
+                let first = output.entries().get(refused);
+                let error = PublishError::Refused {
                     failed: output.failed_entry_count(),
                     code: first
                         .and_then(|e| e.error_code())
@@ -276,10 +318,12 @@ impl EventPublisher {
                         .and_then(|e| e.error_message())
                         .unwrap_or("")
                         .to_owned(),
-                });
+                };
+                return (published + refused, Some(error));
             }
+            published += chunk.len();
         }
-        Ok(())
+        (published, None)
     }
 }
 
@@ -295,6 +339,7 @@ mod tests {
     fn detail_carries_version_one_and_camel_case() {
         let event = Event::MagicLinkSent(MagicLinkSent {
             version: V1,
+            event_id: change_id(id(), "mailed"),
             challenge_id: id(),
             subject_hash: "ab12".into(),
             ses_message_id: "m-1".into(),
@@ -305,6 +350,7 @@ mod tests {
             detail,
             serde_json::json!({
                 "version": 1,
+                "eventId": format!("{}/mailed", id()),
                 "challengeId": id().to_string(),
                 "subjectHash": "ab12",
                 "sesMessageId": "m-1",
@@ -323,13 +369,14 @@ mod tests {
             "time": "2026-11-21T12:00:00Z",
             "region": "us-east-1",
             "resources": [],
-            "detail": {"version": 1, "challengeId": id().to_string(), "subjectHash": "ab12", "expiresAt": 1800000900u64}
+            "detail": {"version": 1, "eventId": format!("{}/requested", id()), "challengeId": id().to_string(), "subjectHash": "ab12", "expiresAt": 1800000900u64}
         });
         let event: Event = serde_json::from_value(envelope).unwrap();
         assert_eq!(
             event,
             Event::MagicLinkRequested(MagicLinkRequested {
                 version: V1,
+                event_id: change_id(id(), "requested"),
                 challenge_id: id(),
                 subject_hash: "ab12".into(),
                 expires_at: 1_800_000_900,
@@ -368,12 +415,14 @@ mod tests {
         vec![
             Event::MagicLinkRequested(MagicLinkRequested {
                 version: V1,
+                event_id: change_id(id(), "requested"),
                 challenge_id: id(),
                 subject_hash: subject_hash.clone(),
                 expires_at: 1_800_000_900,
             }),
             Event::MagicLinkSent(MagicLinkSent {
                 version: V1,
+                event_id: change_id(id(), "mailed"),
                 challenge_id: id(),
                 subject_hash: subject_hash.clone(),
                 ses_message_id: "0100018c-abc".into(),
@@ -393,6 +442,7 @@ mod tests {
             }),
             Event::SignInSucceeded(SignInSucceeded {
                 version: V1,
+                event_id: change_id(id(), "consumed"),
                 challenge_id: id(),
                 subject_hash: subject_hash.clone(),
             }),

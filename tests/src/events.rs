@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 use magiclink::challenge::Challenge;
-use magiclink::events::{Event, MagicLinkRequested, V1};
+use magiclink::events::{Event, MagicLinkRequested, V1, change_id};
 use magiclink::fingerprint::Fingerprints;
 
 use crate::emulator::{receive_bodies, route_to_new_queue, unique};
@@ -59,6 +59,7 @@ impl EventTap {
 pub fn requested_message(challenge: &Challenge, keys: &Fingerprints) -> String {
     let event = Event::MagicLinkRequested(MagicLinkRequested {
         version: V1,
+        event_id: change_id(challenge.id, "requested"),
         challenge_id: challenge.id,
         subject_hash: challenge.email.fingerprint(keys),
         expires_at: challenge.expires_at,

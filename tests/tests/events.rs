@@ -14,9 +14,11 @@ use magiclink::events::{
 use magiclink_tests::{aws, bus_with_queue, receive_bodies};
 
 fn requested() -> Event {
+    let id = ulid::Ulid::generate();
     Event::MagicLinkRequested(MagicLinkRequested {
         version: V1,
-        challenge_id: ulid::Ulid::generate(),
+        event_id: magiclink::events::change_id(id, "requested"),
+        challenge_id: id,
         subject_hash: "0123456789abcdef0123456789abcdef".into(),
         expires_at: 1_800_000_900,
     })

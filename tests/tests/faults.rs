@@ -13,14 +13,14 @@
     reason = "test code: a panic is how a test reports failure"
 )]
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use magiclink::EmailAddress;
 use magiclink::events::Event;
 use magiclink_tests::{
-    EventTap, FaultProxy, FunctionEnvironment, Stack, authority_of, aws, captured_mail,
-    dead_letters_of, emulator_endpoint, mail_subject, mail_to, unique,
+    EventTap, FaultProxy, FunctionEnvironment, LinkIssuer, PoolClient, Stack, authority_of, aws,
+    captured_mail, dead_letters_of, emulator_endpoint, mail_subject, mail_to, unique,
 };
 
 /// How long each outage lasts: several of the mailer's attempts, far fewer
@@ -156,4 +156,96 @@ async fn outages_of_kms_and_dynamodb_delay_mail_and_lose_none() {
 
     mailer.restore().await;
     request.restore().await;
+}
+
+/// The subject and the `eventId` of a change's event (the relay's); `None`
+/// for any other.
+fn change_of(event: &Event) -> Option<(&str, &str)> {
+    match event {
+        Event::MagicLinkRequested(e) => Some((&e.subject_hash, &e.event_id)),
+        Event::MagicLinkSent(e) => Some((&e.subject_hash, &e.event_id)),
+        Event::SignInSucceeded(e) => Some((&e.subject_hash, &e.event_id)),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn an_outage_of_the_bus_delays_the_relayed_events_and_loses_none() {
+    let config = aws().await;
+    let stack = Stack::load(&config).await;
+    let keys = stack.fingerprints().clone();
+    let mut tap = EventTap::on(&config, stack.output("EventBusName")).await;
+    let (pool, links) = (
+        PoolClient::new(&config, &stack),
+        LinkIssuer::new(&config, &stack),
+    );
+    let endpoint = emulator_endpoint("breaking a function's endpoints on loopback");
+    let bus = FaultProxy::start(authority_of(&endpoint)).await;
+    let relay = FunctionEnvironment::set(
+        &config,
+        &stack.function_name("relay"),
+        &[("AWS_ENDPOINT_URL_EVENTBRIDGE", bus.url())],
+    )
+    .await;
+
+    // While the relay cannot reach the bus: link requests through the API
+    // (which need no bus now), and sign-ins.
+    bus.break_down();
+    let requested = addresses("bus-out", 3);
+    assert_eq!(request_all(&stack, &requested).await, [202; 3]);
+    let mut users = Vec::new();
+    for _ in 0..2 {
+        let email = EmailAddress::parse(&addresses("bus-out-user", 1)[0]).unwrap();
+        pool.create_user(&email).await;
+        let (_, token) = links.link(&email).await;
+        assert!(pool.sign_in(email.as_str(), &token).await.is_tokens());
+        users.push(email);
+    }
+    let subject = |a: &str| EmailAddress::parse(a).unwrap().fingerprint(&keys);
+    let requesters: HashSet<String> = requested.iter().map(|a| subject(a)).collect();
+    let signers: HashSet<String> = users.iter().map(|e| subject(e.as_str())).collect();
+    let ours = |e: &Event| {
+        change_of(e).is_some_and(|(s, _)| requesters.contains(s) || signers.contains(s))
+    };
+    let early = tap.wait_for(1, OUTAGE, ours).await;
+    assert!(
+        early.is_empty(),
+        "nothing reached the bus while it was out: {early:?}"
+    );
+    bus.heal();
+
+    // Each change's event arrives once it is back: requested and sent for
+    // the requests (the mail goes out once MagicLinkRequested arrives),
+    // requested and succeeded for the sign-ins. None twice.
+    let expected = 2 * requesters.len() + 2 * signers.len();
+    tap.wait_for(expected, Duration::from_secs(60), ours).await;
+    let events = tap.wait_for(usize::MAX, Duration::from_secs(3), ours).await;
+    let mut ids = HashSet::new();
+    let mut kinds = HashMap::<(&str, &str), usize>::new();
+    for event in &events {
+        let (subject, id) = change_of(event).unwrap();
+        assert!(ids.insert(id), "{id} arrived twice");
+        *kinds.entry((subject, event.detail_type())).or_default() += 1;
+    }
+    for s in &requesters {
+        assert_eq!(
+            kinds.get(&(s.as_str(), "MagicLinkRequested")),
+            Some(&1),
+            "{s}"
+        );
+        assert_eq!(kinds.get(&(s.as_str(), "MagicLinkSent")), Some(&1), "{s}");
+    }
+    for s in &signers {
+        assert_eq!(
+            kinds.get(&(s.as_str(), "MagicLinkRequested")),
+            Some(&1),
+            "{s}"
+        );
+        assert_eq!(kinds.get(&(s.as_str(), "SignInSucceeded")), Some(&1), "{s}");
+    }
+    assert_eq!(events.len(), expected, "{events:?}");
+    for address in &requested {
+        assert_eq!(mail_to(address, 1, Duration::from_secs(30)).await.len(), 1);
+    }
+    relay.restore().await;
 }

@@ -81,7 +81,7 @@ async fn no_token_address_or_key_material_leaks_anywhere() {
     // Log lines of all three functions since the run began.
     let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
     let mut lines = Vec::new();
-    for function in ["request", "mailer", "verifier"] {
+    for function in ["request", "mailer", "verifier", "relay"] {
         let mut next: Option<String> = None;
         loop {
             let page = logs

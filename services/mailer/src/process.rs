@@ -9,7 +9,8 @@
 //! (see [`magiclink::account`]), else report `MagicLinkSuppressed`; take the
 //! challenge's mailing lease, so that two deliveries of one message at the
 //! same moment (SQS delivers at least once) send one mail; sign the token;
-//! send the mail; mark the challenge mailed; publish `MagicLinkSent`.
+//! send the mail; mark the challenge mailed, which the relay publishes from the
+//! table's change stream as `MagicLinkSent`.
 //!
 //! Failures: a transient one (throttling, 5xx, timeouts, fixable account
 //! problems) leaves the message in the queue, to be received again after a
@@ -36,8 +37,7 @@ use magiclink::challenge::{ChallengeStatus, ChallengeStore, MailingClaim};
 use magiclink::config::SignUpMode;
 use magiclink::email::EmailAddress;
 use magiclink::events::{
-    Event, EventPublisher, MagicLinkDeliveryFailed, MagicLinkSent, MagicLinkSuppressed,
-    SuppressionReason, V1,
+    Event, EventPublisher, MagicLinkDeliveryFailed, MagicLinkSuppressed, SuppressionReason, V1,
 };
 use magiclink::fingerprint::FingerprintKey;
 use magiclink::rate_limit::{Decision, Limit, RateLimiter};
@@ -342,20 +342,14 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
             }
             Err(e) => return self.give_back(id, retry(&e, &e.code)).await,
         };
+        // The record is the event: its change becomes `MagicLinkSent`.
         if let Err(e) = self
             .store
             .mark_mailed(id, &ses_message_id, SystemTime::now())
             .await
         {
-            tracing::error!(challenge = %id, error = %e, "mailed, but not recorded as mailed");
+            tracing::error!(challenge = %id, error = %e, "mailed, but not recorded as mailed: no MagicLinkSent");
         }
-        self.publish(Event::MagicLinkSent(MagicLinkSent {
-            version: V1,
-            challenge_id: id,
-            subject_hash: subject.subject_hash.clone(),
-            ses_message_id: ses_message_id.clone(),
-        }))
-        .await;
         Outcome::Sent { ses_message_id }
     }
 

@@ -1,6 +1,7 @@
 //! What `POST /v1/magic-links` does: validate, check the redirect, then count
 //! the rate limits and record the challenge in one transaction (see
-//! [`magiclink::admission`]), publish `MagicLinkRequested`.
+//! [`magiclink::admission`]). That is its only AWS call: `MagicLinkRequested`
+//! is published from the table's change stream by the relay.
 //!
 //! The limits: per client IP; per exact address (one link per burst window,
 //! a few per window); and per mailbox ([`EmailAddress::mailbox`]), so that
@@ -32,7 +33,6 @@ use magiclink::admission::{Admissions, Counter};
 use magiclink::aws::CallError;
 use magiclink::challenge::Challenge;
 use magiclink::email::EmailAddress;
-use magiclink::events::{Event, EventPublisher, MagicLinkRequested, PublishError, V1};
 use magiclink::fingerprint::{FingerprintKey, Fingerprints};
 use magiclink::rate_limit::Decision;
 use serde_json::Value;
@@ -51,16 +51,14 @@ pub trait Backend {
         challenge: &Challenge,
         now: SystemTime,
     ) -> impl Future<Output = Result<Decision, CallError>> + Send;
-    fn publish(&self, event: &Event) -> impl Future<Output = Result<(), PublishError>> + Send;
     /// The fingerprints that stand in for addresses and IPs.
     fn fingerprints(&self) -> impl Future<Output = Result<Fingerprints, CallError>> + Send;
 }
 
-/// The backend on AWS: one DynamoDB transaction, EventBridge events.
+/// The backend on AWS: one DynamoDB transaction.
 #[derive(Debug, Clone)]
 pub struct AwsBackend {
     pub admissions: Admissions,
-    pub publisher: EventPublisher,
     pub fingerprints: FingerprintKey,
 }
 
@@ -72,10 +70,6 @@ impl Backend for AwsBackend {
         now: SystemTime,
     ) -> Result<Decision, CallError> {
         self.admissions.admit(counters, challenge, now).await
-    }
-
-    async fn publish(&self, event: &Event) -> Result<(), PublishError> {
-        self.publisher.publish(event).await
     }
 
     async fn fingerprints(&self) -> Result<Fingerprints, CallError> {
@@ -151,18 +145,6 @@ pub async fn handle<B: Backend>(
             retry_after_secs: retry_after.as_secs(),
         });
     }
-    let event = Event::MagicLinkRequested(MagicLinkRequested {
-        version: V1,
-        challenge_id: challenge.id,
-        subject_hash: subject_hash.clone(),
-        expires_at: challenge.expires_at,
-    });
-    // Without the event no mail is ever sent for this challenge; it simply
-    // expires. The client is told to try again.
-    backend.publish(&event).await.map_err(|e| {
-        tracing::error!(error = %e, challenge = %challenge.id, "event not published");
-        ApiError::Unavailable
-    })?;
     tracing::info!(subject = %subject_hash, challenge = %challenge.id, "link requested");
     Ok(())
 }

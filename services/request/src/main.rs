@@ -4,7 +4,6 @@
 use magiclink::admission::Admissions;
 use magiclink::aws::{CallBudget, load_config};
 use magiclink::config::Env;
-use magiclink::events::EventPublisher;
 use magiclink::fingerprint::FingerprintKey;
 use magiclink_request::config::RequestConfig;
 use magiclink_request::handler::AwsBackend;
@@ -24,10 +23,6 @@ async fn main() -> Result<(), lambda_http::Error> {
     let backend = AwsBackend {
         fingerprints,
         admissions: Admissions::new(ddb, &config.store.table_name),
-        publisher: EventPublisher::new(
-            aws_sdk_eventbridge::Client::new(&aws),
-            &config.events.bus_name,
-        ),
     };
     let (backend, config) = (&backend, &config);
     lambda_http::run(lambda_http::service_fn(move |request| async move {

@@ -16,7 +16,6 @@ use magiclink::aws::CallError;
 use magiclink::challenge::Challenge;
 use magiclink::config::Env;
 use magiclink::email::EmailAddress;
-use magiclink::events::{Event, PublishError};
 use magiclink::fingerprint::Fingerprints;
 use magiclink::rate_limit::Decision;
 use magiclink_request::api::ApiResponse;
@@ -32,11 +31,9 @@ struct Fake {
     limited_scope: Option<&'static str>,
     kms_down: bool,
     store_down: bool,
-    bus_down: bool,
     admitted: Mutex<Vec<String>>,
     counters: Mutex<Vec<Counter>>,
     created: Mutex<Vec<Challenge>>,
-    published: Mutex<Vec<Event>>,
 }
 
 fn keys() -> Fingerprints {
@@ -81,14 +78,6 @@ impl Backend for Fake {
             return Err(outage("KMS GenerateMac"));
         }
         Ok(keys())
-    }
-
-    async fn publish(&self, event: &Event) -> Result<(), PublishError> {
-        if self.bus_down {
-            return Err(outage("EventBridge PutEvents").into());
-        }
-        self.published.lock().unwrap().push(event.clone());
-        Ok(())
     }
 }
 
@@ -141,7 +130,7 @@ fn header<'a>(response: &'a ApiResponse, name: &str) -> Option<&'a str> {
 }
 
 #[tokio::test]
-async fn a_valid_request_is_accepted_recorded_and_published() {
+async fn a_valid_request_is_accepted_and_recorded_with_its_counters() {
     let backend = Fake::default();
     let response = call_with(
         &backend,
@@ -163,15 +152,10 @@ async fn a_valid_request_is_accepted_recorded_and_published() {
     assert_eq!(created[0].email.as_str(), "ann@example.com");
     assert_eq!(created[0].redirect_uri, "https://app.example.com/auth/cb");
     assert_eq!(created[0].expires_at - created[0].created_at, 900);
-    let published = backend.published.lock().unwrap();
-    match published.as_slice() {
-        [Event::MagicLinkRequested(event)] => {
-            assert_eq!(event.challenge_id, created[0].id);
-            assert_eq!(event.subject_hash, created[0].email.fingerprint(&keys()));
-            assert_eq!(event.expires_at, created[0].expires_at);
-        }
-        other => panic!("unexpected events {other:?}"),
-    }
+    let counters = backend.counters.lock().unwrap();
+    let subject = created[0].email.fingerprint(&keys());
+    assert_eq!(counters[0].key, keys().of("203.0.113.9"));
+    assert!(counters[1..3].iter().all(|c| c.key == subject));
 }
 
 #[tokio::test]
@@ -255,10 +239,6 @@ async fn dependency_failures_answer_503_and_send_nothing() {
             kms_down: true,
             ..Fake::default()
         },
-        Fake {
-            bus_down: true,
-            ..Fake::default()
-        },
     ] {
         let response = call_with(
             &backend,
@@ -269,8 +249,8 @@ async fn dependency_failures_answer_503_and_send_nothing() {
         assert_eq!(response.status, 503);
         assert_eq!(error_code(&response), "unavailable");
         assert!(
-            backend.published.lock().unwrap().is_empty(),
-            "no event, so no mail"
+            backend.created.lock().unwrap().is_empty(),
+            "no challenge, so no event and no mail"
         );
     }
 }
@@ -418,7 +398,7 @@ async fn the_openapi_document_matches_the_handler() {
         .await,
         call_with(
             &Fake {
-                bus_down: true,
+                store_down: true,
                 ..Fake::default()
             },
             Some("application/json"),

@@ -2,23 +2,21 @@
 //! user, made for this pool and app client? It checks the token offline, then
 //! consumes its challenge with the store's single conditional transaction
 //! (which also requires the account to be still bound to the address
-//! magiclink verified, see [`magiclink::account`]), and reports the outcome
-//! on the bus.
+//! magiclink verified, see [`magiclink::account`]). A success is the
+//! challenge's change to `consumed`, which the relay publishes from the
+//! table's change stream as `SignInSucceeded`; a rejection changes nothing,
+//! so it is published from here.
 //!
-//! `SignInSucceeded` is published from here, right after the consume: only
-//! here is the challenge known, and once the answer is correct Cognito's next
-//! Define round issues the tokens. A dependency failure (KMS for a first key
-//! fetch, DynamoDB) refuses the answer cleanly within the trigger's budget and
-//! is logged, not reported as a rejection: the link was not at fault.
+//! A dependency failure (KMS for a first key fetch, DynamoDB) refuses the
+//! answer cleanly within the trigger's budget and is logged, not reported as a
+//! rejection: the link was not at fault.
 
 use std::time::SystemTime;
 
 use magiclink::account::AccountRef;
 use magiclink::challenge::{ChallengeStore, ConsumeError};
 use magiclink::email::EmailAddress;
-use magiclink::events::{
-    Event, EventPublisher, RejectionReason, SignInRejected, SignInSucceeded, V1,
-};
+use magiclink::events::{Event, EventPublisher, RejectionReason, SignInRejected, V1};
 use magiclink::fingerprint::FingerprintKey;
 use magiclink::token::{LinkVerifier, TokenError};
 use ulid::Ulid;
@@ -103,7 +101,8 @@ pub struct AnswerChecker {
 }
 
 impl AnswerChecker {
-    /// Checks `answer` for the user `who`, and reports the verdict on the bus.
+    /// Checks `answer` for the user `who`; publishes a rejection (a success is
+    /// published by the relay, from the consume's change).
     pub async fn check(
         &self,
         who: SigningIn<'_>,
@@ -125,24 +124,20 @@ impl AnswerChecker {
         let verdict = self
             .decide(user.as_ref(), &subject_hash, who, answer, now)
             .await;
-        let event = match &verdict {
-            Verdict::Accepted { challenge_id } => Event::SignInSucceeded(SignInSucceeded {
-                version: V1,
-                challenge_id: *challenge_id,
-                subject_hash: subject_hash.clone(),
-            }),
-            Verdict::Rejected {
-                reason,
-                challenge_id,
-            } => Event::SignInRejected(SignInRejected {
-                version: V1,
-                challenge_id: *challenge_id,
-                subject_hash: subject_hash.clone(),
-                reason: *reason,
-            }),
-            Verdict::Unavailable => return verdict,
+        tracing::info!(subject = %subject_hash, outcome = verdict.outcome(), "answer checked");
+        let Verdict::Rejected {
+            reason,
+            challenge_id,
+        } = &verdict
+        else {
+            return verdict;
         };
-        tracing::info!(subject = %subject_hash, outcome = event.detail_type(), "answer checked");
+        let event = Event::SignInRejected(SignInRejected {
+            version: V1,
+            challenge_id: *challenge_id,
+            subject_hash,
+            reason: *reason,
+        });
         if let Err(e) = self.events.publish(&event).await {
             tracing::error!(error = %e, "sign-in event not published");
         }

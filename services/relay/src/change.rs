@@ -1,0 +1,230 @@
+//! Which change of a challenge item is which event. Pure code: a stream
+//! record in, at most one event out.
+//!
+//! - a new challenge (`INSERT`, status `pending`): `MagicLinkRequested`;
+//! - status `pending` to `mailed`: `MagicLinkSent`;
+//! - status to `consumed`: `SignInSucceeded`.
+//!
+//! Anything else (a mailing lease taken or given back, an item expiring, rate
+//! counters and other items, which the event source's filter keeps away
+//! anyway) is no event. Each event's `eventId` names the change
+//! ([`change_id`]), so a record delivered twice gives the same id twice.
+
+use std::str::FromStr;
+
+use aws_lambda_events::event::dynamodb::EventRecord;
+use magiclink::email::EmailAddress;
+use magiclink::events::{Event, MagicLinkRequested, MagicLinkSent, SignInSucceeded, V1, change_id};
+use magiclink::fingerprint::Fingerprints;
+use serde_dynamo::AttributeValue;
+use ulid::Ulid;
+
+/// Why a record that should make an event cannot.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("challenge item {key}: {what}")]
+pub struct Unreadable {
+    pub key: String,
+    pub what: &'static str,
+}
+
+fn text<'a>(item: &'a serde_dynamo::Item, name: &str) -> Option<&'a str> {
+    match item.get(name)? {
+        AttributeValue::S(value) => Some(value),
+        _ => None,
+    }
+}
+
+fn number(item: &serde_dynamo::Item, name: &str) -> Option<u64> {
+    match item.get(name)? {
+        AttributeValue::N(value) => value.parse().ok(),
+        _ => None,
+    }
+}
+
+/// The event of `record`, if its change is one; `keys` fingerprint the
+/// address.
+pub fn event_of(record: &EventRecord, keys: &Fingerprints) -> Result<Option<Event>, Unreadable> {
+    let change = &record.change;
+    let Some(key) = text(&change.keys, "pk") else {
+        return Ok(None);
+    };
+    let Some(id) = key.strip_prefix("challenge#") else {
+        return Ok(None);
+    };
+    let unreadable = |what| Unreadable {
+        key: key.to_owned(),
+        what,
+    };
+    let id = Ulid::from_str(id).map_err(|_| unreadable("the id is not a ULID"))?;
+    let new = &change.new_image;
+    let (old_status, new_status) = (text(&change.old_image, "status"), text(new, "status"));
+    if old_status == new_status || record.event_name == "REMOVE" {
+        return Ok(None);
+    }
+    let subject_hash = || {
+        text(new, "email")
+            .and_then(|raw| EmailAddress::parse(raw).ok())
+            .map(|email| email.fingerprint(keys))
+            .ok_or_else(|| unreadable("no readable email"))
+    };
+    let event = match (old_status, new_status) {
+        (None, Some("pending")) => Event::MagicLinkRequested(MagicLinkRequested {
+            version: V1,
+            event_id: change_id(id, "requested"),
+            challenge_id: id,
+            subject_hash: subject_hash()?,
+            expires_at: number(new, "expiresAt").ok_or_else(|| unreadable("no expiresAt"))?,
+        }),
+        (_, Some("mailed")) => Event::MagicLinkSent(MagicLinkSent {
+            version: V1,
+            event_id: change_id(id, "mailed"),
+            challenge_id: id,
+            subject_hash: subject_hash()?,
+            ses_message_id: text(new, "sesMessageId")
+                .ok_or_else(|| unreadable("no sesMessageId"))?
+                .to_owned(),
+        }),
+        (_, Some("consumed")) => Event::SignInSucceeded(SignInSucceeded {
+            version: V1,
+            event_id: change_id(id, "consumed"),
+            challenge_id: id,
+            subject_hash: subject_hash()?,
+        }),
+        _ => return Ok(None),
+    };
+    Ok(Some(event))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code")]
+
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    const ID: &str = "01JD0000000000000000000000";
+
+    fn keys() -> Fingerprints {
+        Fingerprints::from_key(b"k")
+    }
+
+    fn image(status: &str, extra: Value) -> Value {
+        let mut image = json!({
+            "pk": {"S": format!("challenge#{ID}")},
+            "email": {"S": "ann@example.com"},
+            "status": {"S": status},
+            "expiresAt": {"N": "1800000900"},
+            "createdAt": {"N": "1800000000"},
+            "redirectUri": {"S": "https://app.example/"}
+        });
+        if let (Value::Object(image), Value::Object(extra)) = (&mut image, extra) {
+            image.extend(extra);
+        }
+        image
+    }
+
+    fn record(name: &str, old: Option<Value>, new: Option<Value>) -> EventRecord {
+        let mut dynamodb = json!({
+            "Keys": {"pk": {"S": format!("challenge#{ID}")}},
+            "SequenceNumber": "100",
+            "SizeBytes": 1,
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+            "ApproximateCreationDateTime": 1800000000.0
+        });
+        if let Some(old) = old {
+            dynamodb["OldImage"] = old;
+        }
+        if let Some(new) = new {
+            dynamodb["NewImage"] = new;
+        }
+        serde_json::from_value(json!({
+            "eventID": "e-1",
+            "eventName": name,
+            "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb",
+            "awsRegion": "us-east-1",
+            "dynamodb": dynamodb
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn an_insert_is_a_request() {
+        let event = event_of(
+            &record("INSERT", None, Some(image("pending", json!({})))),
+            &keys(),
+        )
+        .unwrap()
+        .unwrap();
+        let Event::MagicLinkRequested(e) = event else {
+            panic!("{event:?}");
+        };
+        assert_eq!(e.challenge_id.to_string(), ID);
+        assert_eq!(e.event_id, format!("{ID}/requested"));
+        assert_eq!(e.expires_at, 1_800_000_900);
+        assert_eq!(e.subject_hash, keys().of("ann@example.com"));
+    }
+
+    #[test]
+    fn mailed_and_consumed_are_sent_and_succeeded() {
+        let mailed = record(
+            "MODIFY",
+            Some(image("pending", json!({"mailingUntil": {"N": "1"}}))),
+            Some(image("mailed", json!({"sesMessageId": {"S": "m-1"}}))),
+        );
+        match event_of(&mailed, &keys()).unwrap().unwrap() {
+            Event::MagicLinkSent(e) => {
+                assert_eq!(e.ses_message_id, "m-1");
+                assert_eq!(e.event_id, format!("{ID}/mailed"));
+            }
+            other => panic!("{other:?}"),
+        }
+        for before in ["pending", "mailed"] {
+            let consumed = record(
+                "MODIFY",
+                Some(image(before, json!({}))),
+                Some(image("consumed", json!({}))),
+            );
+            match event_of(&consumed, &keys()).unwrap().unwrap() {
+                Event::SignInSucceeded(e) => assert_eq!(e.event_id, format!("{ID}/consumed")),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn changes_that_are_no_state_change_are_no_event() {
+        let lease = record(
+            "MODIFY",
+            Some(image("pending", json!({}))),
+            Some(image("pending", json!({"mailingUntil": {"N": "1"}}))),
+        );
+        assert_eq!(event_of(&lease, &keys()), Ok(None));
+        let expired = record("REMOVE", Some(image("mailed", json!({}))), None);
+        assert_eq!(event_of(&expired, &keys()), Ok(None));
+        let mut counter = record(
+            "INSERT",
+            None,
+            Some(json!({"pk": {"S": "rate#ip#x#900#1"}, "hits": {"N": "1"}})),
+        );
+        counter.change.keys =
+            serde_json::from_value(json!({"pk": {"S": "rate#ip#x#900#1"}})).unwrap();
+        assert_eq!(event_of(&counter, &keys()), Ok(None));
+    }
+
+    #[test]
+    fn an_unreadable_challenge_is_an_error_not_a_panic() {
+        let mut broken = image("pending", json!({}));
+        broken["email"] = json!({"S": "not an address"});
+        let error = event_of(&record("INSERT", None, Some(broken)), &keys()).unwrap_err();
+        assert_eq!(error.what, "no readable email");
+        let mut bad_id = record("INSERT", None, Some(image("pending", json!({}))));
+        bad_id.change.keys =
+            serde_json::from_value(json!({"pk": {"S": "challenge#nope"}})).unwrap();
+        assert_eq!(
+            event_of(&bad_id, &keys()).unwrap_err().what,
+            "the id is not a ULID"
+        );
+    }
+}
