@@ -28,7 +28,7 @@ use crate::aws::CallError;
 use crate::challenge::{Challenge, challenge_item, user_key};
 use crate::dynamo::{PK, TTL, n, s};
 use crate::email::EmailAddress;
-use crate::rate_limit::{Decision, Limit};
+use crate::rate_limit::{Decision, Limit, counter_item};
 use crate::time::unix_seconds;
 
 /// Attempts at a transaction that conflicting transactions cancelled.
@@ -49,13 +49,7 @@ pub struct Counter {
 
 impl Counter {
     fn update(&self, table: &str, now: SystemTime) -> Result<TransactWriteItem, CallError> {
-        let (index, ends_at) = self.limit.window_at(now);
-        let pk = format!(
-            "rate#{}#{}#{}#{index}",
-            self.scope,
-            self.key,
-            self.limit.window.as_secs()
-        );
+        let (pk, ends_at) = counter_item(self.scope, &self.key, self.limit, now);
         let update = Update::builder()
             .table_name(table)
             .key(PK, s(pk))

@@ -49,6 +49,14 @@ impl Limit {
     }
 }
 
+/// The key of the counter item of `key` in `scope` for the window of `now`,
+/// and the second that window ends.
+pub(crate) fn counter_item(scope: &str, key: &str, limit: Limit, now: SystemTime) -> (String, u64) {
+    let (index, ends_at) = limit.window_at(now);
+    let pk = format!("rate#{scope}#{key}#{}#{index}", limit.window.as_secs());
+    (pk, ends_at)
+}
+
 /// Whether a request may go ahead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
@@ -97,8 +105,7 @@ impl RateLimiter {
         limit: Limit,
         now: SystemTime,
     ) -> Result<Decision, CallError> {
-        let (index, ends_at) = limit.window_at(now);
-        let pk = format!("rate#{scope}#{key}#{}#{index}", limit.window.as_secs());
+        let (pk, ends_at) = counter_item(scope, key, limit, now);
         let id = admission.to_string();
         let result = self
             .ddb
