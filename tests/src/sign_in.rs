@@ -16,6 +16,7 @@ use magiclink::fingerprint::Fingerprints;
 use magiclink::time::unix_seconds;
 use magiclink::token::audience;
 use magiclink::{EmailAddress, LinkSigner, TokenClaims};
+use magiclink_mailer::directory::{CognitoDirectory, Directory};
 
 use crate::stack::Stack;
 
@@ -111,22 +112,19 @@ impl PoolClient {
         assert_eq!(bound, Binding::Matches);
     }
 
-    /// The Cognito `sub` of the account with the sign-in address `email`.
+    /// The Cognito `sub` of the account with the sign-in address `email`,
+    /// found as the mailer finds it.
     pub async fn sub(&self, email: &EmailAddress) -> String {
-        let user = self
-            .idp
-            .admin_get_user()
-            .user_pool_id(&self.pool_id)
-            .username(email.as_str())
-            .send()
+        let directory = CognitoDirectory {
+            idp: self.idp.clone(),
+            pool_id: self.pool_id.clone(),
+        };
+        directory
+            .find(email)
             .await
-            .expect("AdminGetUser");
-        user.user_attributes()
-            .iter()
-            .find(|a| a.name() == "sub")
-            .and_then(AttributeType::value)
-            .expect("a sub")
-            .to_owned()
+            .expect("AdminGetUser")
+            .expect("an account")
+            .0
     }
 
     /// `InitiateAuth` with `CUSTOM_AUTH`: the session of the challenge.
