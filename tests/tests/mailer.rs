@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
@@ -29,18 +30,23 @@ use magiclink_tests::{
     EventTap, PoolClient, Stack, attribute, aws, fresh_table, requested_message, unique,
 };
 
-/// An outbox that fails as told, then accepts; it records what it accepted.
+/// An outbox that fails as told, then accepts; it records what it accepted,
+/// and how many sends were in flight at once at most (each send takes
+/// `send_time`).
 #[derive(Default)]
 struct FakeOutbox {
     failures: Mutex<Vec<SendError>>,
     sent: Mutex<Vec<(String, RenderedMail)>>,
+    send_time: Duration,
+    in_flight: AtomicUsize,
+    most_in_flight: AtomicUsize,
 }
 
 impl FakeOutbox {
     fn failing(failures: Vec<SendError>) -> Self {
         Self {
             failures: Mutex::new(failures),
-            sent: Mutex::default(),
+            ..Self::default()
         }
     }
 
@@ -51,6 +57,10 @@ impl FakeOutbox {
 
 impl Outbox for FakeOutbox {
     async fn send(&self, to: &str, mail: &RenderedMail) -> Result<String, SendError> {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most_in_flight.fetch_max(now, Ordering::SeqCst);
+        tokio::time::sleep(self.send_time).await;
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
         if let Some(failure) = self.failures.lock().unwrap().pop() {
             return Err(failure);
         }
@@ -316,6 +326,34 @@ async fn a_batch_out_of_time_gives_its_messages_back() {
         .await;
     assert_eq!(response.batch_item_failures.len(), 1);
     assert!(w.mailer.outbox.sent().is_empty());
+}
+
+#[tokio::test]
+async fn the_messages_of_a_batch_are_worked_on_together() {
+    // Pacing off: nothing but the work itself spaces the sends.
+    let outbox = FakeOutbox {
+        send_time: Duration::from_millis(300),
+        ..FakeOutbox::default()
+    };
+    let w = world(outbox, SignUpMode::Open).await;
+    let mut batch = SqsEvent::default();
+    for i in 0..4 {
+        let (_, body) = w.requested(SystemTime::now()).await;
+        let mut message = SqsMessage::default();
+        message.message_id = Some(format!("m-{i}"));
+        message.body = Some(body);
+        batch.records.push(message);
+    }
+    let response = w
+        .mailer
+        .handle(batch, Instant::now() + Duration::from_secs(30))
+        .await;
+    assert!(response.batch_item_failures.is_empty());
+    assert_eq!(w.mailer.outbox.sent().len(), 4);
+    assert!(
+        w.mailer.outbox.most_in_flight.load(Ordering::SeqCst) > 1,
+        "the sends of one batch overlap"
+    );
 }
 
 #[tokio::test]

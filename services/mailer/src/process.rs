@@ -30,6 +30,7 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use futures_util::future::join_all;
 use magiclink::TokenClaims;
 use magiclink::account::{AccountRef, AccountStore, Binding};
 use magiclink::aws::CallError;
@@ -153,28 +154,43 @@ pub struct Mailer<D, O> {
 
 impl<D: Directory, O: Outbox> Mailer<D, O> {
     /// Handles a batch; the messages to be received again are the failures.
+    /// Its messages are worked on together: the pacer alone spaces their
+    /// sends, so each message's other calls (the account, the lease, the
+    /// signature) overlap the pauses between sends instead of adding to them.
     pub async fn handle(&self, batch: SqsEvent, deadline: Instant) -> SqsBatchResponse {
+        let outcomes = join_all(
+            batch
+                .records
+                .iter()
+                .map(|record| self.outcome_of(record, deadline)),
+        )
+        .await;
         let mut response = SqsBatchResponse::default();
-        for record in batch.records {
-            let id = record.message_id.clone().unwrap_or_default();
-            let outcome = if Instant::now() + TIME_PER_MESSAGE > deadline {
-                (
-                    Outcome::Retry {
-                        code: "OutOfTime".into(),
-                    },
-                    None,
-                )
-            } else {
-                self.process(record.body.as_deref().unwrap_or(""), SystemTime::now())
-                    .await
-            };
-            if self.finish(&record, outcome).await {
+        for (record, outcome) in batch.records.iter().zip(outcomes) {
+            if self.finish(record, outcome).await {
                 let mut failure = BatchItemFailure::default();
-                failure.item_identifier = id;
+                failure.item_identifier = record.message_id.clone().unwrap_or_default();
                 response.batch_item_failures.push(failure);
             }
         }
         response
+    }
+
+    /// One message's outcome, unless too little of the invocation is left to
+    /// start it.
+    async fn outcome_of(
+        &self,
+        record: &SqsMessage,
+        deadline: Instant,
+    ) -> (Outcome, Option<Subject>) {
+        if Instant::now() + TIME_PER_MESSAGE > deadline {
+            let out_of_time = Outcome::Retry {
+                code: "OutOfTime".into(),
+            };
+            return (out_of_time, None);
+        }
+        self.process(record.body.as_deref().unwrap_or(""), SystemTime::now())
+            .await
     }
 
     /// Reports an outcome; whether the message goes back to the queue.
