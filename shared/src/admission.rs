@@ -176,6 +176,12 @@ impl Admissions {
                 Outcome::Committed => return Ok(None),
                 Outcome::Refused(positions) => {
                     let counted = counters.len();
+                    if positions.is_empty() {
+                        return Err(CallError::unexpected(
+                            "DynamoDB TransactWriteItems",
+                            "cancelled for a reason other than a condition",
+                        ));
+                    }
                     if positions.contains(&counted) {
                         return Err(CallError::unexpected(
                             "DynamoDB TransactWriteItems",
