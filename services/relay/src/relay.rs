@@ -57,16 +57,21 @@ impl Relay {
         deadline: Instant,
     ) -> Result<DynamoDbEventResponse, RelayError> {
         let keys = self.fingerprints.get().await?;
-        let mut events: Vec<(Option<String>, Event)> = Vec::new();
+        // The events in stream order, and each one's record (its sequence
+        // number, for a partial batch failure).
+        let mut events: Vec<Event> = Vec::new();
+        let mut sequence_numbers: Vec<Option<String>> = Vec::new();
         for record in &batch.records {
             match event_of(record, keys) {
-                Ok(Some(event)) => events.push((record.change.sequence_number.clone(), event)),
+                Ok(Some(event)) => {
+                    events.push(event);
+                    sequence_numbers.push(record.change.sequence_number.clone());
+                }
                 Ok(None) => {}
                 // Publishing again cannot mend it: logged, and passed over.
                 Err(e) => tracing::error!(error = %e, "record not relayed"),
             }
         }
-        let all: Vec<Event> = events.iter().map(|(_, event)| event.clone()).collect();
         let mut published = 0;
         let mut delays = ExponentialBuilder::new()
             .with_min_delay(Duration::from_millis(200))
@@ -75,7 +80,7 @@ impl Relay {
             .without_max_times()
             .build();
         loop {
-            let (count, error) = self.publisher.publish_in_order(&all[published..]).await;
+            let (count, error) = self.publisher.publish_in_order(&events[published..]).await;
             published += count;
             let Some(error) = error else {
                 tracing::info!(records = batch.records.len(), events = published, "relayed");
@@ -83,15 +88,15 @@ impl Relay {
             };
             let delay = delays.next().unwrap_or(Duration::from_secs(5));
             if Instant::now() + delay + MARGIN > deadline {
-                tracing::error!(%error, published, pending = all.len() - published, "bus unavailable");
+                tracing::error!(%error, published, pending = events.len() - published, "bus unavailable");
                 if published == 0 {
                     return Err(RelayError::Unpublished {
-                        count: all.len(),
+                        count: events.len(),
                         source: error,
                     });
                 }
                 let mut failure = DynamoDbBatchItemFailure::default();
-                failure.item_identifier = events[published].0.clone();
+                failure.item_identifier = sequence_numbers[published].clone();
                 let mut response = DynamoDbEventResponse::default();
                 response.batch_item_failures.push(failure);
                 return Ok(response);
