@@ -5,7 +5,8 @@ is valid; this checks that it grants no more than the functions need:
 - the request role writes only rate-limit counters and challenges, reads no
   item, and may only test (ConditionCheck) a user's watermark;
 - the mailer's Cognito permissions name this stack's user pool, not every pool;
-- the verifier has no Cognito permission at all;
+- the verifier has no Cognito permission at all, and its only KMS use is
+  deriving the fingerprint key (its public keys come with its configuration);
 - the app client may not write `email`, and an address changes only once the
   new one is verified.
 Exits non-zero, naming each broken promise.
@@ -65,6 +66,32 @@ for s in cognito:
 check(
     "the verifier has no Cognito permission",
     not any(a.startswith("cognito-idp:") for s in statements("VerifierRole") for a in actions(s)),
+)
+
+def granted_to(role):
+    """The KMS actions that the keys' own policies grant `role`."""
+    role_arn = {"Fn::GetAtt": [role, "Arn"]}
+    granted = []
+    for resource in resources.values():
+        if resource.get("Type") != "AWS::KMS::Key":
+            continue
+        for s in resource["Properties"]["KeyPolicy"]["Statement"]:
+            principals = s.get("Principal", {}).get("AWS", [])
+            principals = principals if isinstance(principals, list) else [principals]
+            if role_arn in principals:
+                granted += actions(s)
+    return granted
+
+
+check(
+    "the verifier's only KMS use is deriving the fingerprint key",
+    set(granted_to("VerifierRole")) == {"kms:GenerateMac"}
+    and not any(a.startswith("kms:") for s in statements("VerifierRole") for a in actions(s)),
+)
+check(
+    "only the keys resource reads public keys",
+    all("kms:GetPublicKey" not in granted_to(role) for role in
+        ("RequestRole", "MailerRole", "VerifierRole", "RelayRole")),
 )
 
 client = resources["UserPoolClient"]["Properties"]

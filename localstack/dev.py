@@ -24,7 +24,7 @@ OUTPUTS = ROOT / ".emulator" / "outputs.json"
 ENDPOINT = os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566").rstrip("/")
 REGION = os.environ.get("AWS_REGION", "us-east-1")
 PORT = int(os.environ.get("DEV_PORT", "8000"))
-FUNCTIONS = ("request", "mailer", "verifier", "relay")
+FUNCTIONS = ("request", "mailer", "verifier", "relay", "keys")
 
 
 def page_config() -> dict:

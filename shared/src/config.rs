@@ -10,6 +10,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::rate_limit::Limit;
+use crate::token::PublicKeys;
 
 /// A configuration variable that is missing or cannot be used.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -192,25 +193,22 @@ impl SigningConfig {
 /// The keys whose signatures the verifier accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerificationConfig {
-    /// `ACCEPTED_KEY_IDS`: comma-separated KMS key ids; when unset, just
-    /// `SIGNING_KEY_ID`. A rotation adds the new key here before the mailer
-    /// signs with it, and drops the old one a link lifetime later.
-    pub accepted_key_ids: Vec<String>,
+    /// `ACCEPTED_PUBLIC_KEYS`: a JSON Web Key Set of the accepted keys, each
+    /// under its `kid` (the KMS key id the mailer signs with). The template
+    /// fills it at deploy time from KMS; a rotation adds the new key before
+    /// the mailer signs with it, and drops the old one a link lifetime later.
+    pub keys: PublicKeys,
 }
 
 impl VerificationConfig {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let mut accepted_key_ids = env.list("ACCEPTED_KEY_IDS");
-        if accepted_key_ids.is_empty() {
-            accepted_key_ids.push(
-                env.optional("SIGNING_KEY_ID")
-                    .ok_or(ConfigError::Missing {
-                        name: "ACCEPTED_KEY_IDS",
-                    })?
-                    .to_owned(),
-            );
-        }
-        Ok(Self { accepted_key_ids })
+        let name = "ACCEPTED_PUBLIC_KEYS";
+        let keys =
+            PublicKeys::from_jwks(env.required(name)?).map_err(|e| ConfigError::Invalid {
+                name,
+                reason: e.to_string(),
+            })?;
+        Ok(Self { keys })
     }
 }
 
@@ -330,21 +328,24 @@ mod tests {
     }
 
     #[test]
-    fn accepted_keys_default_to_the_signing_key() {
-        let env = Env::from_pairs([("SIGNING_KEY_ID", "k1")]);
-        assert_eq!(
-            VerificationConfig::from_env(&env).unwrap().accepted_key_ids,
-            vec!["k1"]
-        );
-        let env = Env::from_pairs([("SIGNING_KEY_ID", "k2"), ("ACCEPTED_KEY_IDS", "k1, k2,")]);
-        assert_eq!(
-            VerificationConfig::from_env(&env).unwrap().accepted_key_ids,
-            vec!["k1", "k2"]
-        );
+    fn accepted_keys_are_a_key_set() {
+        let mut keys = PublicKeys::default();
+        let key = p256::ecdsa::SigningKey::from_slice(&[3; 32]).unwrap();
+        keys.insert("k1".into(), *key.verifying_key()).unwrap();
+        let env = Env::from_pairs([("ACCEPTED_PUBLIC_KEYS", keys.to_jwks().as_str())]);
+        assert_eq!(VerificationConfig::from_env(&env).unwrap().keys, keys);
         assert_eq!(
             VerificationConfig::from_env(&Env::default()),
             Err(ConfigError::Missing {
-                name: "ACCEPTED_KEY_IDS"
+                name: "ACCEPTED_PUBLIC_KEYS"
+            })
+        );
+        let env = Env::from_pairs([("ACCEPTED_PUBLIC_KEYS", r#"{"keys":[]}"#)]);
+        assert_eq!(
+            VerificationConfig::from_env(&env),
+            Err(ConfigError::Invalid {
+                name: "ACCEPTED_PUBLIC_KEYS",
+                reason: "the key set is empty".into()
             })
         );
     }

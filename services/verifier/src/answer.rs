@@ -51,10 +51,9 @@ impl Verdict {
     }
 }
 
-/// The reason a token failure is reported with, or `None` when the token was
-/// not at fault.
-pub fn token_rejection(error: &TokenError) -> Option<RejectionReason> {
-    Some(match error {
+/// The reason a token failure is reported with: every failure is the token's.
+pub fn token_rejection(error: &TokenError) -> RejectionReason {
+    match error {
         TokenError::Expired => RejectionReason::Expired,
         TokenError::WrongSubject => RejectionReason::WrongUser,
         TokenError::UnsupportedAlgorithm(_) | TokenError::UnknownKey | TokenError::BadSignature => {
@@ -64,8 +63,7 @@ pub fn token_rejection(error: &TokenError) -> Option<RejectionReason> {
         | TokenError::WrongIssuer
         | TokenError::WrongAudience
         | TokenError::NotYetValid => RejectionReason::Malformed,
-        TokenError::KeyUnavailable(_) => return None,
-    })
+    }
 }
 
 /// The reason a refused consume is reported with, or `None` when the store
@@ -162,21 +160,9 @@ impl AnswerChecker {
         let Some(answer) = answer else {
             return rejected(RejectionReason::Malformed);
         };
-        let claims = match self
-            .tokens
-            .verify(answer.trim(), user, who.audience, now)
-            .await
-        {
+        let claims = match self.tokens.verify(answer.trim(), user, who.audience, now) {
             Ok(claims) => claims,
-            Err(error) => {
-                return match token_rejection(&error) {
-                    Some(reason) => rejected(reason),
-                    None => {
-                        tracing::error!(error = %error, "token could not be checked");
-                        Verdict::Unavailable
-                    }
-                };
-            }
+            Err(error) => return rejected(token_rejection(&error)),
         };
         let account = AccountRef {
             sub: sub.to_owned(),
@@ -210,19 +196,18 @@ mod tests {
     fn token_failures_map_to_the_contract_reasons() {
         use RejectionReason::*;
         let cases = [
-            (TokenError::Expired, Some(Expired)),
-            (TokenError::WrongSubject, Some(WrongUser)),
-            (TokenError::BadSignature, Some(BadSignature)),
-            (TokenError::UnknownKey, Some(BadSignature)),
+            (TokenError::Expired, Expired),
+            (TokenError::WrongSubject, WrongUser),
+            (TokenError::BadSignature, BadSignature),
+            (TokenError::UnknownKey, BadSignature),
             (
                 TokenError::UnsupportedAlgorithm("none".into()),
-                Some(BadSignature),
+                BadSignature,
             ),
-            (TokenError::Malformed("x"), Some(Malformed)),
-            (TokenError::WrongIssuer, Some(Malformed)),
-            (TokenError::WrongAudience, Some(Malformed)),
-            (TokenError::NotYetValid, Some(Malformed)),
-            (TokenError::KeyUnavailable("down".into()), None),
+            (TokenError::Malformed("x"), Malformed),
+            (TokenError::WrongIssuer, Malformed),
+            (TokenError::WrongAudience, Malformed),
+            (TokenError::NotYetValid, Malformed),
         ];
         for (error, reason) in cases {
             assert_eq!(token_rejection(&error), reason, "{error:?}");

@@ -9,7 +9,7 @@ use magiclink::challenge::ChallengeStore;
 use magiclink::config::Env;
 use magiclink::events::EventPublisher;
 use magiclink::fingerprint::FingerprintKey;
-use magiclink::token::{KeyRing, LinkVerifier};
+use magiclink::token::LinkVerifier;
 use magiclink_verifier::answer::AnswerChecker;
 use magiclink_verifier::config::VerifierConfig;
 use magiclink_verifier::triggers::handle;
@@ -20,18 +20,16 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     magiclink::telemetry::init();
     let config = VerifierConfig::from_env(&Env::from_process())?;
     let aws = load_config(CallBudget::TRIGGER).await;
-    let kms = aws_sdk_kms::Client::new(&aws);
-    let keys = KeyRing::new(kms.clone(), config.keys.accepted_key_ids.clone());
-    let fingerprints = FingerprintKey::new(kms, &config.events.fingerprint_key_id);
-    // Fetch the public keys and derive the fingerprint key now, at cold
-    // start, rather than in a user's sign-in; a failure here is retried on
-    // first use.
-    if let Err(e) = keys.preload().await {
-        tracing::warn!(error = %e, "public keys not preloaded");
-    }
+    let fingerprints = FingerprintKey::new(
+        aws_sdk_kms::Client::new(&aws),
+        &config.events.fingerprint_key_id,
+    );
+    // Derive the fingerprint key now, at cold start, rather than in a user's
+    // sign-in; a failure here is retried on first use. The public keys came
+    // with the configuration.
     fingerprints.preload().await;
     let checker = AnswerChecker {
-        tokens: LinkVerifier::new(keys, &config.token.issuer),
+        tokens: LinkVerifier::new(config.keys.keys, &config.token.issuer),
         store: ChallengeStore::new(
             aws_sdk_dynamodb::Client::new(&aws),
             &config.store.table_name,

@@ -12,10 +12,24 @@ use aws_config::{BehaviorVersion, Region};
 use magiclink::aws::CallBudget;
 use magiclink::challenge::ChallengeStore;
 use magiclink::events::EventPublisher;
-use magiclink::token::{KeyRing, LinkVerifier};
+use magiclink::token::{LinkVerifier, PublicKeys};
 use magiclink_verifier::answer::AnswerChecker;
 use magiclink_verifier::triggers::{TriggerError, handle};
+use p256::ecdsa::signature::Signer;
+use p256::ecdsa::{Signature, SigningKey};
 use serde_json::{Value, json};
+
+/// The key the tests sign with, accepted as `k1`.
+fn signing_key() -> SigningKey {
+    SigningKey::from_slice(&[5; 32]).unwrap()
+}
+
+fn accepted_keys() -> PublicKeys {
+    let mut keys = PublicKeys::default();
+    keys.insert("k1".into(), *signing_key().verifying_key())
+        .unwrap();
+    keys
+}
 
 /// A checker whose every AWS call goes to a closed port on this machine.
 async fn unreachable_checker() -> AnswerChecker {
@@ -36,10 +50,7 @@ async fn unreachable_checker() -> AnswerChecker {
         .load()
         .await;
     AnswerChecker {
-        tokens: LinkVerifier::new(
-            KeyRing::new(aws_sdk_kms::Client::new(&config), vec!["k1".into()]),
-            "magiclink",
-        ),
+        tokens: LinkVerifier::new(accepted_keys(), "magiclink"),
         store: ChallengeStore::new(aws_sdk_dynamodb::Client::new(&config), "table"),
         events: EventPublisher::new(aws_sdk_eventbridge::Client::new(&config), "bus"),
         fingerprints: magiclink::fingerprint::FingerprintKey::new(
@@ -208,9 +219,9 @@ async fn verify_refuses_garbage_and_unknown_users() {
 #[tokio::test]
 async fn unreachable_dependencies_give_a_clean_refusal_well_inside_five_seconds() {
     let checker = unreachable_checker().await;
-    // A well-formed token naming the accepted key: checking it needs KMS,
-    // which does not answer.
-    let token = magiclink::token::encode_signing_input(
+    // A valid token of the accepted key: consuming it needs the fingerprint
+    // key (KMS) and the store (DynamoDB), neither of which answers.
+    let input = magiclink::token::encode_signing_input(
         "k1",
         &magiclink::TokenClaims {
             iss: "magiclink".into(),
@@ -220,9 +231,11 @@ async fn unreachable_dependencies_give_a_clean_refusal_well_inside_five_seconds(
             iat: 1,
             exp: u64::MAX / 2,
         },
-    ) + ".AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    );
+    let signature: Signature = signing_key().sign(input.as_bytes());
+    let token = magiclink::token::join_signature(&input, signature.to_der().as_bytes()).unwrap();
     let request = json!({
-        "userAttributes": {"email": "ann@example.com"},
+        "userAttributes": {"email": "ann@example.com", "sub": "4f1c0e1a-7d2b-4e8f-9a41-3c2d1e0f9b8a"},
         "challengeAnswer": token,
         "userNotFound": false
     });

@@ -4,7 +4,7 @@
 //! The header is `{"alg":"ES256","typ":"JWT","kid":<KMS key id>}`; the payload
 //! is [`TokenClaims`]. The mailer signs through KMS `Sign` ([`LinkSigner`]), so
 //! no private key exists outside KMS; the verifier checks the signature
-//! offline with public keys fetched once and cached ([`LinkVerifier`]).
+//! offline with the public keys of its configuration ([`LinkVerifier`]).
 //!
 //! Verification is strict and happens in a fixed order: the token's shape and
 //! size, the header (only `ES256`, no `crit`, a `kid`), the key (only a
@@ -24,7 +24,7 @@ use ulid::Ulid;
 use crate::email::EmailAddress;
 
 pub use jws::{MAX_TOKEN_LEN, UnverifiedToken, encode_signing_input, join_signature};
-pub use keys::{KeyRing, LinkVerifier};
+pub use keys::{KeySetError, LinkVerifier, PublicKeys};
 
 /// The `aud` of a token for the app client `client_id` of the user pool
 /// `pool_id`.
@@ -62,8 +62,7 @@ pub struct Expectations<'a> {
     pub subject: &'a EmailAddress,
 }
 
-/// Why a token was refused (or, for [`TokenError::KeyUnavailable`], could not
-/// be checked).
+/// Why a token was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenError {
     #[error("the token is malformed: {0}")]
@@ -84,6 +83,4 @@ pub enum TokenError {
     NotYetValid,
     #[error("the token belongs to another user")]
     WrongSubject,
-    #[error("the public key could not be fetched: {0}")]
-    KeyUnavailable(String),
 }

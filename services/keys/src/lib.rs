@@ -1,0 +1,10 @@
+//! The keys resource: a CloudFormation custom resource that reads, at deploy
+//! time, the public halves of the KMS keys whose signatures the verifier
+//! accepts, and gives them to the stack as a JSON Web Key Set. The template
+//! passes the set to the verifier as `ACCEPTED_PUBLIC_KEYS`, so that a
+//! sign-in, not even a cold start's first, never waits on KMS.
+//! - [`resource`]: the custom resource protocol (pure);
+//! - [`answer`]: what a request is answered with.
+
+pub mod answer;
+pub mod resource;

@@ -1,0 +1,248 @@
+//! The verifier's public keys: read from KMS at deploy time by the keys
+//! resource and given to the verifier in its configuration, so that no
+//! sign-in waits on KMS for them; and the keys resource answering each kind
+//! of CloudFormation request, invoked as CloudFormation invokes it.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a panic is how a test reports failure"
+)]
+
+use aws_sdk_kms::types::{KeySpec, KeyUsageType};
+use aws_sdk_lambda::primitives::Blob;
+use magiclink::token::PublicKeys;
+use magiclink_tests::{Stack, aws, emulator_endpoint, fresh_signing_key};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+const STACK_NAME: &str = "magiclink";
+
+async fn signing_key_set(config: &aws_config::SdkConfig, ids: &[&str]) -> PublicKeys {
+    let kms = aws_sdk_kms::Client::new(config);
+    let mut keys = PublicKeys::default();
+    for id in ids {
+        let key = PublicKeys::fetch(&kms, id).await.unwrap();
+        keys.insert((*id).to_owned(), key).unwrap();
+    }
+    keys
+}
+
+#[tokio::test]
+async fn the_verifier_is_configured_with_the_signing_keys_public_half() {
+    let config = aws().await;
+    let stack = Stack::load(&config).await;
+    let variables = aws_sdk_lambda::Client::new(&config)
+        .get_function_configuration()
+        .function_name(format!("{STACK_NAME}-verifier"))
+        .send()
+        .await
+        .unwrap()
+        .environment
+        .unwrap()
+        .variables
+        .unwrap();
+    let configured = PublicKeys::from_jwks(&variables["ACCEPTED_PUBLIC_KEYS"]).unwrap();
+    assert_eq!(
+        configured,
+        signing_key_set(&config, &[stack.output("SigningKeyId")]).await
+    );
+    assert!(
+        !variables.contains_key("ACCEPTED_KEY_IDS"),
+        "the verifier should not be told to fetch keys"
+    );
+}
+
+/// One PUT received by [`ResponseUrl`]: its content type and its body.
+struct Put {
+    content_type: Option<String>,
+    body: Value,
+}
+
+/// CloudFormation's side of a custom resource: a URL on this machine that
+/// takes one PUT and answers 200.
+struct ResponseUrl {
+    listener: TcpListener,
+}
+
+impl ResponseUrl {
+    async fn open() -> Self {
+        Self {
+            listener: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        }
+    }
+
+    fn url(&self) -> String {
+        let port = self.listener.local_addr().unwrap().port();
+        format!("http://127.0.0.1:{port}/cloudformation-response?X-Amz-Signature=abc")
+    }
+
+    async fn take(&self) -> Put {
+        let (mut stream, _) = self.listener.accept().await.unwrap();
+        let mut received = Vec::new();
+        let mut buffer = [0u8; 4096];
+        let (head_end, length) = loop {
+            let n = stream.read(&mut buffer).await.unwrap();
+            assert!(n > 0, "the connection closed before the request ended");
+            received.extend_from_slice(&buffer[..n]);
+            if let Some(end) = received.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&received[..end]).to_ascii_lowercase();
+                assert!(head.starts_with("put "), "{head}");
+                let length = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .map(|v| v.trim().parse::<usize>().unwrap())
+                    .unwrap();
+                break (end + 4, length);
+            }
+        };
+        while received.len() < head_end + length {
+            let n = stream.read(&mut buffer).await.unwrap();
+            received.extend_from_slice(&buffer[..n]);
+        }
+        stream
+            .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let head = String::from_utf8_lossy(&received[..head_end]).to_ascii_lowercase();
+        Put {
+            content_type: head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-type:"))
+                .map(|v| v.trim().to_owned()),
+            body: serde_json::from_slice(&received[head_end..head_end + length]).unwrap(),
+        }
+    }
+}
+
+fn request(kind: &str, url: &str, properties: Value) -> Value {
+    let mut event = json!({
+        "RequestType": kind,
+        "ServiceToken": "arn:aws:lambda:us-east-1:000000000000:function:magiclink-keys",
+        "ResponseURL": url,
+        "StackId": "arn:aws:cloudformation:us-east-1:000000000000:stack/keys-test/1",
+        "RequestId": ulid::Ulid::generate().to_string(),
+        "ResourceType": "Custom::PublicKeys",
+        "LogicalResourceId": "AcceptedPublicKeys",
+        "ResourceProperties": properties,
+    });
+    if kind != "Create" {
+        event["PhysicalResourceId"] = "magiclink-accepted-public-keys".into();
+    }
+    if kind == "Update" {
+        event["OldResourceProperties"] = json!({"KeyIds": "old"});
+    }
+    event
+}
+
+/// Invokes the deployed keys function with `event`; its function error, if
+/// any.
+async fn invoke(config: &aws_config::SdkConfig, event: &Value) -> Option<String> {
+    aws_sdk_lambda::Client::new(config)
+        .invoke()
+        .function_name(format!("{STACK_NAME}-keys"))
+        .payload(Blob::new(serde_json::to_vec(event).unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .function_error
+}
+
+/// Invokes the keys function with a request of `kind` and returns what it put
+/// to the response URL.
+async fn answer(config: &aws_config::SdkConfig, kind: &str, properties: Value) -> Put {
+    let url = ResponseUrl::open().await;
+    let event = request(kind, &url.url(), properties);
+    let (put, error) = tokio::join!(url.take(), invoke(config, &event));
+    assert_eq!(error, None);
+    assert_eq!(
+        put.content_type, None,
+        "a pre-signed URL signs no content type"
+    );
+    for echoed in ["StackId", "RequestId", "LogicalResourceId"] {
+        assert_eq!(put.body[echoed], event[echoed], "{echoed}");
+    }
+    assert_eq!(
+        put.body["PhysicalResourceId"],
+        "magiclink-accepted-public-keys"
+    );
+    put
+}
+
+#[tokio::test]
+async fn the_keys_resource_answers_every_kind_of_request() {
+    emulator_endpoint("invoking the keys resource with a response URL on this machine");
+    let config = aws().await;
+    let stack = Stack::load(&config).await;
+    let signing = stack.output("SigningKeyId");
+    let rotated = fresh_signing_key(&config).await;
+
+    // Create and update: the public halves of the listed keys, as a set.
+    for kind in ["Create", "Update"] {
+        let put = answer(
+            &config,
+            kind,
+            json!({"KeyIds": format!("{signing}, {rotated},")}),
+        )
+        .await;
+        assert_eq!(put.body["Status"], "SUCCESS", "{}", put.body);
+        let jwks = put.body["Data"]["Jwks"].as_str().unwrap();
+        assert_eq!(
+            PublicKeys::from_jwks(jwks).unwrap(),
+            signing_key_set(&config, &[signing, &rotated]).await
+        );
+    }
+
+    // Delete: nothing to undo.
+    let put = answer(&config, "Delete", json!({"KeyIds": signing})).await;
+    assert_eq!(put.body["Status"], "SUCCESS");
+
+    // A key that cannot sign ES256, an unknown key, a missing property: a
+    // failed resource with the reason, never a CloudFormation left waiting.
+    let kms = aws_sdk_kms::Client::new(&config);
+    let p384 = kms
+        .create_key()
+        .key_spec(KeySpec::EccNistP384)
+        .key_usage(KeyUsageType::SignVerify)
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id;
+    let symmetric = kms
+        .create_key()
+        .send()
+        .await
+        .unwrap()
+        .key_metadata
+        .unwrap()
+        .key_id;
+    let cases = [
+        (
+            json!({"KeyIds": format!("{signing},{p384}")}),
+            "not ECC_NIST_P256",
+        ),
+        (
+            json!({"KeyIds": symmetric}),
+            "UnsupportedOperationException",
+        ),
+        (
+            json!({"KeyIds": "no-such-key"}),
+            "KMS did not give key \"no-such-key\"",
+        ),
+        (json!({"KeyIds": "k1\u{0}"}), "not a key id"),
+        (json!({}), "KeyIds"),
+    ];
+    for (properties, reason) in cases {
+        let put = answer(&config, "Create", properties.clone()).await;
+        assert_eq!(put.body["Status"], "FAILED", "{properties}");
+        let said = put.body["Reason"].as_str().unwrap();
+        assert!(said.contains(reason), "{properties}: {said}");
+        assert!(said.len() < 500, "a reason CloudFormation can show: {said}");
+    }
+
+    // Not a CloudFormation request at all: there is nowhere to answer, so the
+    // invocation fails.
+    assert!(invoke(&config, &json!({"Records": []})).await.is_some());
+}
