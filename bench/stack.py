@@ -323,6 +323,69 @@ def calls_per_action(function: str, actions: int, act) -> dict:
     }
 
 
+def bare_transaction(table: str, samples: int = 200) -> dict:
+    """One `TransactWriteItems` of the items a link request writes (four
+    rate-limit counters raised under their conditions, and a new challenge),
+    made from this machine with boto3, one at a time: what the handler's own
+    time is compared with."""
+    ddb = aws("dynamodb")
+    times = []
+    for _ in range(samples):
+        now = int(time.time())
+        run = secrets.token_hex(8)
+        counters = [
+            {"Update": {
+                "TableName": table,
+                "Key": {"pk": {"S": f"rate#bench-{scope}#{run}#{now // 900}"}},
+                "UpdateExpression": "ADD hits :one SET #ttl = if_not_exists(#ttl, :ttl)",
+                "ConditionExpression": "attribute_not_exists(hits) OR hits < :max",
+                "ExpressionAttributeNames": {"#ttl": "ttl"},
+                "ExpressionAttributeValues": {":one": {"N": "1"}, ":max": {"N": "5"}, ":ttl": {"N": str(now + 960)}},
+            }}
+            for scope in ("ip", "email", "email-burst", "mailbox")
+        ]
+        challenge = {"Put": {
+            "TableName": table,
+            "Item": {
+                "pk": {"S": f"challenge#bench-{run}"},
+                "email": {"S": f"bare-{run}@example.com"},
+                "redirectUri": {"S": "http://localhost:8000/"},
+                "createdAt": {"N": str(now)},
+                "expiresAt": {"N": str(now + 90)},
+                "status": {"S": "pending"},
+                "ttl": {"N": str(now + 90 + 86400)},
+            },
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }}
+        started = time.perf_counter()
+        ddb.transact_write_items(TransactItems=counters + [challenge], ClientRequestToken=run)
+        times.append((time.perf_counter() - started) * 1000)
+    return summary(times)
+
+
+def idle_mail(outputs: dict, samples: int = 10) -> dict:
+    """One request at a time on an idle stack: from its 202 to its captured
+    mail (through the table's stream, the relay, the bus and the queue)."""
+    url = api_url(outputs["ApiId"])
+    latencies = []
+    for _ in range(samples):
+        email = unique("idle")
+        status, answered = post_json(url, {"email": email})
+        if status != 202:
+            raise SystemExit(f"bench: an idle request was answered {status}")
+        stamps = []
+
+        def mailed():
+            stamps.extend(m["Timestamp"] for m in captured_mail() if email in m.get("To", []))
+            return bool(stamps)
+
+        if not wait_until(mailed, 60, 0.1):
+            raise SystemExit("bench: an idle request was not mailed within a minute")
+        latencies.append((min(stamps) - answered) * 1000)
+        time.sleep(2)
+    return summary(latencies)
+
+
 def drain(sqs, queue_url: str) -> None:
     if not wait_until(lambda: queue_empty(sqs, queue_url), 900, 1):
         raise SystemExit(f"bench: {queue_url} did not drain within 15 minutes")
@@ -678,6 +741,11 @@ def markdown(report: dict) -> str:
     calls = report["request_calls"]
     lines += [
         "",
+        f"One bare `TransactWriteItems` of the same shape (four counters and a challenge) from this "
+        f"machine with boto3, one at a time: p50 {report['bare_transaction_ms']['p50']}, p99 "
+        f"{report['bare_transaction_ms']['p99']}; the handler's p50 at one client is "
+        f"**{ratio(r['1']['handler_ms']['p50'], report['bare_transaction_ms']['p50'])}×** that.",
+        "",
         "*handler*: the handler's own time per 202 (its `elapsed_ms` log field); the rest of the "
         "latency is the emulator's HTTP API and Lambda dispatch. *floor*: the same request to a "
         "function that does nothing (`bench/src/bin/noop.rs`) behind an HTTP API of its own. "
@@ -697,6 +765,10 @@ def markdown(report: dict) -> str:
         f"p99 {m['latency_ms']['p99']}, max {m['latency_ms']['max']}. Backlog drained at "
         f"{m['drain_mails_per_second']} mails/s (`SesMaxSendRate` is 50 on the emulator); the floor "
         f"queue drains {f['queue_drain_messages_per_second']} messages/s into the no-op function.",
+        "",
+        f"One request at a time on an idle stack, from 202 to captured mail: p50 "
+        f"{report['idle_mail_ms']['p50']}, max {report['idle_mail_ms']['max']} "
+        f"({report['idle_mail_ms']['n']} requests).",
         "",
         "## Sign-in path",
         "",
@@ -724,8 +796,8 @@ def markdown(report: dict) -> str:
     lines += [
         "",
         "Each binary is started with its deployed environment against a fake Runtime API and answers "
-        "one event that needs no AWS call (the median of five starts; the verifier's includes fetching "
-        "the public key from KMS). Binaries are the `local` profile (opt-level 1, debug info stripped) "
+        "one event that needs no AWS call (the median of five starts; the verifier's includes deriving "
+        "the fingerprint key through KMS). Binaries are the `local` profile (opt-level 1, debug info stripped) "
         "that the emulator runs.",
         "",
     ]
@@ -757,7 +829,12 @@ def main() -> None:
     report["request_calls"] = calls_per_action(
         f"{STACK}-request", 20, lambda: [post_json(url, {"email": unique("count")}) for _ in range(20)]
     )
+    report["bare_transaction_ms"] = bare_transaction(outputs["TableName"])
+    say(f"bare transaction: {report['bare_transaction_ms']}")
     drain(sqs, outputs["MailQueueUrl"])
+    say("idle mail")
+    report["idle_mail_ms"] = idle_mail(outputs)
+    say(f"idle mail: {report['idle_mail_ms']}")
     say("mail path")
     report["mail_path"] = mail_path(outputs, args.burst)
     say(f"mail path: {report['mail_path']}")
