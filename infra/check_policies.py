@@ -6,7 +6,8 @@ is valid; this checks that it grants no more than the functions need:
   item, and may only test (ConditionCheck) a user's watermark;
 - the mailer's Cognito permissions name this stack's user pool, not every pool;
 - the verifier has no Cognito permission at all, and its only KMS use is
-  deriving the fingerprint key (its public keys come with its configuration);
+  deriving the fingerprint and code keys (its public keys come with its
+  configuration); only the mailer and the verifier may derive the code key;
 - the app client may not write `email`, and an address changes only once the
   new one is verified.
 Exits non-zero, naming each broken promise.
@@ -68,12 +69,13 @@ check(
     not any(a.startswith("cognito-idp:") for s in statements("VerifierRole") for a in actions(s)),
 )
 
-def granted_to(role):
-    """The KMS actions that the keys' own policies grant `role`."""
+def granted_to(role, key=None):
+    """The KMS actions that the keys' own policies (or `key`'s alone) grant
+    `role`."""
     role_arn = {"Fn::GetAtt": [role, "Arn"]}
     granted = []
-    for resource in resources.values():
-        if resource.get("Type") != "AWS::KMS::Key":
+    for name, resource in resources.items():
+        if resource.get("Type") != "AWS::KMS::Key" or key not in (None, name):
             continue
         for s in resource["Properties"]["KeyPolicy"]["Statement"]:
             principals = s.get("Principal", {}).get("AWS", [])
@@ -84,9 +86,14 @@ def granted_to(role):
 
 
 check(
-    "the verifier's only KMS use is deriving the fingerprint key",
+    "the verifier's only KMS use is deriving keys",
     set(granted_to("VerifierRole")) == {"kms:GenerateMac"}
     and not any(a.startswith("kms:") for s in statements("VerifierRole") for a in actions(s)),
+)
+check(
+    "only the mailer and the verifier may derive the code key",
+    all(("kms:GenerateMac" in granted_to(role, "CodeKey")) == (role in ("MailerRole", "VerifierRole"))
+        for role in ("RequestRole", "MailerRole", "VerifierRole", "RelayRole", "KeysRole")),
 )
 check(
     "only the keys resource reads public keys",

@@ -26,6 +26,7 @@ fn claims() -> TokenClaims {
         jti: ulid::Ulid::from_parts(1_800_000_000_000, 42),
         iat: 1_800_000_000,
         exp: 1_800_000_900,
+        ah: None,
     }
 }
 
@@ -79,6 +80,7 @@ fn template_benches(c: &mut Criterion) {
     let values = MailValues {
         email: "o'brien&co@example.com",
         link: &link,
+        code: "01234567",
         expires_at: 1_800_000_900,
         lifetime_minutes: 15,
     };

@@ -45,11 +45,37 @@ $("ask-form").addEventListener("submit", async (event) => {
   $("error").hidden = true;
   const email = $("email").value.trim();
   try {
-    await magiclink.requestSignInLink(email, `${location.origin}/`);
+    request = await magiclink.requestSignInLink(email, `${location.origin}/`);
     $("sent-to").textContent = email;
+    $("code").value = "";
+    $("code-button").disabled = false;
     show("sent");
+    $("code").focus();
   } catch (error) {
     fail(error);
+  }
+});
+
+// The request of the "Check your mail" screen, for its code.
+let request = null;
+
+$("code-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  $("error").hidden = true;
+  $("code-button").disabled = true;
+  try {
+    showSignedIn(await magiclink.completeSignInWithCode(request, $("code").value));
+  } catch (error) {
+    if (error.code === "too_many_attempts") {
+      fail(new Error("Too many wrong codes: this code no longer works. Ask for a new link and code."));
+      show("ask");
+    } else if (error.code === "code_refused") {
+      fail(new Error(`That code is not right, or no longer valid. ${5 - request.wrongCodes} tries left.`));
+    } else {
+      fail(error);
+    }
+  } finally {
+    $("code-button").disabled = false;
   }
 });
 

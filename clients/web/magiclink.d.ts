@@ -20,6 +20,16 @@ export interface SignInLink {
   email: string;
 }
 
+/** What requestSignInLink() resolves to: the request, for completeSignInWithCode(). */
+export interface SignInRequest {
+  /** The address, as the Cognito username (trimmed, lower case). */
+  email: string;
+  /** The challenge the mail's link and code answer (a ULID). */
+  challengeId: string;
+  /** Codes refused so far for this request; at 5 the challenge is burnt. */
+  wrongCodes: number;
+}
+
 export interface Session {
   idToken: string;
   accessToken: string;
@@ -31,7 +41,11 @@ export interface Session {
 }
 
 export class MagicLinkError extends Error {
-  /** Stable: the API's error code (invalid_email, rate_limited, ...), a Cognito error type, or link_refused. */
+  /**
+   * Stable: the API's error code (invalid_email, rate_limited, ...), a Cognito
+   * error type, link_refused, or for codes invalid_code, code_refused or
+   * too_many_attempts.
+   */
   readonly code: string;
   /** The HTTP status, or 0. */
   readonly status: number;
@@ -40,7 +54,8 @@ export class MagicLinkError extends Error {
 }
 
 export function configure(config: MagicLinkConfig): void;
-export function requestSignInLink(email: string, redirectUri?: string): Promise<{ status: "accepted" }>;
+export function requestSignInLink(email: string, redirectUri?: string): Promise<SignInRequest>;
+export function completeSignInWithCode(request: SignInRequest, code: string): Promise<Session>;
 export function emailOfToken(token: string): string;
 export function takeLinkFromLocation(location?: Location, history?: History): SignInLink | null;
 export function completeSignInFromLink(link?: SignInLink | null): Promise<Session>;

@@ -8,8 +8,10 @@
 //
 //   import * as magiclink from "./magiclink.js";
 //   magiclink.configure({ apiUrl, region, clientId });
-//   await magiclink.requestSignInLink("ann@example.com", location.origin + "/");
-//   // ... on the page the link opens:
+//   const handle = await magiclink.requestSignInLink("ann@example.com", location.origin + "/");
+//   // ... either the code from the mail, typed on this page:
+//   await magiclink.completeSignInWithCode(handle, "1234 5678");
+//   // ... or, on the page the link opens:
 //   const link = magiclink.takeLinkFromLocation();   // { token, email } or null
 //   if (link) await magiclink.completeSignInFromLink(link);
 //   magiclink.currentSession();                        // tokens and ID token claims
@@ -54,8 +56,9 @@ function config() {
 }
 
 /**
- * Asks for a sign-in link to be mailed to `email`. Resolves when the request
- * was accepted (the same for every valid address); rejects with a
+ * Asks for a sign-in link (and code) to be mailed to `email`. Resolves, when
+ * the request was accepted (the same for every valid address), to a handle
+ * `{ email, challengeId }` for completeSignInWithCode(); rejects with a
  * MagicLinkError carrying the API's error code otherwise.
  */
 export async function requestSignInLink(email, redirectUri) {
@@ -67,7 +70,10 @@ export async function requestSignInLink(email, redirectUri) {
     body: JSON.stringify(body),
   });
   const answer = await response.json().catch(() => ({}));
-  if (response.status === 202) return answer;
+  if (response.status === 202) {
+    // The Cognito username is the address as the API normalizes it.
+    return { email: email.trim().toLowerCase(), challengeId: answer.challengeId, wrongCodes: 0 };
+  }
   const error = answer.error || {};
   const retryAfter = Number(response.headers.get("retry-after")) || null;
   throw new MagicLinkError(error.code || "http_error", error.message || `HTTP ${response.status}`, response.status, retryAfter);
@@ -138,6 +144,51 @@ export async function completeSignInFromLink(link = takeLinkFromLocation()) {
     throw new MagicLinkError("link_refused", "this link has been used, has expired, or was replaced by a newer one; ask for a new link");
   }
   return saveSession(answered.AuthenticationResult, null);
+}
+
+/** Wrong codes that burn a challenge (the server counts them too). */
+const MAX_WRONG_CODES = 5;
+
+/**
+ * Signs in with the code from the mail, for the request `handle` that
+ * requestSignInLink() resolved to. Spaces and dashes in `code` are ignored.
+ * Rejects with a MagicLinkError: `invalid_code` (not a code at all: nothing
+ * was sent), `code_refused` (wrong, or no longer valid: used, expired or
+ * replaced; `handle.wrongCodes` counts the refusals), or `too_many_attempts`
+ * (this challenge takes no more codes: ask for a new one).
+ */
+export async function completeSignInWithCode(handle, code) {
+  if (!handle || !handle.challengeId || !handle.email) {
+    throw new MagicLinkError("no_request", "ask for a sign-in link and code first");
+  }
+  if (handle.wrongCodes >= MAX_WRONG_CODES) {
+    throw new MagicLinkError("too_many_attempts", "too many wrong codes: ask for a new one");
+  }
+  const digits = String(code).replace(/[\s-]/g, "");
+  if (!/^\d{6,10}$/.test(digits)) {
+    throw new MagicLinkError("invalid_code", "a code is 6 to 10 digits, as in the mail");
+  }
+  const { clientId } = config();
+  const started = await cognito("InitiateAuth", {
+    ClientId: clientId,
+    AuthFlow: "CUSTOM_AUTH",
+    AuthParameters: { USERNAME: handle.email },
+  });
+  const answered = await cognito("RespondToAuthChallenge", {
+    ClientId: clientId,
+    ChallengeName: "CUSTOM_CHALLENGE",
+    Session: started.Session,
+    ChallengeResponses: {
+      USERNAME: handle.email,
+      ANSWER: JSON.stringify({ challengeId: handle.challengeId, code: digits }),
+    },
+  });
+  if (answered.AuthenticationResult) return saveSession(answered.AuthenticationResult, null);
+  handle.wrongCodes = (handle.wrongCodes || 0) + 1;
+  if (handle.wrongCodes >= MAX_WRONG_CODES) {
+    throw new MagicLinkError("too_many_attempts", "too many wrong codes: ask for a new one");
+  }
+  throw new MagicLinkError("code_refused", "that code is not right, or no longer valid (used, expired or replaced by a newer one)");
 }
 
 function saveSession(result, previousRefreshToken) {

@@ -13,6 +13,10 @@
 //! - the verifier's consume transaction requires the binding to match the
 //!   address the user has now (see
 //!   [`ChallengeStore::consume`](crate::challenge::ChallengeStore::consume)).
+//!   For a link it takes that address's fingerprint from the token (claim
+//!   `ah`, signed by the mailer, for the address the verifier has checked
+//!   is the user's), so a link's sign-in needs no key; for a code it derives
+//!   the fingerprint itself.
 //!
 //! The item holds no address, only its fingerprint.
 

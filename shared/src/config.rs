@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::code::CodeDigits;
 use crate::rate_limit::Limit;
 use crate::token::PublicKeys;
 
@@ -143,6 +144,24 @@ impl EventsConfig {
         Ok(Self {
             bus_name: env.required("EVENT_BUS_NAME")?.to_owned(),
             fingerprint_key_id: env.required("FINGERPRINT_KEY_ID")?.to_owned(),
+        })
+    }
+}
+
+/// The one-time code each mail carries (see [`crate::code`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeConfig {
+    /// `CODE_KEY_ID`: the KMS HMAC key the code key is derived from.
+    pub key_id: String,
+    /// `CODE_DIGITS`: 6 to 10; default 8.
+    pub digits: CodeDigits,
+}
+
+impl CodeConfig {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            key_id: env.required("CODE_KEY_ID")?.to_owned(),
+            digits: env.parse_or("CODE_DIGITS", CodeDigits::DEFAULT)?,
         })
     }
 }
@@ -325,6 +344,33 @@ mod tests {
         );
         assert_eq!(limits.per_ip, Limit::new(30, Duration::from_secs(900)));
         assert_eq!(limits.per_mailbox, Limit::new(10, Duration::from_secs(900)));
+    }
+
+    #[test]
+    fn codes_have_eight_digits_unless_configured_within_six_to_ten() {
+        let env = Env::from_pairs([("CODE_KEY_ID", "k")]);
+        assert_eq!(
+            CodeConfig::from_env(&env).unwrap().digits,
+            CodeDigits::DEFAULT
+        );
+        let env = Env::from_pairs([("CODE_KEY_ID", "k"), ("CODE_DIGITS", "6")]);
+        assert_eq!(CodeConfig::from_env(&env).unwrap().digits.get(), 6);
+        for bad in ["5", "11", "eight"] {
+            let env = Env::from_pairs([("CODE_KEY_ID", "k"), ("CODE_DIGITS", bad)]);
+            assert!(matches!(
+                CodeConfig::from_env(&env),
+                Err(ConfigError::Invalid {
+                    name: "CODE_DIGITS",
+                    ..
+                })
+            ));
+        }
+        assert_eq!(
+            CodeConfig::from_env(&Env::default()),
+            Err(ConfigError::Missing {
+                name: "CODE_KEY_ID"
+            })
+        );
     }
 
     #[test]

@@ -117,7 +117,35 @@ pub struct MagicLinkSuppressed {
     pub reason: SuppressionReason,
 }
 
-/// A link signed a user in.
+/// How a challenge was answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignInMethod {
+    /// The link's token.
+    Link,
+    /// The one-time code from the same mail.
+    Code,
+}
+
+impl SignInMethod {
+    /// The method as the events and the table spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Link => "link",
+            Self::Code => "code",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "link" => Some(Self::Link),
+            "code" => Some(Self::Code),
+            _ => None,
+        }
+    }
+}
+
+/// A challenge signed its user in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SignInSucceeded {
@@ -126,6 +154,8 @@ pub struct SignInSucceeded {
     pub event_id: String,
     pub challenge_id: Ulid,
     pub subject_hash: String,
+    /// Whether the link or the code was used.
+    pub method: SignInMethod,
 }
 
 /// Why an answer to a sign-in challenge was refused.
@@ -140,6 +170,10 @@ pub enum RejectionReason {
     Malformed,
     /// The account's address is not the one magiclink verified for it.
     AddressChanged,
+    /// A code that is not the challenge's (counted on the challenge).
+    WrongCode,
+    /// The challenge was burnt by too many wrong codes.
+    TooManyAttempts,
 }
 
 impl RejectionReason {
@@ -153,6 +187,8 @@ impl RejectionReason {
             Self::WrongUser => "wrong_user",
             Self::Malformed => "malformed",
             Self::AddressChanged => "address_changed",
+            Self::WrongCode => "wrong_code",
+            Self::TooManyAttempts => "too_many_attempts",
         }
     }
 }
@@ -445,6 +481,7 @@ mod tests {
                 event_id: change_id(id(), "consumed"),
                 challenge_id: id(),
                 subject_hash: subject_hash.clone(),
+                method: SignInMethod::Code,
             }),
             Event::SignInRejected(SignInRejected {
                 version: V1,

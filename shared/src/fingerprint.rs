@@ -2,22 +2,16 @@
 //! a user or a client without carrying the address or IP itself.
 //!
 //! A fingerprint is HMAC-SHA-256 under a secret key, cut to 128 bits. The key
-//! is derived once per process from a KMS HMAC key (`GenerateMac` over a
-//! fixed label), so it never sits in a template, an environment variable or a
+//! is derived once per process from a KMS HMAC key (see [`crate::derived_key`]),
+//! so it never sits in a template, an environment variable or a
 //! table, and nobody who reads the stack, the logs or the table can test a
 //! list of addresses against the fingerprints offline. (A plain hash, even
 //! salted with something public like the stack id, can be reversed that way.)
 
-use aws_sdk_kms::primitives::Blob;
-use aws_sdk_kms::types::MacAlgorithmSpec;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
-use tokio::sync::OnceCell;
 
-use crate::aws::CallError;
-
-/// What the fingerprint key is derived from: the MAC of this label.
-const LABEL: &[u8] = b"magiclink fingerprint key v1";
+use crate::derived_key::{Derived, LazyKey};
 
 /// Fingerprints under one key.
 #[derive(Clone)]
@@ -48,59 +42,19 @@ impl Fingerprints {
         mac.update(value.as_bytes());
         hex(&mac.finalize().into_bytes()[..16])
     }
+}
 
-    /// The key derived from the KMS HMAC key `key_id`.
-    pub async fn derive(kms: &aws_sdk_kms::Client, key_id: &str) -> Result<Self, CallError> {
-        let output = kms
-            .generate_mac()
-            .key_id(key_id)
-            .mac_algorithm(MacAlgorithmSpec::HmacSha256)
-            .message(Blob::new(LABEL))
-            .send()
-            .await
-            .map_err(|e| CallError::from_sdk("KMS GenerateMac", &e))?;
-        let mac = output
-            .mac()
-            .ok_or_else(|| CallError::unexpected("KMS GenerateMac", "no MAC in the answer"))?;
-        Ok(Self::from_key(mac.as_ref()))
+impl Derived for Fingerprints {
+    const LABEL: &'static [u8] = b"magiclink fingerprint key v1";
+    const NAME: &'static str = "fingerprint";
+
+    fn from_key(key: &[u8]) -> Self {
+        Self::from_key(key)
     }
 }
 
-/// The fingerprint key of a process: derived through KMS on first use (or at
-/// start-up, with [`FingerprintKey::preload`]) and kept. A failed derivation
-/// is tried again at the next use, so a KMS outage at a cold start delays the
-/// work rather than breaking the process.
-#[derive(Debug, Clone)]
-pub struct FingerprintKey {
-    kms: aws_sdk_kms::Client,
-    key_id: String,
-    derived: OnceCell<Fingerprints>,
-}
-
-impl FingerprintKey {
-    pub fn new(kms: aws_sdk_kms::Client, key_id: impl Into<String>) -> Self {
-        Self {
-            kms,
-            key_id: key_id.into(),
-            derived: OnceCell::new(),
-        }
-    }
-
-    /// The fingerprints, deriving the key if this is the first use.
-    pub async fn get(&self) -> Result<&Fingerprints, CallError> {
-        self.derived
-            .get_or_try_init(|| Fingerprints::derive(&self.kms, &self.key_id))
-            .await
-    }
-
-    /// Derives the key now, at start-up, so that no request waits on KMS; a
-    /// failure is logged and tried again on first use.
-    pub async fn preload(&self) {
-        if let Err(e) = self.get().await {
-            tracing::warn!(error = %e, "fingerprint key not derived yet");
-        }
-    }
-}
+/// The fingerprint key of a process (see [`LazyKey`]).
+pub type FingerprintKey = LazyKey<Fingerprints>;
 
 fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

@@ -13,6 +13,8 @@
 //! - [`rate_limit`]: fixed-window counters in DynamoDB.
 //! - [`events`]: the events on the bus and their publisher.
 //! - [`fingerprint`]: keyed hashes that stand in for addresses and IPs.
+//! - [`code`]: the one-time code in a sign-in mail, derived, never stored.
+//! - [`derived_key`]: secrets derived from KMS HMAC keys at start-up.
 //! - [`aws`]: the SDK configuration every client is built from.
 //! - [`telemetry`]: structured logs for Lambda.
 
@@ -20,7 +22,9 @@ pub mod account;
 pub mod admission;
 pub mod aws;
 pub mod challenge;
+pub mod code;
 pub mod config;
+pub mod derived_key;
 mod dynamo;
 pub mod email;
 pub mod events;

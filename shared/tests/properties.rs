@@ -95,6 +95,7 @@ fn valid_token() -> (String, SigningKey, EmailAddress) {
         jti: ulid::Ulid::from_parts(1_800_000_000_000, 1),
         iat: 1_800_000_000,
         exp: 1_800_000_900,
+        ah: None,
     };
     let input = encode_signing_input("k1", &claims);
     let signature: Signature = key.sign(input.as_bytes());

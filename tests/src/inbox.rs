@@ -37,6 +37,23 @@ impl Mail {
             .map(|(_, t)| t.to_owned())
             .unwrap_or_default()
     }
+
+    /// The one-time code in the text part: the digits after `Sign-in code:`.
+    pub fn code(&self) -> String {
+        self.text
+            .lines()
+            .find_map(|line| line.trim().strip_prefix("Sign-in code:"))
+            .map(|code| code.trim().to_owned())
+            .unwrap_or_else(|| panic!("no code in the mail: {}", self.text))
+    }
+
+    /// The challenge the mail answers: its token's `jti`.
+    pub fn challenge_id(&self) -> String {
+        crate::jwt_claims(&self.token())["jti"]
+            .as_str()
+            .expect("a jti")
+            .to_owned()
+    }
 }
 
 /// Every mail captured so far, across accounts.

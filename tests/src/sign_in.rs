@@ -184,6 +184,7 @@ pub struct LinkIssuer {
     signer: LinkSigner,
     issuer: String,
     audience: String,
+    fingerprints: Fingerprints,
 }
 
 impl LinkIssuer {
@@ -199,6 +200,7 @@ impl LinkIssuer {
             ),
             issuer: stack.issuer(),
             audience: audience(stack.output("UserPoolId"), stack.output("UserPoolClientId")),
+            fingerprints: stack.fingerprints().clone(),
         }
     }
 
@@ -233,6 +235,7 @@ impl LinkIssuer {
             jti: challenge.id,
             iat: unix_seconds(at),
             exp: challenge.expires_at,
+            ah: Some(email.fingerprint(&self.fingerprints)),
         };
         let token = self.signer.sign(&claims).await.expect("token signed");
         (challenge, token)

@@ -44,9 +44,12 @@ impl Stack {
         let key_id = outputs
             .get("FingerprintKeyId")
             .unwrap_or_else(|| panic!("stack {STACK_NAME} has no output FingerprintKeyId"));
-        let fingerprints = Fingerprints::derive(&aws_sdk_kms::Client::new(config), key_id)
-            .await
-            .unwrap_or_else(|e| panic!("the stack's fingerprint key: {e}"));
+        let fingerprints = magiclink::derived_key::derive::<Fingerprints>(
+            &aws_sdk_kms::Client::new(config),
+            key_id,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("the stack's fingerprint key: {e}"));
         Self {
             outputs,
             fingerprints,

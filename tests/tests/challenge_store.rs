@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use magiclink::account::{AccountRef, AccountStore, Binding};
-use magiclink::challenge::MarkMailed;
+use magiclink::challenge::{MAX_WRONG_CODES, MarkMailed, WrongCode};
+use magiclink::events::SignInMethod;
 use magiclink::fingerprint::Fingerprints;
 use magiclink::{Challenge, ChallengeStatus, ChallengeStore, ConsumeError, EmailAddress};
 use magiclink_tests::{aws, fresh_table};
@@ -53,7 +54,9 @@ impl Store {
             self.accounts.bind(&account, now).await.unwrap(),
             Binding::Matches
         );
-        self.challenges.consume(id, user, &account, now).await
+        self.challenges
+            .consume(id, user, &account, SignInMethod::Link, now)
+            .await
     }
 }
 
@@ -362,19 +365,90 @@ async fn an_account_whose_address_changed_behind_magiclink_is_refused() {
         Binding::Changed
     );
     assert!(matches!(
-        store.challenges.consume(c.id, &ann, &changed, now).await,
+        store
+            .challenges
+            .consume(c.id, &ann, &changed, SignInMethod::Link, now)
+            .await,
         Err(ConsumeError::AddressChanged)
     ));
     // An account that was never bound cannot sign in either.
     let unbound = account(&email("nobody@example.com"));
     assert!(matches!(
-        store.challenges.consume(c.id, &ann, &unbound, now).await,
+        store
+            .challenges
+            .consume(c.id, &ann, &unbound, SignInMethod::Link, now)
+            .await,
         Err(ConsumeError::AddressChanged)
     ));
     // Nothing was spent: the link still works for the bound account.
     store
         .challenges
-        .consume(c.id, &ann, &bound, now)
+        .consume(c.id, &ann, &bound, SignInMethod::Link, now)
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn five_wrong_codes_burn_a_challenge_for_its_code_and_its_link() {
+    let store = store().await;
+    let ann = email("ann@example.com");
+    let now = SystemTime::now();
+    let c = new_challenge(&store, &ann, now).await;
+    for left in (1..MAX_WRONG_CODES).rev() {
+        assert_eq!(
+            store.count_wrong_code(c.id, &ann, now).await.unwrap(),
+            WrongCode::Counted { left }
+        );
+    }
+    assert_eq!(
+        store.count_wrong_code(c.id, &ann, now).await.unwrap(),
+        WrongCode::Burnt
+    );
+    assert!(matches!(
+        store.count_wrong_code(c.id, &ann, now).await,
+        Err(ConsumeError::TooManyAttempts)
+    ));
+    assert!(matches!(
+        store.consume(c.id, &ann, now).await,
+        Err(ConsumeError::TooManyAttempts)
+    ));
+}
+
+#[tokio::test]
+async fn wrong_codes_count_only_on_the_users_own_usable_challenge() {
+    let store = store().await;
+    let (ann, bob) = (email("ann@example.com"), email("bob@example.com"));
+    let now = SystemTime::now();
+    let c = new_challenge(&store, &ann, now).await;
+    // Bob cannot burn Ann's challenge, however often he tries.
+    for _ in 0..MAX_WRONG_CODES + 1 {
+        assert!(matches!(
+            store.count_wrong_code(c.id, &bob, now).await,
+            Err(ConsumeError::WrongUser)
+        ));
+    }
+    assert!(matches!(
+        store
+            .count_wrong_code(ulid::Ulid::generate(), &ann, now)
+            .await,
+        Err(ConsumeError::NotFound)
+    ));
+    assert!(matches!(
+        store
+            .count_wrong_code(c.id, &ann, now + Duration::from_secs(3600))
+            .await,
+        Err(ConsumeError::Expired)
+    ));
+    // Ann's challenge took no wrong code: it signs in, with its code.
+    let account = account(&ann);
+    store.accounts.bind(&account, now).await.unwrap();
+    store
+        .challenges
+        .consume(c.id, &ann, &account, SignInMethod::Code, now)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.count_wrong_code(c.id, &ann, now).await,
+        Err(ConsumeError::Used)
+    ));
 }

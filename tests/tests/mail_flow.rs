@@ -25,7 +25,12 @@ async fn one_request_yields_exactly_one_mail_whose_link_signs_in() {
     let mail = mail_to(&email, 1, Duration::from_secs(30)).await;
     assert_eq!(mail.len(), 1, "one mail");
     let mail = &mail[0];
-    assert_eq!(mail.subject, "Your sign-in link");
+    assert_eq!(mail.subject, "Your sign-in link and code");
+    let code = mail.code();
+    assert!(
+        code.len() == 8 && code.chars().all(|c| c.is_ascii_digit()),
+        "{code}"
+    );
     assert!(
         mail.link().starts_with("http://localhost:8000/#"),
         "{}",

@@ -15,8 +15,9 @@ use std::time::{Duration, Instant, SystemTime};
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use magiclink::account::{AccountRef, AccountStore, Binding};
 use magiclink::challenge::{Challenge, ChallengeStatus, ChallengeStore};
+use magiclink::code::{CodeDigits, LazyCodeKey};
 use magiclink::config::SignUpMode;
-use magiclink::events::{Event, EventPublisher, SuppressionReason};
+use magiclink::events::{Event, EventPublisher, SignInMethod, SuppressionReason};
 use magiclink::fingerprint::FingerprintKey;
 use magiclink::rate_limit::RateLimiter;
 use magiclink::token::audience;
@@ -118,6 +119,7 @@ async fn world_with_cap(outbox: FakeOutbox, sign_up: SignUpMode, accounts_per_ho
             aws_sdk_kms::Client::new(&config),
             stack.output("FingerprintKeyId"),
         ),
+        codes: LazyCodeKey::new(aws_sdk_kms::Client::new(&config), stack.output("CodeKeyId")),
         signer: LinkSigner::new(
             aws_sdk_kms::Client::new(&config),
             stack.output("SigningKeyId"),
@@ -140,6 +142,7 @@ async fn world_with_cap(outbox: FakeOutbox, sign_up: SignUpMode, accounts_per_ho
             audience: audience(stack.output("UserPoolId"), stack.output("UserPoolClientId")),
             max_receives: 5,
             template: MailTemplate::built_in().unwrap(),
+            code_digits: CodeDigits::DEFAULT,
         },
     };
     World {
@@ -395,7 +398,13 @@ async fn expired_and_revoked_challenges_are_not_mailed() {
         .await
         .unwrap();
     w.store
-        .consume(newer.id, &newer.email, &account, SystemTime::now())
+        .consume(
+            newer.id,
+            &newer.email,
+            &account,
+            SignInMethod::Link,
+            SystemTime::now(),
+        )
         .await
         .unwrap();
     assert_eq!(

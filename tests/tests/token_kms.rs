@@ -58,6 +58,7 @@ fn claims(now: SystemTime) -> TokenClaims {
         jti: ulid::Ulid::generate(),
         iat,
         exp: iat + 900,
+        ah: None,
     }
 }
 

@@ -34,11 +34,15 @@ test("configure refuses an incomplete configuration", () => {
 test("requestSignInLink posts the address and redirect, and maps API errors", async () => {
   globalThis.fetch = async (url, init) => {
     calls.push({ url, init });
-    return answer(202, { status: "accepted" });
+    return answer(202, { status: "accepted", challengeId: "01KAB0ZQ8Y3N6M2F4T7W9XRCDE" });
   };
-  assert.deepEqual(await magiclink.requestSignInLink("ann@example.com", "https://app.example/"), { status: "accepted" });
+  assert.deepEqual(await magiclink.requestSignInLink(" Ann@Example.com", "https://app.example/"), {
+    email: "ann@example.com",
+    challengeId: "01KAB0ZQ8Y3N6M2F4T7W9XRCDE",
+    wrongCodes: 0,
+  });
   assert.equal(calls[0].url, "https://api.example/v1/magic-links");
-  assert.deepEqual(JSON.parse(calls[0].init.body), { email: "ann@example.com", redirectUri: "https://app.example/" });
+  assert.deepEqual(JSON.parse(calls[0].init.body), { email: " Ann@Example.com", redirectUri: "https://app.example/" });
 
   globalThis.fetch = async () => answer(429, { error: { code: "rate_limited", message: "too many requests" } }, { "retry-after": "12" });
   await assert.rejects(magiclink.requestSignInLink("ann@example.com"), { code: "rate_limited", status: 429, retryAfter: 12 });
@@ -98,4 +102,42 @@ test("a refused answer is reported as link_refused", async () => {
   await assert.rejects(magiclink.completeSignInFromLink({ email: "a@b.co", token: "x.y.z" }), { code: "link_refused" });
   globalThis.fetch = async () => answer(400, { __type: "NotAuthorizedException", message: "Incorrect username or password." });
   await assert.rejects(magiclink.completeSignInFromLink({ email: "a@b.co", token: "x.y.z" }), { code: "NotAuthorizedException" });
+});
+
+test("completeSignInWithCode answers with the request's challenge and the code's digits", async () => {
+  const idToken = token({ email: "ann@example.com", sub: "uuid" });
+  globalThis.fetch = async (url, init) => {
+    calls.push({ target: init.headers["x-amz-target"], body: JSON.parse(init.body) });
+    if (init.headers["x-amz-target"].endsWith("InitiateAuth")) return answer(200, { ChallengeName: "CUSTOM_CHALLENGE", Session: "s1" });
+    return answer(200, { AuthenticationResult: { IdToken: idToken, AccessToken: "at", RefreshToken: "rt", ExpiresIn: 3600 } });
+  };
+  const request = { email: "ann@example.com", challengeId: "01KAB0ZQ8Y3N6M2F4T7W9XRCDE", wrongCodes: 0 };
+  const session = await magiclink.completeSignInWithCode(request, " 1234-5678 ");
+  assert.deepEqual(calls[0].body.AuthParameters, { USERNAME: "ann@example.com" });
+  assert.deepEqual(calls[1].body.ChallengeResponses, {
+    USERNAME: "ann@example.com",
+    ANSWER: JSON.stringify({ challengeId: "01KAB0ZQ8Y3N6M2F4T7W9XRCDE", code: "12345678" }),
+  });
+  assert.equal(session.claims.email, "ann@example.com");
+});
+
+test("codes that are not codes are refused before any call, and wrong ones are counted to five", async () => {
+  globalThis.fetch = async (url, init) => {
+    calls.push(init.headers["x-amz-target"]);
+    return answer(200, { ChallengeName: "CUSTOM_CHALLENGE", Session: "s" });
+  };
+  const request = { email: "ann@example.com", challengeId: "01KAB0ZQ8Y3N6M2F4T7W9XRCDE", wrongCodes: 0 };
+  for (const code of ["", "12345", "1234567a", "12345678901", "１２３４５６７８"]) {
+    await assert.rejects(magiclink.completeSignInWithCode(request, code), { code: "invalid_code" }, code);
+  }
+  await assert.rejects(magiclink.completeSignInWithCode(null, "12345678"), { code: "no_request" });
+  assert.equal(calls.length, 0);
+  for (let n = 1; n < 5; n++) {
+    await assert.rejects(magiclink.completeSignInWithCode(request, "12345678"), { code: "code_refused" });
+    assert.equal(request.wrongCodes, n);
+  }
+  await assert.rejects(magiclink.completeSignInWithCode(request, "12345678"), { code: "too_many_attempts" });
+  const sent = calls.length;
+  await assert.rejects(magiclink.completeSignInWithCode(request, "12345678"), { code: "too_many_attempts" });
+  assert.equal(calls.length, sent, "a burnt request sends nothing");
 });

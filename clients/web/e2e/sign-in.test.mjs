@@ -42,20 +42,30 @@ function uniqueAddress(prefix) {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}@example.com`;
 }
 
-/** The sign-in link mailed to `address`, from the dev server's inbox. */
-async function mailedLink(address, within = 30_000) {
+/** The text of the mail to `address`, from the dev server's inbox. */
+async function mailText(address, within = 30_000) {
   const deadline = Date.now() + within;
   while (Date.now() < deadline) {
     const mail = await (await fetch(new URL("inbox.json", PAGE))).json();
     const message = mail.find((m) => m.to.includes(address));
-    if (message) {
-      const link = message.text.split("\n").map((l) => l.trim()).find((l) => l.startsWith("http") && l.includes("#"));
-      assert.ok(link, "the mail holds a link");
-      return link;
-    }
+    if (message) return message.text;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   assert.fail(`no mail to ${address} within ${within} ms`);
+}
+
+/** The sign-in link mailed to `address`. */
+async function mailedLink(address) {
+  const link = (await mailText(address)).split("\n").map((l) => l.trim()).find((l) => l.startsWith("http") && l.includes("#"));
+  assert.ok(link, "the mail holds a link");
+  return link;
+}
+
+/** The one-time code mailed to `address`. */
+async function mailedCode(address) {
+  const code = /Sign-in code: (\d+)/.exec(await mailText(address));
+  assert.ok(code, "the mail holds a code");
+  return code[1];
 }
 
 async function askForLink(page, address, name) {
@@ -126,4 +136,39 @@ test("a link opened in a second, fresh browser signs in there", async () => {
   await screenshot(again, "second-browser-5-replay-refused");
   await third.close();
   await asking.close();
+});
+
+test("a visitor types the code from the mail, after a wrong one, and is signed in", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const address = uniqueAddress("code");
+  await askForLink(page, address, "code");
+  const code = await mailedCode(address);
+  assert.equal(await page.locator("#code").getAttribute("autocomplete"), "one-time-code");
+
+  // A wrong code: a clear message, and the screen stays for another try.
+  const wrong = String((Number(code) + 1) % 10 ** code.length).padStart(code.length, "0");
+  await page.locator("#code").fill(wrong);
+  await page.getByRole("button", { name: "Sign in with the code" }).click();
+  await page.locator("#error").waitFor({ state: "visible" });
+  assert.match(await page.locator("#error").textContent(), /not right.*4 tries left/);
+  await screenshot(page, "code-3-wrong-code");
+
+  // The right one, pasted as the mail groups it.
+  await page.locator("#code").fill(`${code.slice(0, 4)} ${code.slice(4)}`);
+  await screenshot(page, "code-4-typed");
+  await page.getByRole("button", { name: "Sign in with the code" }).click();
+  await page.locator("#signed-in").waitFor({ state: "visible" });
+  const claims = await page.locator("#claims").textContent();
+  assert.ok(claims.includes(address), `the claims name ${address}: ${claims}`);
+  await screenshot(page, "code-5-signed-in");
+
+  // The mail's link is now dead.
+  const other = await browser.newContext();
+  const again = await other.newPage();
+  await again.goto(await mailedLink(address));
+  await again.getByRole("button", { name: "Sign in" }).click();
+  await again.locator("#error").waitFor({ state: "visible" });
+  await other.close();
+  await context.close();
 });

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use magiclink::config::{
-    ConfigError, Env, EventsConfig, SignUpMode, SigningConfig, StoreConfig, TokenConfig,
+    CodeConfig, ConfigError, Env, EventsConfig, SignUpMode, SigningConfig, StoreConfig, TokenConfig,
 };
 
 use crate::template::MailTemplate;
@@ -16,6 +16,7 @@ pub struct MailerConfig {
     pub events: EventsConfig,
     pub token: TokenConfig,
     pub signing: SigningConfig,
+    pub code: CodeConfig,
     /// `USER_POOL_ID`.
     pub user_pool_id: String,
     /// `USER_POOL_CLIENT_ID`: the app client the links sign in through (the
@@ -63,6 +64,7 @@ impl MailerConfig {
             events: EventsConfig::from_env(env)?,
             token: TokenConfig::from_env(env)?,
             signing: SigningConfig::from_env(env)?,
+            code: CodeConfig::from_env(env)?,
             user_pool_id: env.required("USER_POOL_ID")?.to_owned(),
             user_pool_client_id: env.required("USER_POOL_CLIENT_ID")?.to_owned(),
             accounts_per_hour: env.count_or("MAX_ACCOUNTS_PER_HOUR", 500)?,
@@ -90,6 +92,7 @@ mod tests {
             ("EVENT_BUS_NAME", "b"),
             ("FINGERPRINT_KEY_ID", "fingerprint-key"),
             ("SIGNING_KEY_ID", "k"),
+            ("CODE_KEY_ID", "code-key"),
             ("USER_POOL_ID", "p"),
             ("USER_POOL_CLIENT_ID", "c"),
             ("FROM_ADDRESS", "no-reply@example.com"),

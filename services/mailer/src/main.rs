@@ -8,6 +8,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use magiclink::account::AccountStore;
 use magiclink::aws::{CallBudget, load_config};
 use magiclink::challenge::ChallengeStore;
+use magiclink::code::LazyCodeKey;
 use magiclink::config::Env;
 use magiclink::events::EventPublisher;
 use magiclink::fingerprint::FingerprintKey;
@@ -30,12 +31,14 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     );
     let table = &config.store.table_name;
     let fingerprints = FingerprintKey::new(kms.clone(), &config.events.fingerprint_key_id);
-    fingerprints.preload().await;
+    let codes = LazyCodeKey::new(kms.clone(), &config.code.key_id);
+    tokio::join!(fingerprints.preload(), codes.preload());
     let mailer = Mailer {
         store: ChallengeStore::new(ddb.clone(), table),
         accounts: AccountStore::new(ddb.clone(), table),
         limiter: RateLimiter::new(ddb, table),
         fingerprints,
+        codes,
         signer: LinkSigner::new(kms, &config.signing.key_id),
         events: EventPublisher::new(
             aws_sdk_eventbridge::Client::new(&aws),
@@ -63,6 +66,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             audience: audience(&config.user_pool_id, &config.user_pool_client_id),
             max_receives: config.max_receives,
             template: config.template.clone(),
+            code_digits: config.code.digits,
         },
     };
     let mailer = &mailer;

@@ -35,6 +35,7 @@ use magiclink::TokenClaims;
 use magiclink::account::{AccountRef, AccountStore, Binding};
 use magiclink::aws::CallError;
 use magiclink::challenge::{ChallengeStatus, ChallengeStore, MailingClaim};
+use magiclink::code::{CodeDigits, LazyCodeKey};
 use magiclink::config::SignUpMode;
 use magiclink::email::EmailAddress;
 use magiclink::events::{
@@ -113,6 +114,8 @@ pub struct Settings {
     pub audience: String,
     pub max_receives: u32,
     pub template: MailTemplate,
+    /// How many digits the mail's one-time code has.
+    pub code_digits: CodeDigits,
 }
 
 /// Where redelivery delays are set: the mail queue.
@@ -143,6 +146,8 @@ pub struct Mailer<D, O> {
     pub accounts: AccountStore,
     pub limiter: RateLimiter,
     pub fingerprints: FingerprintKey,
+    /// The key of the mails' one-time codes (see [`magiclink::code`]).
+    pub codes: LazyCodeKey,
     pub signer: LinkSigner,
     pub events: EventPublisher,
     pub directory: D,
@@ -329,6 +334,12 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
             Ok(MailingClaim::Done(None)) => return Outcome::Skipped("unknown challenge"),
             Err(e) => return retry(&e, "DynamoDB"),
         }
+        // The address's fingerprint, computed here rather than taken from
+        // the event: the verifier checks the account's binding against it.
+        let address_hash = match self.fingerprints.get().await {
+            Ok(fingerprints) => challenge.email.fingerprint(fingerprints),
+            Err(e) => return self.give_back(id, retry(&e, "KMS")).await,
+        };
         let claims = TokenClaims {
             iss: self.settings.issuer.clone(),
             aud: self.settings.audience.clone(),
@@ -336,15 +347,21 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
             jti: challenge.id,
             iat: challenge.created_at,
             exp: challenge.expires_at,
+            ah: Some(address_hash),
         };
         let token = match self.signer.sign(&claims).await {
             Ok(token) => token,
+            Err(e) => return self.give_back(id, retry(&e, "KMS")).await,
+        };
+        let code = match self.codes.get().await {
+            Ok(key) => key.code(challenge.id, self.settings.code_digits),
             Err(e) => return self.give_back(id, retry(&e, "KMS")).await,
         };
         let link = format!("{}#{token}", challenge.redirect_uri);
         let mail = self.settings.template.render(&MailValues {
             email: challenge.email.as_str(),
             link: &link,
+            code: &code,
             expires_at: challenge.expires_at,
             lifetime_minutes: challenge.expires_at.saturating_sub(challenge.created_at) / 60,
         });

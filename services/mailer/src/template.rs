@@ -5,17 +5,31 @@
 //! into the binary. A deployment may replace them by pointing
 //! `MAIL_TEMPLATE_DIR` at a folder with `subject.txt`, `body.txt` and
 //! `body.html` (in a Lambda layer, say). Templates are checked at start-up:
-//! an unknown placeholder, or a body without `{{link}}`, stops the function
-//! from starting rather than sending a mail without a link.
+//! an unknown placeholder, or a body without `{{link}}` or `{{code}}`, stops
+//! the function from starting rather than sending a mail without them.
 //!
-//! Placeholders: `{{email}}`, `{{link}}`, `{{expires_at}}` (UTC),
-//! `{{lifetime_minutes}}`. In the HTML part every value is escaped; in the
-//! subject, line breaks are removed.
+//! Placeholders: `{{email}}`, `{{link}}`, `{{code}}` (the one-time code, its
+//! digits in one run, as mail clients' code autofill reads it),
+//! `{{code_grouped}}` (the same in two groups, `1234 5678`, for reading),
+//! `{{expires_at}}` (UTC), `{{lifetime_minutes}}`. In the HTML part every
+//! value is escaped; in the subject, line breaks are removed.
 
 use std::path::Path;
 
+use magiclink::code::grouped;
+
 /// The placeholders a template may use.
-const PLACEHOLDERS: [&str; 4] = ["email", "link", "expires_at", "lifetime_minutes"];
+const PLACEHOLDERS: [&str; 6] = [
+    "email",
+    "link",
+    "code",
+    "code_grouped",
+    "expires_at",
+    "lifetime_minutes",
+];
+
+/// The placeholders each body must use.
+const REQUIRED: [&str; 2] = ["link", "code"];
 
 /// Why a template cannot be used.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -26,8 +40,8 @@ pub enum TemplateError {
     UnknownPlaceholder { file: String, name: String },
     #[error("template {file}: an opening {{{{ without its closing }}}}")]
     Unclosed { file: String },
-    #[error("template {file}: it must contain {{{{link}}}}")]
-    NoLink { file: String },
+    #[error("template {file}: it must contain {{{{{name}}}}}")]
+    Missing { file: String, name: &'static str },
 }
 
 /// What one mail says.
@@ -35,6 +49,8 @@ pub enum TemplateError {
 pub struct MailValues<'a> {
     pub email: &'a str,
     pub link: &'a str,
+    /// The one-time code's digits.
+    pub code: &'a str,
     /// Seconds since the epoch.
     pub expires_at: u64,
     pub lifetime_minutes: u64,
@@ -99,8 +115,12 @@ impl MailTemplate {
             }
         }
         for (file, template) in [("body.txt", text), ("body.html", html)] {
-            if !template.contains("{{link}}") {
-                return Err(TemplateError::NoLink { file: file.into() });
+            let used = placeholders(file, template)?;
+            if let Some(name) = REQUIRED.into_iter().find(|name| !used.contains(name)) {
+                return Err(TemplateError::Missing {
+                    file: file.into(),
+                    name,
+                });
             }
         }
         Ok(Self {
@@ -114,10 +134,13 @@ impl MailTemplate {
     pub fn render(&self, values: &MailValues<'_>) -> RenderedMail {
         let expires_at = format_utc(values.expires_at);
         let minutes = values.lifetime_minutes.to_string();
+        let code_grouped = grouped(values.code);
         let value = |name: &str| -> &str {
             match name {
                 "email" => values.email,
                 "link" => values.link,
+                "code" => values.code,
+                "code_grouped" => &code_grouped,
                 "expires_at" => &expires_at,
                 _ => &minutes,
             }
@@ -201,6 +224,7 @@ mod tests {
         MailValues {
             email,
             link,
+            code: "01234567",
             expires_at: 1_795_000_000,
             lifetime_minutes: 15,
         }
@@ -220,8 +244,13 @@ mod tests {
             "ann@example.com",
             "https://app.example.com/cb#tok.en.sig",
         ));
-        assert_eq!(mail.subject, "Your sign-in link");
+        assert_eq!(mail.subject, "Your sign-in link and code");
+        assert!(mail.html.contains(">0123 4567</p>"), "large and grouped");
         for part in [&mail.text, &mail.html] {
+            assert!(
+                part.contains("Sign-in code: 01234567"),
+                "the digits in one run, after the word code, for autofill: {part}"
+            );
             assert!(
                 part.contains("https://app.example.com/cb#tok.en.sig"),
                 "{part}"
@@ -258,28 +287,42 @@ mod tests {
 
     #[test]
     fn line_breaks_never_reach_the_subject() {
-        let template = MailTemplate::new("Sign in as {{email}}", "{{link}}", "{{link}}").unwrap();
+        let template = MailTemplate::new(
+            "Sign in as {{email}}",
+            "{{link}} {{code}}",
+            "{{link}} {{code}}",
+        )
+        .unwrap();
         let mail = template.render(&values("a@b.co\r\nBcc: x@y.z", "l"));
         assert_eq!(mail.subject, "Sign in as a@b.co  Bcc: x@y.z");
     }
 
     #[test]
     fn bad_templates_are_refused_at_start_up() {
+        let body = "{{link}} {{code}}";
         assert_eq!(
-            MailTemplate::new("Hi {{name}}", "{{link}}", "{{link}}").unwrap_err(),
+            MailTemplate::new("Hi {{name}}", body, body).unwrap_err(),
             TemplateError::UnknownPlaceholder {
                 file: "subject.txt".into(),
                 name: "name".into()
             }
         );
         assert_eq!(
-            MailTemplate::new("Hi", "no link here", "{{link}}").unwrap_err(),
-            TemplateError::NoLink {
-                file: "body.txt".into()
+            MailTemplate::new("Hi", "no link here {{code}}", body).unwrap_err(),
+            TemplateError::Missing {
+                file: "body.txt".into(),
+                name: "link"
             }
         );
         assert_eq!(
-            MailTemplate::new("Hi", "{{link}}", "{{link").unwrap_err(),
+            MailTemplate::new("Hi", body, "{{link}}, and no code").unwrap_err(),
+            TemplateError::Missing {
+                file: "body.html".into(),
+                name: "code"
+            }
+        );
+        assert_eq!(
+            MailTemplate::new("Hi", body, "{{link").unwrap_err(),
             TemplateError::Unclosed {
                 file: "body.html".into()
             }

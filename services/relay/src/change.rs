@@ -14,7 +14,9 @@ use std::str::FromStr;
 
 use aws_lambda_events::event::dynamodb::EventRecord;
 use magiclink::email::EmailAddress;
-use magiclink::events::{Event, MagicLinkRequested, MagicLinkSent, SignInSucceeded, V1, change_id};
+use magiclink::events::{
+    Event, MagicLinkRequested, MagicLinkSent, SignInMethod, SignInSucceeded, V1, change_id,
+};
 use magiclink::fingerprint::Fingerprints;
 use serde_dynamo::AttributeValue;
 use ulid::Ulid;
@@ -89,6 +91,13 @@ pub fn event_of(record: &EventRecord, keys: &Fingerprints) -> Result<Option<Even
             event_id: change_id(id, "consumed"),
             challenge_id: id,
             subject_hash: subject_hash()?,
+            // Challenges consumed before codes existed carry no method.
+            method: match text(new, "consumedBy") {
+                None => SignInMethod::Link,
+                Some(raw) => {
+                    SignInMethod::parse(raw).ok_or_else(|| unreadable("unknown consumedBy"))?
+                }
+            },
         }),
         _ => return Ok(None),
     };

@@ -4,6 +4,7 @@
 //! test keeps the two in step.
 
 use serde_json::json;
+use ulid::Ulid;
 
 /// The body of every answer is at most this large; a request body larger than
 /// this is refused with 413 before it is parsed.
@@ -63,9 +64,15 @@ pub struct ApiResponse {
 }
 
 impl ApiResponse {
-    /// `202 {"status":"accepted"}`: the same for every valid request.
-    pub fn accepted() -> Self {
-        Self::json(202, &json!({"status": "accepted"}), Vec::new())
+    /// `202 {"status":"accepted","challengeId":"<ULID>"}`: the same shape for
+    /// every valid request, known address or not (an unknown one gets an id
+    /// too; its challenge is never mailed).
+    pub fn accepted(challenge_id: Ulid) -> Self {
+        Self::json(
+            202,
+            &json!({"status": "accepted", "challengeId": challenge_id.to_string()}),
+            Vec::new(),
+        )
     }
 
     pub fn from_error(error: &ApiError) -> Self {
@@ -92,10 +99,10 @@ impl ApiResponse {
     }
 }
 
-impl From<Result<(), ApiError>> for ApiResponse {
-    fn from(result: Result<(), ApiError>) -> Self {
+impl From<Result<Ulid, ApiError>> for ApiResponse {
+    fn from(result: Result<Ulid, ApiError>) -> Self {
         match result {
-            Ok(()) => Self::accepted(),
+            Ok(challenge_id) => Self::accepted(challenge_id),
             Err(error) => Self::from_error(&error),
         }
     }

@@ -36,6 +36,7 @@ use magiclink::email::EmailAddress;
 use magiclink::fingerprint::{FingerprintKey, Fingerprints};
 use magiclink::rate_limit::Decision;
 use serde_json::Value;
+use ulid::Ulid;
 
 use crate::api::{ApiError, MAX_BODY_BYTES};
 use crate::config::RequestConfig;
@@ -86,13 +87,13 @@ pub struct Inbound<'a> {
     pub source_ip: Option<&'a str>,
 }
 
-/// Handles one request at `now`. `Ok` means 202.
+/// Handles one request at `now`. `Ok` means 202, with the challenge's id.
 pub async fn handle<B: Backend>(
     backend: &B,
     config: &RequestConfig,
     inbound: Inbound<'_>,
     now: SystemTime,
-) -> Result<(), ApiError> {
+) -> Result<Ulid, ApiError> {
     if inbound.body.len() > MAX_BODY_BYTES {
         return Err(ApiError::PayloadTooLarge);
     }
@@ -146,7 +147,7 @@ pub async fn handle<B: Backend>(
         });
     }
     tracing::info!(subject = %subject_hash, challenge = %challenge.id, "link requested");
-    Ok(())
+    Ok(challenge.id)
 }
 
 /// `application/json`, with or without parameters such as `charset=utf-8`.

@@ -139,16 +139,17 @@ async fn a_valid_request_is_accepted_and_recorded_with_its_counters() {
     )
     .await;
     assert_eq!(response.status, 202);
-    assert_eq!(
-        serde_json::from_str::<Value>(&response.body).unwrap(),
-        json!({"status": "accepted"})
-    );
+    let body: Value = serde_json::from_str(&response.body).unwrap();
     assert_eq!(
         *backend.admitted.lock().unwrap(),
         ["ip", "email-burst", "email", "mailbox"]
     );
     let created = backend.created.lock().unwrap();
     assert_eq!(created.len(), 1);
+    assert_eq!(
+        body,
+        json!({"status": "accepted", "challengeId": created[0].id.to_string()})
+    );
     assert_eq!(created[0].email.as_str(), "ann@example.com");
     assert_eq!(created[0].redirect_uri, "https://app.example.com/auth/cb");
     assert_eq!(created[0].expires_at - created[0].created_at, 900);

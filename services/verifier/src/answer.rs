@@ -1,25 +1,32 @@
 //! VerifyAuthChallengeResponse: is the answer a valid, unused link of this
-//! user, made for this pool and app client? It checks the token offline, then
-//! consumes its challenge with the store's single conditional transaction
-//! (which also requires the account to be still bound to the address
-//! magiclink verified, see [`magiclink::account`]). A success is the
-//! challenge's change to `consumed`, which the relay publishes from the
-//! table's change stream as `SignInSucceeded`; a rejection changes nothing,
-//! so it is published from here.
+//! user, made for this pool and app client, or the code of one of this
+//! user's challenges (see [`crate::form`])? A token is checked offline; a
+//! code is compared, in constant time, with the one derived from the
+//! challenge id. Then the challenge is consumed with the store's single
+//! conditional transaction (which also requires the account to be still
+//! bound to the address magiclink verified, see [`magiclink::account`]), or,
+//! for a wrong code, the code is counted on the challenge (five burn it).
+//! A success is the challenge's change to `consumed`, which the relay
+//! publishes from the table's change stream as `SignInSucceeded`; a
+//! rejection is published from here.
 //!
-//! A dependency failure (KMS for a first key fetch, DynamoDB) refuses the
+//! A dependency failure (KMS for a key at a cold start, DynamoDB) refuses the
 //! answer cleanly within the trigger's budget and is logged, not reported as a
-//! rejection: the link was not at fault.
+//! rejection: the answer was not at fault.
 
 use std::time::SystemTime;
 
 use magiclink::account::AccountRef;
-use magiclink::challenge::{ChallengeStore, ConsumeError};
+use magiclink::aws::CallError;
+use magiclink::challenge::{ChallengeStore, ConsumeError, WrongCode};
+use magiclink::code::{CodeDigits, LazyCodeKey};
 use magiclink::email::EmailAddress;
-use magiclink::events::{Event, EventPublisher, RejectionReason, SignInRejected, V1};
+use magiclink::events::{Event, EventPublisher, RejectionReason, SignInMethod, SignInRejected, V1};
 use magiclink::fingerprint::FingerprintKey;
 use magiclink::token::{LinkVerifier, TokenError};
 use ulid::Ulid;
+
+use crate::form::{self, AnswerForm};
 
 /// The outcome of one answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +73,12 @@ pub fn token_rejection(error: &TokenError) -> RejectionReason {
     }
 }
 
+/// A key could not be derived: the answer is refused, and nothing reported.
+fn unavailable(key: &str, error: &CallError) -> Verdict {
+    tracing::error!(%error, key, "key unavailable");
+    Verdict::Unavailable
+}
+
 /// The reason a refused consume is reported with, or `None` when the store
 /// failed. A validly signed token whose challenge is gone counts as revoked.
 pub fn consume_rejection(error: &ConsumeError) -> Option<RejectionReason> {
@@ -75,6 +88,7 @@ pub fn consume_rejection(error: &ConsumeError) -> Option<RejectionReason> {
         ConsumeError::Expired => RejectionReason::Expired,
         ConsumeError::WrongUser => RejectionReason::WrongUser,
         ConsumeError::AddressChanged => RejectionReason::AddressChanged,
+        ConsumeError::TooManyAttempts => RejectionReason::TooManyAttempts,
         ConsumeError::Store(_) => return None,
     })
 }
@@ -96,6 +110,9 @@ pub struct AnswerChecker {
     pub store: ChallengeStore,
     pub events: EventPublisher,
     pub fingerprints: FingerprintKey,
+    /// The key of the mails' one-time codes (see [`magiclink::code`]).
+    pub codes: LazyCodeKey,
+    pub code_digits: CodeDigits,
 }
 
 impl AnswerChecker {
@@ -107,29 +124,34 @@ impl AnswerChecker {
         answer: Option<&str>,
         now: SystemTime,
     ) -> Verdict {
-        let fingerprints = match self.fingerprints.get().await {
-            Ok(fingerprints) => fingerprints,
-            Err(e) => {
-                tracing::error!(error = %e, "fingerprint key unavailable");
-                return Verdict::Unavailable;
-            }
-        };
         let user = who.email.and_then(|raw| EmailAddress::parse(raw).ok());
-        let subject_hash = match (&user, who.email) {
-            (Some(user), _) => user.fingerprint(fingerprints),
-            (None, raw) => fingerprints.of(raw.unwrap_or("")),
-        };
-        let verdict = self
-            .decide(user.as_ref(), &subject_hash, who, answer, now)
-            .await;
-        tracing::info!(subject = %subject_hash, outcome = verdict.outcome(), "answer checked");
+        let verdict = self.decide(user.as_ref(), who, answer, now).await;
         let Verdict::Rejected {
             reason,
             challenge_id,
         } = &verdict
         else {
+            let challenge = match &verdict {
+                Verdict::Accepted { challenge_id } => Some(challenge_id.to_string()),
+                _ => None,
+            };
+            tracing::info!(challenge, outcome = verdict.outcome(), "answer checked");
             return verdict;
         };
+        // Only a rejection needs the fingerprint key here (its event names
+        // the user); a process derives it at its first.
+        let fingerprints = match self.fingerprints.get().await {
+            Ok(fingerprints) => fingerprints,
+            Err(e) => {
+                tracing::error!(error = %e, outcome = verdict.outcome(), "rejection not published: fingerprint key unavailable");
+                return verdict;
+            }
+        };
+        let subject_hash = match (&user, who.email) {
+            (Some(user), _) => user.fingerprint(fingerprints),
+            (None, raw) => fingerprints.of(raw.unwrap_or("")),
+        };
+        tracing::info!(subject = %subject_hash, outcome = verdict.outcome(), "answer checked");
         let event = Event::SignInRejected(SignInRejected {
             version: V1,
             challenge_id: *challenge_id,
@@ -145,7 +167,6 @@ impl AnswerChecker {
     async fn decide(
         &self,
         user: Option<&EmailAddress>,
-        subject_hash: &str,
         who: SigningIn<'_>,
         answer: Option<&str>,
         now: SystemTime,
@@ -160,36 +181,107 @@ impl AnswerChecker {
         let Some(answer) = answer else {
             return rejected(RejectionReason::Malformed);
         };
-        let claims = match self.tokens.verify(answer.trim(), user, who.audience, now) {
-            Ok(claims) => claims,
-            Err(error) => return rejected(token_rejection(&error)),
+        // The account binding is checked against the fingerprint of the
+        // user's address: a link's token carries it (the mailer signed it), so
+        // a link needs no key; a code needs the fingerprint and code keys,
+        // derived through KMS at a cold start.
+        let (challenge_id, method, address_hash) = match form::parse(answer, self.code_digits) {
+            Err(error) => {
+                tracing::info!(%error, "answer unreadable");
+                return rejected(RejectionReason::Malformed);
+            }
+            Ok(AnswerForm::Link(token)) => {
+                let claims = match self.tokens.verify(token, user, who.audience, now) {
+                    Ok(claims) => claims,
+                    Err(error) => return rejected(token_rejection(&error)),
+                };
+                let address_hash = match claims.ah {
+                    Some(hash) => hash,
+                    None => match self.fingerprints.get().await {
+                        Ok(fingerprints) => user.fingerprint(fingerprints),
+                        Err(e) => return unavailable("fingerprint key", &e),
+                    },
+                };
+                (claims.jti, SignInMethod::Link, address_hash)
+            }
+            Ok(AnswerForm::Code { challenge_id, code }) => {
+                // A process derives both keys at its first code.
+                let codes = match self.codes.get().await {
+                    Ok(codes) => codes,
+                    Err(e) => return unavailable("code key", &e),
+                };
+                let fingerprints = match self.fingerprints.get().await {
+                    Ok(fingerprints) => fingerprints,
+                    Err(e) => return unavailable("fingerprint key", &e),
+                };
+                if !codes.matches(challenge_id, self.code_digits, &code) {
+                    return self.wrong_code(challenge_id, user, now).await;
+                }
+                (
+                    challenge_id,
+                    SignInMethod::Code,
+                    user.fingerprint(fingerprints),
+                )
+            }
         };
         let account = AccountRef {
             sub: sub.to_owned(),
-            address_hash: subject_hash.to_owned(),
+            address_hash,
         };
-        match self.store.consume(claims.jti, user, &account, now).await {
-            Ok(()) => Verdict::Accepted {
-                challenge_id: claims.jti,
-            },
+        let consumed = self
+            .store
+            .consume(challenge_id, user, &account, method, now)
+            .await;
+        self.verdict(challenge_id, consumed.map(|()| None))
+    }
+
+    /// Counts a wrong code on its challenge (if the challenge is the user's
+    /// and still usable), then refuses it.
+    async fn wrong_code(
+        &self,
+        challenge_id: Ulid,
+        user: &EmailAddress,
+        now: SystemTime,
+    ) -> Verdict {
+        let counted = self.store.count_wrong_code(challenge_id, user, now).await;
+        self.verdict(
+            challenge_id,
+            counted.map(|counted| {
+                Some(match counted {
+                    WrongCode::Counted { .. } => RejectionReason::WrongCode,
+                    WrongCode::Burnt => RejectionReason::TooManyAttempts,
+                })
+            }),
+        )
+    }
+
+    /// The verdict on `challenge_id` of a store call that succeeded (with a
+    /// reason to refuse, or none) or failed.
+    fn verdict(
+        &self,
+        challenge_id: Ulid,
+        result: Result<Option<RejectionReason>, ConsumeError>,
+    ) -> Verdict {
+        let reason = match result {
+            Ok(None) => return Verdict::Accepted { challenge_id },
+            Ok(Some(reason)) => reason,
             Err(error) => match consume_rejection(&error) {
-                Some(reason) => Verdict::Rejected {
-                    reason,
-                    challenge_id: Some(claims.jti),
-                },
+                Some(reason) => reason,
                 None => {
-                    tracing::error!(error = %error, challenge = %claims.jti, "challenge could not be consumed");
-                    Verdict::Unavailable
+                    tracing::error!(error = %error, challenge = %challenge_id, "the challenge could not be used");
+                    return Verdict::Unavailable;
                 }
             },
+        };
+        Verdict::Rejected {
+            reason,
+            challenge_id: Some(challenge_id),
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use magiclink::aws::CallError;
-
     use super::*;
 
     #[test]

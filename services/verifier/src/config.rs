@@ -1,7 +1,7 @@
 //! The verifier's configuration, read once at start-up.
 
 use magiclink::config::{
-    ConfigError, Env, EventsConfig, StoreConfig, TokenConfig, VerificationConfig,
+    CodeConfig, ConfigError, Env, EventsConfig, StoreConfig, TokenConfig, VerificationConfig,
 };
 
 /// Everything the triggers need to know.
@@ -11,6 +11,7 @@ pub struct VerifierConfig {
     pub events: EventsConfig,
     pub token: TokenConfig,
     pub keys: VerificationConfig,
+    pub code: CodeConfig,
 }
 
 impl VerifierConfig {
@@ -20,6 +21,7 @@ impl VerifierConfig {
             events: EventsConfig::from_env(env)?,
             token: TokenConfig::from_env(env)?,
             keys: VerificationConfig::from_env(env)?,
+            code: CodeConfig::from_env(env)?,
         })
     }
 }

@@ -3,7 +3,9 @@
 //! - [`triggers`]: dispatch on `triggerSource`.
 //! - [`define`]: DefineAuthChallenge, the session's state machine.
 //! - [`create`]: CreateAuthChallenge, what the client is asked.
-//! - [`answer`]: VerifyAuthChallengeResponse, checking and consuming the link.
+//! - [`answer`]: VerifyAuthChallengeResponse, checking and consuming the link
+//!   or the code.
+//! - [`form`]: the forms an answer takes.
 //! - [`sign_up`]: PreSignUp, for pools that also allow self sign-up.
 //! - [`config`]: configuration, read once.
 //!
@@ -13,5 +15,6 @@ pub mod answer;
 pub mod config;
 pub mod create;
 pub mod define;
+pub mod form;
 pub mod sign_up;
 pub mod triggers;

@@ -1,11 +1,17 @@
 //! The verifier's Lambda entry point: configuration and clients, then the
 //! runtime loop.
 
+// The SDK's futures, nested in the store's and the runtime's, make a future
+// type deeper than the default limit of clippy's layout queries (the
+// compiler itself builds it at the default).
+#![recursion_limit = "256"]
+
 use std::time::SystemTime;
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use magiclink::aws::{CallBudget, load_config};
 use magiclink::challenge::ChallengeStore;
+use magiclink::code::LazyCodeKey;
 use magiclink::config::Env;
 use magiclink::events::EventPublisher;
 use magiclink::fingerprint::FingerprintKey;
@@ -20,14 +26,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     magiclink::telemetry::init();
     let config = VerifierConfig::from_env(&Env::from_process())?;
     let aws = load_config(CallBudget::TRIGGER).await;
-    let fingerprints = FingerprintKey::new(
-        aws_sdk_kms::Client::new(&aws),
-        &config.events.fingerprint_key_id,
-    );
-    // Derive the fingerprint key now, at cold start, rather than in a user's
-    // sign-in; a failure here is retried on first use. The public keys came
-    // with the configuration.
-    fingerprints.preload().await;
+    let kms = aws_sdk_kms::Client::new(&aws);
+    // A link signs in with the public keys of the configuration and the
+    // fingerprint its token carries: a cold start has nothing to wait for.
+    // The fingerprint and code keys (for rejections' events and for codes)
+    // are derived on first use.
     let checker = AnswerChecker {
         tokens: LinkVerifier::new(config.keys.keys, &config.token.issuer),
         store: ChallengeStore::new(
@@ -38,7 +41,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             aws_sdk_eventbridge::Client::new(&aws),
             &config.events.bus_name,
         ),
-        fingerprints,
+        fingerprints: FingerprintKey::new(kms.clone(), &config.events.fingerprint_key_id),
+        codes: LazyCodeKey::new(kms, &config.code.key_id),
+        code_digits: config.code.digits,
     };
     let checker = &checker;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

@@ -57,6 +57,8 @@ async fn unreachable_checker() -> AnswerChecker {
             aws_sdk_kms::Client::new(&config),
             "fingerprint-key",
         ),
+        codes: magiclink::code::LazyCodeKey::new(aws_sdk_kms::Client::new(&config), "code-key"),
+        code_digits: magiclink::code::CodeDigits::DEFAULT,
     }
 }
 
@@ -230,6 +232,7 @@ async fn unreachable_dependencies_give_a_clean_refusal_well_inside_five_seconds(
             jti: ulid::Ulid::generate(),
             iat: 1,
             exp: u64::MAX / 2,
+            ah: None,
         },
     );
     let signature: Signature = signing_key().sign(input.as_bytes());

@@ -26,7 +26,9 @@ use ulid::Ulid;
 use crate::email::EmailAddress;
 use crate::time::unix_seconds;
 
-pub use store::{ChallengeStore, ConsumeError, MailingClaim, MarkMailed};
+pub use store::{
+    ChallengeStore, ConsumeError, MAX_WRONG_CODES, MailingClaim, MarkMailed, WrongCode,
+};
 pub(crate) use store::{challenge_item, user_key};
 
 /// Where a challenge is in its life.

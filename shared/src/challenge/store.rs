@@ -3,8 +3,11 @@
 //! Items (one table, partition key `pk`, time to live on `ttl`):
 //! - `challenge#<ULID>`: `email`, `redirectUri`, `createdAt`, `expiresAt`,
 //!   `status`, while a mail is being sent `mailingUntil` (the sender's lease),
-//!   once mailed `sesMessageId` and `mailedAt`, once consumed `consumedAt`. It lives a day past its expiry, so a late replay is still
-//!   told `used` or `expired` rather than "unknown".
+//!   once mailed `sesMessageId` and `mailedAt`, once consumed `consumedAt`
+//!   and `consumedBy` (`link` or `code`), after a wrong code `wrongCodes`
+//!   (at [`MAX_WRONG_CODES`] the challenge is burnt: neither its link nor
+//!   its code signs in). It lives a day past its expiry, so a late replay is
+//!   still told `used` or `expired` rather than "unknown".
 //! - `user#<address>`: `revokedThrough`, the id up to which the user's
 //!   challenges are used or revoked (see [`Challenge::watermark_after`]).
 //!   It lives 90 days past its last sign-in: longer than any link can, and
@@ -19,8 +22,8 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    CancellationReason, ConditionCheck, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
-    Update,
+    CancellationReason, ConditionCheck, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    TransactWriteItem, Update,
 };
 use ulid::Ulid;
 
@@ -29,6 +32,7 @@ use crate::account::{AccountRef, account_key};
 use crate::aws::CallError;
 use crate::dynamo::{Item, PK, TTL, get_n, get_s, item_found, n, s};
 use crate::email::EmailAddress;
+use crate::events::SignInMethod;
 use crate::time::unix_seconds;
 
 /// How long a challenge item outlives its expiry.
@@ -37,6 +41,8 @@ const CHALLENGE_AFTERLIFE: Duration = Duration::from_secs(24 * 3600);
 pub const WATERMARK_LIFETIME: Duration = Duration::from_secs(90 * 24 * 3600);
 /// Attempts at a consume that DynamoDB cancelled for a conflicting transaction.
 const CONFLICT_ATTEMPTS: u32 = 3;
+/// Wrong codes that burn a challenge, across any number of Cognito sessions.
+pub const MAX_WRONG_CODES: u64 = 5;
 
 fn challenge_key(id: Ulid) -> String {
     format!("challenge#{id}")
@@ -61,8 +67,19 @@ pub enum ConsumeError {
     Revoked,
     #[error("the account's address is not the one magiclink verified for it")]
     AddressChanged,
+    #[error("the challenge was burnt by too many wrong codes")]
+    TooManyAttempts,
     #[error(transparent)]
     Store(#[from] CallError),
+}
+
+/// What a wrong code did to its challenge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WrongCode {
+    /// Counted; this many more wrong codes burn the challenge.
+    Counted { left: u64 },
+    /// This was the last wrong code the challenge takes: it is burnt.
+    Burnt,
 }
 
 /// What [`ChallengeStore::mark_mailed`] did.
@@ -249,11 +266,12 @@ impl ChallengeStore {
         id: Ulid,
         email: &EmailAddress,
         account: &AccountRef,
+        method: SignInMethod,
         now: SystemTime,
     ) -> Result<(), ConsumeError> {
         let mut attempt = 1;
         loop {
-            match self.try_consume(id, email, account, now).await {
+            match self.try_consume(id, email, account, method, now).await {
                 Err(Attempt::Conflict) if attempt < CONFLICT_ATTEMPTS => {
                     tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
                     attempt += 1;
@@ -276,6 +294,7 @@ impl ChallengeStore {
         id: Ulid,
         email: &EmailAddress,
         account: &AccountRef,
+        method: SignInMethod,
         now: SystemTime,
     ) -> Result<(), Attempt> {
         let now_secs = unix_seconds(now);
@@ -288,11 +307,11 @@ impl ChallengeStore {
         let challenge = Update::builder()
             .table_name(&self.table)
             .key(PK, s(challenge_key(id)))
-            .update_expression("SET #s = :consumed, consumedAt = :now")
-            .condition_expression(
-                "attribute_exists(pk) AND email = :email AND (#s = :pending OR #s = :mailed) AND expiresAt > :now",
-            )
+            .update_expression("SET #s = :consumed, consumedAt = :now, consumedBy = :method")
+            .condition_expression(USABLE)
             .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":method", s(method.as_str()))
+            .expression_attribute_values(":maxWrong", n(MAX_WRONG_CODES))
             .expression_attribute_values(":consumed", s(ChallengeStatus::Consumed.as_str()))
             .expression_attribute_values(":pending", s(ChallengeStatus::Pending.as_str()))
             .expression_attribute_values(":mailed", s(ChallengeStatus::Mailed.as_str()))
@@ -350,6 +369,81 @@ impl ChallengeStore {
             )),
         }
     }
+
+    /// Counts a wrong code for challenge `id`, answered by `email` at `now`:
+    /// one conditional update, made only while the challenge is this user's
+    /// and could still sign in (so nobody can burn another user's challenge,
+    /// and a used, expired or burnt one is reported as such, not counted).
+    pub async fn count_wrong_code(
+        &self,
+        id: Ulid,
+        email: &EmailAddress,
+        now: SystemTime,
+    ) -> Result<WrongCode, ConsumeError> {
+        let now_secs = unix_seconds(now);
+        let result = self
+            .ddb
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(challenge_key(id)))
+            .update_expression("ADD wrongCodes :one")
+            .condition_expression(USABLE)
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":maxWrong", n(MAX_WRONG_CODES))
+            .expression_attribute_values(":pending", s(ChallengeStatus::Pending.as_str()))
+            .expression_attribute_values(":mailed", s(ChallengeStatus::Mailed.as_str()))
+            .expression_attribute_values(":email", s(email.as_str()))
+            .expression_attribute_values(":now", n(now_secs))
+            .return_values(ReturnValue::UpdatedNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(output) => {
+                let count = output
+                    .attributes()
+                    .and_then(|item| get_n(item, "wrongCodes"))
+                    .unwrap_or(MAX_WRONG_CODES);
+                Ok(match MAX_WRONG_CODES.saturating_sub(count) {
+                    0 => WrongCode::Burnt,
+                    left => WrongCode::Counted { left },
+                })
+            }
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Err(refusal(item_found(e.err()), email, now_secs))
+            }
+            Err(e) => Err(CallError::from_sdk("DynamoDB UpdateItem", &e).into()),
+        }
+    }
+}
+
+/// The condition under which a challenge can still sign its user in (or
+/// count a wrong code): it exists, is `email`'s, is neither used nor
+/// expired, and has not been burnt by wrong codes.
+const USABLE: &str = "attribute_exists(pk) AND email = :email AND (#s = :pending OR #s = :mailed) \
+     AND expiresAt > :now AND (attribute_not_exists(wrongCodes) OR wrongCodes < :maxWrong)";
+
+/// Why a challenge (`item`, as it was; `None` when there is none) could not
+/// be used by `email` at `now_secs`.
+fn refusal(item: Option<&Item>, email: &EmailAddress, now_secs: u64) -> ConsumeError {
+    let Some(item) = item else {
+        return ConsumeError::NotFound;
+    };
+    if get_s(item, "email") != Some(email.as_str()) {
+        ConsumeError::WrongUser
+    } else if get_s(item, "status") == Some(ChallengeStatus::Consumed.as_str()) {
+        ConsumeError::Used
+    } else if get_n(item, "wrongCodes").is_some_and(|wrong| wrong >= MAX_WRONG_CODES) {
+        ConsumeError::TooManyAttempts
+    } else if get_n(item, "expiresAt").is_none_or(|expires| expires <= now_secs) {
+        ConsumeError::Expired
+    } else {
+        ConsumeError::Store(CallError::unexpected(
+            "DynamoDB",
+            "a challenge condition failed for no reason the item shows",
+        ))
+    }
 }
 
 /// One consume attempt's failure: final, or worth another try.
@@ -378,18 +472,8 @@ fn why_cancelled(email: &EmailAddress, now_secs: u64, reasons: &[CancellationRea
         return Attempt::Conflict;
     }
     if code(0) == Some(CONDITION_FAILED) {
-        let Some(item) = reasons.first().and_then(CancellationReason::item) else {
-            return Attempt::Failed(ConsumeError::NotFound);
-        };
-        if get_s(item, "email") != Some(email.as_str()) {
-            return Attempt::Failed(ConsumeError::WrongUser);
-        }
-        if get_s(item, "status") == Some(ChallengeStatus::Consumed.as_str()) {
-            return Attempt::Failed(ConsumeError::Used);
-        }
-        if get_n(item, "expiresAt").is_none_or(|expires| expires <= now_secs) {
-            return Attempt::Failed(ConsumeError::Expired);
-        }
+        let item = reasons.first().and_then(CancellationReason::item);
+        return Attempt::Failed(refusal(item, email, now_secs));
     }
     if code(1) == Some(CONDITION_FAILED) {
         return Attempt::Failed(ConsumeError::Revoked);

@@ -193,6 +193,7 @@ mod tests {
             jti: Ulid::from_parts(NOW * 1000, 7),
             iat: NOW,
             exp: NOW + 900,
+            ah: None,
         }
     }
 

@@ -52,6 +52,12 @@ pub struct TokenClaims {
     pub iat: u64,
     /// Expires at, seconds since the epoch.
     pub exp: u64,
+    /// The keyed fingerprint of `sub` (see [`crate::fingerprint`]), which
+    /// the verifier checks the account's binding against without holding
+    /// the fingerprint key (see [`crate::account`]). Tokens made before it
+    /// existed carry none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ah: Option<String>,
 }
 
 /// What a verified token must also say.

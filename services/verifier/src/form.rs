@@ -1,0 +1,146 @@
+//! The forms an answer to the custom challenge takes: a link's token, or the
+//! JSON text `{"challengeId":"<ULID>","code":"<digits>"}` with the code from
+//! the same mail. Reading one is strict and bounded: anything else is
+//! `malformed`, whatever its size or nesting.
+
+use magiclink::code::{CodeDigits, CodeFormatError, normalize};
+use serde::Deserialize;
+use ulid::Ulid;
+
+/// Answers longer than this are refused unread (a token is far shorter).
+pub const MAX_ANSWER_LEN: usize = 4096;
+
+/// A readable answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnswerForm<'a> {
+    /// A link's token, to be verified.
+    Link(&'a str),
+    /// A code for a challenge, its digits alone.
+    Code { challenge_id: Ulid, code: String },
+}
+
+/// Why an answer cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormError {
+    #[error("the answer is longer than {MAX_ANSWER_LEN} bytes")]
+    TooLong,
+    #[error("the answer is not a code answer: {0}")]
+    NotACodeAnswer(String),
+    #[error("challengeId is not a ULID")]
+    BadChallengeId,
+    #[error(transparent)]
+    BadCode(#[from] CodeFormatError),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CodeAnswer {
+    challenge_id: String,
+    code: String,
+}
+
+/// Reads `raw`: JSON text (it starts with `{`) is a code answer, anything
+/// else is taken for a token.
+pub fn parse(raw: &str, digits: CodeDigits) -> Result<AnswerForm<'_>, FormError> {
+    if raw.len() > MAX_ANSWER_LEN {
+        return Err(FormError::TooLong);
+    }
+    let raw = raw.trim();
+    if !raw.starts_with('{') {
+        return Ok(AnswerForm::Link(raw));
+    }
+    let answer: CodeAnswer =
+        serde_json::from_str(raw).map_err(|e| FormError::NotACodeAnswer(e.to_string()))?;
+    let challenge_id = answer
+        .challenge_id
+        .parse()
+        .map_err(|_| FormError::BadChallengeId)?;
+    Ok(AnswerForm::Code {
+        challenge_id,
+        code: normalize(&answer.code, digits)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        reason = "test code: a panic is how a test reports failure"
+    )]
+
+    use super::*;
+
+    const ID: &str = "01KAB0ZQ8Y3N6M2F4T7W9XRCDE";
+
+    fn read(raw: &str) -> Result<AnswerForm<'_>, FormError> {
+        parse(raw, CodeDigits::DEFAULT)
+    }
+
+    #[test]
+    fn a_token_is_a_link_answer() {
+        assert_eq!(read(" a.b.c\n"), Ok(AnswerForm::Link("a.b.c")));
+    }
+
+    #[test]
+    fn a_code_answer_names_its_challenge_and_its_digits() {
+        let expected = AnswerForm::Code {
+            challenge_id: ID.parse().unwrap(),
+            code: "01234567".into(),
+        };
+        for raw in [
+            format!(r#"{{"challengeId":"{ID}","code":"01234567"}}"#),
+            format!(r#" {{ "code": "0123 4567", "challengeId": "{ID}" }} "#),
+            format!(r#"{{"challengeId":"{ID}","code":"0123-4567"}}"#),
+        ] {
+            assert_eq!(read(&raw), Ok(expected.clone()), "{raw}");
+        }
+    }
+
+    #[test]
+    fn hostile_code_answers_are_refused_with_their_reason() {
+        let with_code = |code: &str| format!(r#"{{"challengeId":"{ID}","code":{code}}}"#);
+        assert_eq!(
+            read(&with_code(r#""1234567""#)),
+            Err(FormError::BadCode(CodeFormatError::WrongLength(8)))
+        );
+        assert_eq!(
+            read(&with_code(r#""12345678901""#)),
+            Err(FormError::BadCode(CodeFormatError::WrongLength(8)))
+        );
+        assert_eq!(
+            read(&with_code(r#""1234567x""#)),
+            Err(FormError::BadCode(CodeFormatError::NotDigits))
+        );
+        assert_eq!(
+            read(&with_code(r#""1234\u00005678""#)),
+            Err(FormError::BadCode(CodeFormatError::NotDigits))
+        );
+        assert_eq!(
+            read(r#"{"challengeId":"not-a-ulid","code":"12345678"}"#),
+            Err(FormError::BadChallengeId)
+        );
+        for raw in [
+            with_code("12345678"),
+            with_code(r#"["12345678"]"#),
+            with_code("null"),
+            format!(r#"{{"challengeId":"{ID}"}}"#),
+            format!(r#"{{"challengeId":"{ID}","code":"12345678","extra":1}}"#),
+            format!(r#"{{"challengeId":"{ID}","code":"12345678"}} trailing"#),
+            "{".into(),
+            "{}".into(),
+            format!(
+                r#"{{"challengeId":{}"x"{}}}"#,
+                "[".repeat(500),
+                "]".repeat(500)
+            ),
+        ] {
+            let error = read(&raw);
+            assert!(
+                matches!(error, Err(FormError::NotACodeAnswer(_))),
+                "{raw:.80}: {error:?}"
+            );
+        }
+        let huge = format!(r#"{{"challengeId":"{ID}","code":"{}"}}"#, "1".repeat(5000));
+        assert_eq!(read(&huge), Err(FormError::TooLong));
+    }
+}
