@@ -796,8 +796,7 @@ def markdown(report: dict) -> str:
     lines += [
         "",
         "Each binary is started with its deployed environment against a fake Runtime API and answers "
-        "one event that needs no AWS call (the median of five starts; the verifier's includes deriving "
-        "the fingerprint key through KMS). Binaries are the `local` profile (opt-level 1, debug info stripped) "
+        "one event that needs no AWS call (the median of five starts). Binaries are the `local` profile (opt-level 1, debug info stripped) "
         "that the emulator runs.",
         "",
     ]

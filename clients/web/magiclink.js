@@ -128,22 +128,27 @@ async function cognito(action, body) {
  */
 export async function completeSignInFromLink(link = takeLinkFromLocation()) {
   if (!link) throw new MagicLinkError("no_link", "the address holds no sign-in link");
-  const { clientId } = config();
-  const started = await cognito("InitiateAuth", {
-    ClientId: clientId,
-    AuthFlow: "CUSTOM_AUTH",
-    AuthParameters: { USERNAME: link.email },
-  });
-  const answered = await cognito("RespondToAuthChallenge", {
-    ClientId: clientId,
-    ChallengeName: "CUSTOM_CHALLENGE",
-    Session: started.Session,
-    ChallengeResponses: { USERNAME: link.email, ANSWER: link.token },
-  });
+  const answered = await answerChallenge(link.email, link.token);
   if (!answered.AuthenticationResult) {
     throw new MagicLinkError("link_refused", "this link has been used, has expired, or was replaced by a newer one; ask for a new link");
   }
   return saveSession(answered.AuthenticationResult, null);
+}
+
+/** Starts a CUSTOM_AUTH sign-in of `email` and answers its challenge once. */
+async function answerChallenge(email, answer) {
+  const { clientId } = config();
+  const started = await cognito("InitiateAuth", {
+    ClientId: clientId,
+    AuthFlow: "CUSTOM_AUTH",
+    AuthParameters: { USERNAME: email },
+  });
+  return cognito("RespondToAuthChallenge", {
+    ClientId: clientId,
+    ChallengeName: "CUSTOM_CHALLENGE",
+    Session: started.Session,
+    ChallengeResponses: { USERNAME: email, ANSWER: answer },
+  });
 }
 
 /** Wrong codes that burn a challenge (the server counts them too). */
@@ -168,21 +173,8 @@ export async function completeSignInWithCode(handle, code) {
   if (!/^\d{6,10}$/.test(digits)) {
     throw new MagicLinkError("invalid_code", "a code is 6 to 10 digits, as in the mail");
   }
-  const { clientId } = config();
-  const started = await cognito("InitiateAuth", {
-    ClientId: clientId,
-    AuthFlow: "CUSTOM_AUTH",
-    AuthParameters: { USERNAME: handle.email },
-  });
-  const answered = await cognito("RespondToAuthChallenge", {
-    ClientId: clientId,
-    ChallengeName: "CUSTOM_CHALLENGE",
-    Session: started.Session,
-    ChallengeResponses: {
-      USERNAME: handle.email,
-      ANSWER: JSON.stringify({ challengeId: handle.challengeId, code: digits }),
-    },
-  });
+  const answer = JSON.stringify({ challengeId: handle.challengeId, code: digits });
+  const answered = await answerChallenge(handle.email, answer);
   if (answered.AuthenticationResult) return saveSession(answered.AuthenticationResult, null);
   handle.wrongCodes = (handle.wrongCodes || 0) + 1;
   if (handle.wrongCodes >= MAX_WRONG_CODES) {

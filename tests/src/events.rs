@@ -52,6 +52,21 @@ impl EventTap {
             }
         }
     }
+
+    /// The sign-in events (succeeded or rejected) of the user whose address
+    /// has the fingerprint `subject_hash`, once `count` of them have arrived
+    /// (within 20 seconds); fails the test when fewer arrive.
+    pub async fn sign_ins_of(&mut self, subject_hash: &str, count: usize) -> Vec<Event> {
+        let events = self
+            .wait_for(count, Duration::from_secs(20), |event| match event {
+                Event::SignInSucceeded(e) => e.subject_hash == subject_hash,
+                Event::SignInRejected(e) => e.subject_hash == subject_hash,
+                _ => false,
+            })
+            .await;
+        assert_eq!(events.len(), count, "{events:?}");
+        events
+    }
 }
 
 /// The mail queue's message for `challenge`: its `MagicLinkRequested` event

@@ -9,6 +9,7 @@ mod events;
 mod fault_proxy;
 mod functions;
 mod inbox;
+mod logs;
 mod sign_in;
 mod stack;
 
@@ -17,5 +18,6 @@ pub use events::{EventTap, dead_letters_of, mail_subject, requested_message};
 pub use fault_proxy::FaultProxy;
 pub use functions::{FunctionEnvironment, PausedDeliveries, kill_function_processes};
 pub use inbox::{Mail, captured_mail, mail_to};
+pub use logs::log_lines;
 pub use sign_in::{Answer, LinkIssuer, PoolClient, attribute, jwt_claims};
 pub use stack::Stack;

@@ -12,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use magiclink::events::Event;
-use magiclink_tests::{EventTap, PoolClient, Stack, aws, mail_to, unique};
+use magiclink_tests::{EventTap, PoolClient, Stack, aws, log_lines, mail_to, unique};
 
 #[tokio::test]
 async fn no_token_address_or_key_material_leaks_anywhere() {
@@ -78,30 +78,10 @@ async fn no_token_address_or_key_material_leaks_anywhere() {
         }
     }
 
-    // Log lines of all three functions since the run began.
-    let logs = aws_sdk_cloudwatchlogs::Client::new(&config);
+    // Log lines of the functions since the run began.
     let mut lines = Vec::new();
     for function in ["request", "mailer", "verifier", "relay"] {
-        let mut next: Option<String> = None;
-        loop {
-            let page = logs
-                .filter_log_events()
-                .log_group_name(format!("/aws/lambda/magiclink-{function}"))
-                .start_time(started_ms)
-                .set_next_token(next.clone())
-                .send()
-                .await
-                .unwrap();
-            lines.extend(
-                page.events()
-                    .iter()
-                    .filter_map(|e| e.message().map(str::to_owned)),
-            );
-            next = page.next_token().map(str::to_owned);
-            if next.is_none() {
-                break;
-            }
-        }
+        lines.extend(log_lines(&config, &stack.function_name(function), started_ms).await);
     }
     assert!(
         lines.iter().any(|l| l.contains("link requested")),

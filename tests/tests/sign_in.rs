@@ -43,16 +43,7 @@ impl World {
     /// The sign-in events of `email`, once `count` of them have arrived.
     async fn sign_in_events(&mut self, email: &EmailAddress, count: usize) -> Vec<Event> {
         let subject = email.fingerprint(self.stack.fingerprints());
-        let events = self
-            .tap
-            .wait_for(count, Duration::from_secs(20), |event| match event {
-                Event::SignInSucceeded(e) => e.subject_hash == subject,
-                Event::SignInRejected(e) => e.subject_hash == subject,
-                _ => false,
-            })
-            .await;
-        assert_eq!(events.len(), count, "{events:?}");
-        events
+        self.tap.sign_ins_of(&subject, count).await
     }
 
     async fn rejection(&mut self, email: &EmailAddress) -> RejectionReason {

@@ -21,7 +21,7 @@ use magiclink::EmailAddress;
 use magiclink::events::Event;
 use magiclink_tests::{
     Answer, EventTap, Mail, PausedDeliveries, PoolClient, Stack, aws, captured_mail,
-    dead_letters_of, jwt_claims, kill_function_processes, mail_subject, unique,
+    dead_letters_of, jwt_claims, kill_function_processes, log_lines, mail_subject, unique,
 };
 
 /// The mail captured so far to each of `addresses`.
@@ -215,32 +215,6 @@ async fn sign_in_each(
         .into_iter()
         .filter(|(_, answer)| !answer.is_tokens())
         .collect()
-}
-
-/// The log lines of the Lambda function `function` since `since_ms`.
-async fn log_lines(config: &SdkConfig, function: &str, since_ms: i64) -> Vec<String> {
-    let logs = aws_sdk_cloudwatchlogs::Client::new(config);
-    let mut lines = Vec::new();
-    let mut next: Option<String> = None;
-    loop {
-        let page = logs
-            .filter_log_events()
-            .log_group_name(format!("/aws/lambda/{function}"))
-            .start_time(since_ms)
-            .set_next_token(next.clone())
-            .send()
-            .await
-            .unwrap();
-        lines.extend(
-            page.events()
-                .iter()
-                .filter_map(|e| e.message().map(str::to_owned)),
-        );
-        next = page.next_token().map(str::to_owned);
-        if next.is_none() {
-            return lines;
-        }
-    }
 }
 
 /// Percentile `p` (0 to 100) of sorted durations.
