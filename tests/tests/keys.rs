@@ -200,24 +200,20 @@ async fn the_keys_resource_answers_every_kind_of_request() {
     // A key that cannot sign ES256, an unknown key, a missing property: a
     // failed resource with the reason, never a CloudFormation left waiting.
     let kms = aws_sdk_kms::Client::new(&config);
-    let p384 = kms
-        .create_key()
-        .key_spec(KeySpec::EccNistP384)
-        .key_usage(KeyUsageType::SignVerify)
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap()
-        .key_id;
-    let symmetric = kms
-        .create_key()
-        .send()
-        .await
-        .unwrap()
-        .key_metadata
-        .unwrap()
-        .key_id;
+    let new_key = |spec, usage| kms.create_key().key_spec(spec).key_usage(usage).send();
+    let key_id = |made: aws_sdk_kms::operation::create_key::CreateKeyOutput| {
+        made.key_metadata.unwrap().key_id
+    };
+    let p384 = key_id(
+        new_key(KeySpec::EccNistP384, KeyUsageType::SignVerify)
+            .await
+            .unwrap(),
+    );
+    let symmetric = key_id(
+        new_key(KeySpec::SymmetricDefault, KeyUsageType::EncryptDecrypt)
+            .await
+            .unwrap(),
+    );
     let cases = [
         (
             json!({"KeyIds": format!("{signing},{p384}")}),
