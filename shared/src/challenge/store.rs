@@ -22,8 +22,8 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    CancellationReason, ConditionCheck, ReturnValue, ReturnValuesOnConditionCheckFailure,
-    TransactWriteItem, Update,
+    AttributeValue, CancellationReason, ConditionCheck, ReturnValue,
+    ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use ulid::Ulid;
 
@@ -310,13 +310,14 @@ impl ChallengeStore {
             .update_expression("SET #s = :consumed, consumedAt = :now, consumedBy = :method")
             .condition_expression(USABLE)
             .expression_attribute_names("#s", "status")
-            .expression_attribute_values(":method", s(method.as_str()))
-            .expression_attribute_values(":maxWrong", n(MAX_WRONG_CODES))
-            .expression_attribute_values(":consumed", s(ChallengeStatus::Consumed.as_str()))
-            .expression_attribute_values(":pending", s(ChallengeStatus::Pending.as_str()))
-            .expression_attribute_values(":mailed", s(ChallengeStatus::Mailed.as_str()))
-            .expression_attribute_values(":email", s(email.as_str()))
-            .expression_attribute_values(":now", n(now_secs))
+            .set_expression_attribute_values(Some(usable_values(
+                email,
+                now_secs,
+                [
+                    (":method", s(method.as_str())),
+                    (":consumed", s(ChallengeStatus::Consumed.as_str())),
+                ],
+            )))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(unbuildable)?;
@@ -389,12 +390,7 @@ impl ChallengeStore {
             .update_expression("ADD wrongCodes :one")
             .condition_expression(USABLE)
             .expression_attribute_names("#s", "status")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":maxWrong", n(MAX_WRONG_CODES))
-            .expression_attribute_values(":pending", s(ChallengeStatus::Pending.as_str()))
-            .expression_attribute_values(":mailed", s(ChallengeStatus::Mailed.as_str()))
-            .expression_attribute_values(":email", s(email.as_str()))
-            .expression_attribute_values(":now", n(now_secs))
+            .set_expression_attribute_values(Some(usable_values(email, now_secs, [(":one", n(1))])))
             .return_values(ReturnValue::UpdatedNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
@@ -423,6 +419,24 @@ impl ChallengeStore {
 /// expired, and has not been burnt by wrong codes.
 const USABLE: &str = "attribute_exists(pk) AND email = :email AND (#s = :pending OR #s = :mailed) \
      AND expiresAt > :now AND (attribute_not_exists(wrongCodes) OR wrongCodes < :maxWrong)";
+
+/// The values [`USABLE`] names, for `email` at `now_secs` (its `#s` is
+/// `status`), with the update's own `extra` values.
+fn usable_values<const N: usize>(
+    email: &EmailAddress,
+    now_secs: u64,
+    extra: [(&str, AttributeValue); N],
+) -> Item {
+    let mut values = Item::from([
+        (":email".to_owned(), s(email.as_str())),
+        (":pending".to_owned(), s(ChallengeStatus::Pending.as_str())),
+        (":mailed".to_owned(), s(ChallengeStatus::Mailed.as_str())),
+        (":now".to_owned(), n(now_secs)),
+        (":maxWrong".to_owned(), n(MAX_WRONG_CODES)),
+    ]);
+    values.extend(extra.map(|(name, value)| (name.to_owned(), value)));
+    values
+}
 
 /// Why a challenge (`item`, as it was; `None` when there is none) could not
 /// be used by `email` at `now_secs`.
