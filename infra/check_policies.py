@@ -2,8 +2,10 @@
 
 Run by `make lint` (and so by `make test`). cfn-lint checks that the template
 is valid; this checks that it grants no more than the functions need:
-- the request role writes only rate-limit counters and challenges, reads no
-  item, and may only test (ConditionCheck) a user's watermark;
+- the request role writes only rate-limit counters and challenges, reads
+  only challenges and users' watermarks (with GetItem, never a query or a
+  scan: the status endpoint and the approval read one challenge), and may
+  only test (ConditionCheck) a user's watermark;
 - the mailer's Cognito permissions name this stack's user pool, not every pool;
 - the verifier has no Cognito permission at all, and its only KMS use is
   deriving the fingerprint and code keys (its public keys come with its
@@ -45,8 +47,8 @@ def check(promise, held):
 request = statements("RequestRole")
 dynamo = [s for s in request if any(a.startswith("dynamodb:") for a in actions(s))]
 check(
-    "the request role reads no item",
-    not any(a in ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchGetItem")
+    "the request role neither queries nor scans",
+    not any(a in ("dynamodb:Query", "dynamodb:Scan", "dynamodb:BatchGetItem")
             for s in dynamo for a in actions(s)),
 )
 for s in dynamo:
@@ -54,6 +56,9 @@ for s in dynamo:
     check(f"the request role's {actions(s)} is limited by dynamodb:LeadingKeys", bool(keys))
     if "dynamodb:ConditionCheckItem" in actions(s):
         check("the request role only tests user watermarks", keys == ["user#*"])
+    elif "dynamodb:GetItem" in actions(s):
+        check("the request role reads only challenges and watermarks, nothing else",
+              actions(s) == ["dynamodb:GetItem"] and keys == ["challenge#*", "user#*"])
     else:
         check("the request role writes only counters and challenges", keys == ["rate#*", "challenge#*"])
 

@@ -27,6 +27,7 @@ fn claims() -> TokenClaims {
         iat: 1_800_000_000,
         exp: 1_800_000_900,
         ah: None,
+        apv: false,
     }
 }
 
@@ -48,7 +49,7 @@ fn token_benches(c: &mut Criterion) {
             let expect = Expectations {
                 issuer: "magiclink/magiclink",
                 audience: "us-east-1_pool/client",
-                subject: &subject,
+                subject: Some(&subject),
             };
             UnverifiedToken::parse(black_box(&token))
                 .unwrap()

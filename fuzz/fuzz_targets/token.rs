@@ -46,7 +46,7 @@ fuzz_target!(|data: &[u8]| {
     let expect = Expectations {
         issuer: "magiclink",
         audience: "pool/client",
-        subject: &SUBJECT,
+        subject: Some(&*SUBJECT),
     };
     if let Ok(claims) = parsed.verify(
         KEY.verifying_key(),

@@ -11,7 +11,7 @@
 //! in `detail`, and the envelope's other fields are ignored.
 //!
 //! The events of a challenge's state changes (`MagicLinkRequested`,
-//! `MagicLinkSent`, `SignInSucceeded`) are published from the table's change
+//! `MagicLinkSent`, `MagicLinkApproved`, `SignInSucceeded`) are published from the table's change
 //! stream by the relay, at least once; each carries an `eventId` named after
 //! the change ([`change_id`]), the same however often it is delivered, so that
 //! a consumer can drop duplicates.
@@ -125,6 +125,8 @@ pub enum SignInMethod {
     Link,
     /// The one-time code from the same mail.
     Code,
+    /// The asking browser's verifier, after the link's holder approved it.
+    Approval,
 }
 
 impl SignInMethod {
@@ -133,6 +135,7 @@ impl SignInMethod {
         match self {
             Self::Link => "link",
             Self::Code => "code",
+            Self::Approval => "approval",
         }
     }
 
@@ -140,9 +143,22 @@ impl SignInMethod {
         match raw {
             "link" => Some(Self::Link),
             "code" => Some(Self::Code),
+            "approval" => Some(Self::Approval),
             _ => None,
         }
     }
+}
+
+/// The holder of a challenge's link approved, from another device, the
+/// sign-in of the browser that asked for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MagicLinkApproved {
+    pub version: V1,
+    /// The change's id (see [`change_id`]), for deduplication.
+    pub event_id: String,
+    pub challenge_id: Ulid,
+    pub subject_hash: String,
 }
 
 /// A challenge signed its user in.
@@ -154,7 +170,7 @@ pub struct SignInSucceeded {
     pub event_id: String,
     pub challenge_id: Ulid,
     pub subject_hash: String,
-    /// Whether the link or the code was used.
+    /// Whether the link, the code or an approval was used.
     pub method: SignInMethod,
 }
 
@@ -172,8 +188,15 @@ pub enum RejectionReason {
     AddressChanged,
     /// A code that is not the challenge's (counted on the challenge).
     WrongCode,
-    /// The challenge was burnt by too many wrong codes.
+    /// The challenge was burnt by too many wrong codes or approval numbers.
     TooManyAttempts,
+    /// A link or code of a challenge approved for the device that asked:
+    /// only that device signs in with it now.
+    ApprovedElsewhere,
+    /// A verifier for a challenge that was not approved (yet).
+    NotApproved,
+    /// A verifier that is not the one the challenge was asked with.
+    WrongVerifier,
 }
 
 impl RejectionReason {
@@ -189,6 +212,9 @@ impl RejectionReason {
             Self::AddressChanged => "address_changed",
             Self::WrongCode => "wrong_code",
             Self::TooManyAttempts => "too_many_attempts",
+            Self::ApprovedElsewhere => "approved_elsewhere",
+            Self::NotApproved => "not_approved",
+            Self::WrongVerifier => "wrong_verifier",
         }
     }
 }
@@ -214,6 +240,7 @@ pub enum Event {
     MagicLinkSent(MagicLinkSent),
     MagicLinkDeliveryFailed(MagicLinkDeliveryFailed),
     MagicLinkSuppressed(MagicLinkSuppressed),
+    MagicLinkApproved(MagicLinkApproved),
     SignInSucceeded(SignInSucceeded),
     SignInRejected(SignInRejected),
 }
@@ -226,6 +253,7 @@ impl Event {
             Self::MagicLinkSent(_) => "MagicLinkSent",
             Self::MagicLinkDeliveryFailed(_) => "MagicLinkDeliveryFailed",
             Self::MagicLinkSuppressed(_) => "MagicLinkSuppressed",
+            Self::MagicLinkApproved(_) => "MagicLinkApproved",
             Self::SignInSucceeded(_) => "SignInSucceeded",
             Self::SignInRejected(_) => "SignInRejected",
         }
@@ -238,6 +266,7 @@ impl Event {
             Self::MagicLinkSent(d) => serde_json::to_string(d),
             Self::MagicLinkDeliveryFailed(d) => serde_json::to_string(d),
             Self::MagicLinkSuppressed(d) => serde_json::to_string(d),
+            Self::MagicLinkApproved(d) => serde_json::to_string(d),
             Self::SignInSucceeded(d) => serde_json::to_string(d),
             Self::SignInRejected(d) => serde_json::to_string(d),
         };
@@ -440,6 +469,11 @@ mod tests {
             (WrongUser, "wrong_user"),
             (Malformed, "malformed"),
             (AddressChanged, "address_changed"),
+            (WrongCode, "wrong_code"),
+            (TooManyAttempts, "too_many_attempts"),
+            (ApprovedElsewhere, "approved_elsewhere"),
+            (NotApproved, "not_approved"),
+            (WrongVerifier, "wrong_verifier"),
         ] {
             assert_eq!(serde_json::to_value(reason).unwrap(), name);
             assert_eq!(reason.as_str(), name);
@@ -476,18 +510,24 @@ mod tests {
                 subject_hash: subject_hash.clone(),
                 reason: SuppressionReason::UnknownUser,
             }),
+            Event::MagicLinkApproved(MagicLinkApproved {
+                version: V1,
+                event_id: change_id(id(), "approved"),
+                challenge_id: id(),
+                subject_hash: subject_hash.clone(),
+            }),
             Event::SignInSucceeded(SignInSucceeded {
                 version: V1,
                 event_id: change_id(id(), "consumed"),
                 challenge_id: id(),
                 subject_hash: subject_hash.clone(),
-                method: SignInMethod::Code,
+                method: SignInMethod::Approval,
             }),
             Event::SignInRejected(SignInRejected {
                 version: V1,
-                challenge_id: None,
+                challenge_id: Some(id()),
                 subject_hash,
-                reason: RejectionReason::Malformed,
+                reason: RejectionReason::ApprovedElsewhere,
             }),
         ]
     }

@@ -4,6 +4,7 @@
 //! services wire these pieces to their triggers; the integration tests drive
 //! them against the local emulator.
 //!
+//! - [`binding`]: cross-device approval's verifier, binding and number.
 //! - [`admission`]: a link request's rate limits and challenge, in one transaction.
 //! - [`account`]: the address magiclink verified for each Cognito user.
 //! - [`config`]: typed configuration, read once from the environment.
@@ -21,6 +22,7 @@
 pub mod account;
 pub mod admission;
 pub mod aws;
+pub mod binding;
 pub mod challenge;
 pub mod code;
 pub mod config;

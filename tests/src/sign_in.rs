@@ -11,6 +11,7 @@ use aws_sdk_cognitoidentityprovider::types::{
 };
 use base64::Engine;
 use magiclink::account::{AccountRef, AccountStore, Binding};
+use magiclink::binding::DeviceBinding;
 use magiclink::challenge::{Challenge, ChallengeStore};
 use magiclink::fingerprint::Fingerprints;
 use magiclink::time::unix_seconds;
@@ -222,8 +223,22 @@ impl LinkIssuer {
         lifetime: Duration,
         audience: &str,
     ) -> (Challenge, String) {
+        self.issue_with(email, at, lifetime, audience, None).await
+    }
+
+    /// [`Self::issue_for`] for a challenge asked for with `binding` (see
+    /// [`magiclink::binding`]).
+    pub async fn issue_with(
+        &self,
+        email: &EmailAddress,
+        at: SystemTime,
+        lifetime: Duration,
+        audience: &str,
+        binding: Option<DeviceBinding>,
+    ) -> (Challenge, String) {
         let challenge =
-            Challenge::new(email.clone(), "http://localhost:8000/".into(), at, lifetime);
+            Challenge::new(email.clone(), "http://localhost:8000/".into(), at, lifetime)
+                .with_binding(binding);
         self.store
             .create(&challenge)
             .await
@@ -236,6 +251,7 @@ impl LinkIssuer {
             iat: unix_seconds(at),
             exp: challenge.expires_at,
             ah: Some(email.fingerprint(&self.fingerprints)),
+            apv: binding.is_some(),
         };
         let token = self.signer.sign(&claims).await.expect("token signed");
         (challenge, token)

@@ -10,8 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use magiclink::account::{AccountRef, AccountStore, Binding};
+use magiclink::challenge::Proof;
 use magiclink::challenge::{MAX_WRONG_CODES, MarkMailed, WrongCode};
-use magiclink::events::SignInMethod;
 use magiclink::fingerprint::Fingerprints;
 use magiclink::{Challenge, ChallengeStatus, ChallengeStore, ConsumeError, EmailAddress};
 use magiclink_tests::{aws, fresh_table};
@@ -55,7 +55,7 @@ impl Store {
             Binding::Matches
         );
         self.challenges
-            .consume(id, user, &account, SignInMethod::Link, now)
+            .consume(id, user, &account, Proof::Link, now)
             .await
     }
 }
@@ -367,7 +367,7 @@ async fn an_account_whose_address_changed_behind_magiclink_is_refused() {
     assert!(matches!(
         store
             .challenges
-            .consume(c.id, &ann, &changed, SignInMethod::Link, now)
+            .consume(c.id, &ann, &changed, Proof::Link, now)
             .await,
         Err(ConsumeError::AddressChanged)
     ));
@@ -376,14 +376,14 @@ async fn an_account_whose_address_changed_behind_magiclink_is_refused() {
     assert!(matches!(
         store
             .challenges
-            .consume(c.id, &ann, &unbound, SignInMethod::Link, now)
+            .consume(c.id, &ann, &unbound, Proof::Link, now)
             .await,
         Err(ConsumeError::AddressChanged)
     ));
     // Nothing was spent: the link still works for the bound account.
     store
         .challenges
-        .consume(c.id, &ann, &bound, SignInMethod::Link, now)
+        .consume(c.id, &ann, &bound, Proof::Link, now)
         .await
         .unwrap();
 }
@@ -444,7 +444,7 @@ async fn wrong_codes_count_only_on_the_users_own_usable_challenge() {
     store.accounts.bind(&account, now).await.unwrap();
     store
         .challenges
-        .consume(c.id, &ann, &account, SignInMethod::Code, now)
+        .consume(c.id, &ann, &account, Proof::Code, now)
         .await
         .unwrap();
     assert!(matches!(

@@ -14,10 +14,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use magiclink::account::{AccountRef, AccountStore, Binding};
+use magiclink::challenge::Proof;
 use magiclink::challenge::{Challenge, ChallengeStatus, ChallengeStore};
 use magiclink::code::{CodeDigits, LazyCodeKey};
 use magiclink::config::SignUpMode;
-use magiclink::events::{Event, EventPublisher, SignInMethod, SuppressionReason};
+use magiclink::events::{Event, EventPublisher, SuppressionReason};
 use magiclink::fingerprint::FingerprintKey;
 use magiclink::rate_limit::RateLimiter;
 use magiclink::token::audience;
@@ -402,7 +403,7 @@ async fn expired_and_revoked_challenges_are_not_mailed() {
             newer.id,
             &newer.email,
             &account,
-            SignInMethod::Link,
+            Proof::Link,
             SystemTime::now(),
         )
         .await

@@ -12,6 +12,8 @@ use magiclink::admission::Admissions;
 use magiclink::challenge::{ChallengeStatus, ChallengeStore};
 use magiclink::config::Env;
 use magiclink::fingerprint::FingerprintKey;
+use magiclink::rate_limit::RateLimiter;
+use magiclink::token::PublicKeys;
 use magiclink_request::config::RequestConfig;
 use magiclink_request::handler::{AwsBackend, Inbound, handle};
 use magiclink_tests::{Stack, aws, fresh_table};
@@ -21,22 +23,33 @@ async fn a_valid_request_leaves_a_pending_challenge_and_its_counters_only() {
     let aws = aws().await;
     let stack = Stack::load(&aws).await;
     let table = fresh_table(&aws).await;
+    let kms = aws_sdk_kms::Client::new(&aws);
+    let signing_key = stack.output("SigningKeyId");
+    let mut keys = PublicKeys::default();
+    keys.insert(
+        signing_key.to_owned(),
+        PublicKeys::fetch(&kms, signing_key).await.unwrap(),
+    )
+    .unwrap();
+    let jwks = keys.to_jwks();
     let config = RequestConfig::from_env(&Env::from_pairs([
         ("TABLE_NAME", table.as_str()),
         ("EVENT_BUS_NAME", "unused"),
         ("FINGERPRINT_KEY_ID", "fingerprint-key"),
         ("ALLOWED_REDIRECT_URIS", "https://app.example.com/auth/*"),
         ("DEFAULT_REDIRECT_URI", "https://app.example.com/auth/cb"),
+        ("ACCEPTED_PUBLIC_KEYS", jwks.as_str()),
+        ("USER_POOL_ID", stack.output("UserPoolId")),
+        ("USER_POOL_CLIENT_ID", stack.output("UserPoolClientId")),
     ]))
     .unwrap();
     let ddb = aws_sdk_dynamodb::Client::new(&aws);
     let store = ChallengeStore::new(ddb.clone(), &table);
     let backend = AwsBackend {
         admissions: Admissions::new(ddb.clone(), &table),
-        fingerprints: FingerprintKey::new(
-            aws_sdk_kms::Client::new(&aws),
-            stack.output("FingerprintKeyId"),
-        ),
+        fingerprints: FingerprintKey::new(kms, stack.output("FingerprintKeyId")),
+        store: store.clone(),
+        limiter: RateLimiter::new(ddb.clone(), &table),
     };
     let inbound = Inbound {
         content_type: Some("application/json"),

@@ -59,6 +59,7 @@ fn claims(now: SystemTime) -> TokenClaims {
         iat,
         exp: iat + 900,
         ah: None,
+        apv: false,
     }
 }
 

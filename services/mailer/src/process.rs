@@ -290,6 +290,7 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
         match challenge.status {
             ChallengeStatus::Mailed => return Outcome::Skipped("already mailed"),
             ChallengeStatus::Consumed => return Outcome::Skipped("already used"),
+            ChallengeStatus::Approved => return Outcome::Skipped("already approved"),
             ChallengeStatus::Pending => {}
         }
         if challenge.is_expired(now) {
@@ -348,6 +349,7 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
             iat: challenge.created_at,
             exp: challenge.expires_at,
             ah: Some(address_hash),
+            apv: challenge.binding.is_some(),
         };
         let token = match self.signer.sign(&claims).await {
             Ok(token) => token,

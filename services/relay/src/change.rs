@@ -3,6 +3,7 @@
 //!
 //! - a new challenge (`INSERT`, status `pending`): `MagicLinkRequested`;
 //! - status `pending` to `mailed`: `MagicLinkSent`;
+//! - status to `approved`: `MagicLinkApproved`;
 //! - status to `consumed`: `SignInSucceeded`.
 //!
 //! Anything else (a mailing lease taken or given back, an item expiring, rate
@@ -15,7 +16,8 @@ use std::str::FromStr;
 use aws_lambda_events::event::dynamodb::EventRecord;
 use magiclink::email::EmailAddress;
 use magiclink::events::{
-    Event, MagicLinkRequested, MagicLinkSent, SignInMethod, SignInSucceeded, V1, change_id,
+    Event, MagicLinkApproved, MagicLinkRequested, MagicLinkSent, SignInMethod, SignInSucceeded, V1,
+    change_id,
 };
 use magiclink::fingerprint::Fingerprints;
 use serde_dynamo::AttributeValue;
@@ -85,6 +87,12 @@ pub fn event_of(record: &EventRecord, keys: &Fingerprints) -> Result<Option<Even
             ses_message_id: text(new, "sesMessageId")
                 .ok_or_else(|| unreadable("no sesMessageId"))?
                 .to_owned(),
+        }),
+        (_, Some("approved")) => Event::MagicLinkApproved(MagicLinkApproved {
+            version: V1,
+            event_id: change_id(id, "approved"),
+            challenge_id: id,
+            subject_hash: subject_hash()?,
         }),
         (_, Some("consumed")) => Event::SignInSucceeded(SignInSucceeded {
             version: V1,
@@ -199,6 +207,34 @@ mod tests {
                 Event::SignInSucceeded(e) => assert_eq!(e.event_id, format!("{ID}/consumed")),
                 other => panic!("{other:?}"),
             }
+        }
+    }
+
+    #[test]
+    fn an_approval_and_the_sign_in_after_it_are_approved_and_succeeded() {
+        let approved = record(
+            "MODIFY",
+            Some(image("mailed", json!({}))),
+            Some(image(
+                "approved",
+                json!({"approvedAt": {"N": "1800000100"}}),
+            )),
+        );
+        match event_of(&approved, &keys()).unwrap().unwrap() {
+            Event::MagicLinkApproved(e) => {
+                assert_eq!(e.event_id, format!("{ID}/approved"));
+                assert_eq!(e.subject_hash, keys().of("ann@example.com"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let consumed = record(
+            "MODIFY",
+            Some(image("approved", json!({}))),
+            Some(image("consumed", json!({"consumedBy": {"S": "approval"}}))),
+        );
+        match event_of(&consumed, &keys()).unwrap().unwrap() {
+            Event::SignInSucceeded(e) => assert_eq!(e.method, SignInMethod::Approval),
+            other => panic!("{other:?}"),
         }
     }
 

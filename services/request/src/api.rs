@@ -1,10 +1,13 @@
-//! The HTTP contract of `POST /v1/magic-links`: the error type and how every
-//! outcome becomes a status, headers and a JSON body. This is the one place
+//! The HTTP contract of the API (`POST /v1/magic-links`, and the status and
+//! approval endpoints of cross-device approval): the error type and how
+//! every outcome becomes a status, headers and a JSON body. This is the one place
 //! where errors are mapped to HTTP; `openapi.json` documents the result and a
 //! test keeps the two in step.
 
 use serde_json::json;
 use ulid::Ulid;
+
+use crate::approval::Status;
 
 /// The body of every answer is at most this large; a request body larger than
 /// this is refused with 413 before it is parsed.
@@ -29,12 +32,53 @@ pub enum ApiError {
     /// A dependency failed; nothing was sent and the request may be repeated.
     #[error("the service is temporarily unavailable; try again shortly")]
     Unavailable,
+    #[error("{0}")]
+    InvalidBinding(String),
+    #[error("{0}")]
+    InvalidVerifier(String),
+    /// The same for an unknown challenge and a wrong verifier.
+    #[error("no such challenge")]
+    NotFound,
+    #[error("{0}")]
+    InvalidToken(String),
+    #[error("the link is for another challenge")]
+    TokenMismatch,
+    #[error("{0}")]
+    InvalidNumber(String),
+    #[error("that is not the number the device that asked shows; {left} tries left")]
+    WrongNumber { left: u64 },
+    #[error(
+        "this sign-in was asked for without cross-device approval; open the link on the device that asked, or use the code"
+    )]
+    NotApprovable,
+    #[error("this sign-in was already approved")]
+    AlreadyApproved,
+    #[error("this link was already used")]
+    Used,
+    #[error("this link was replaced: its user signed in since it was made")]
+    Revoked,
+    #[error("this link has expired")]
+    Expired,
+    #[error("too many wrong codes or numbers: this link no longer works; ask for a new one")]
+    TooManyAttempts,
 }
 
 impl ApiError {
     pub fn status(&self) -> u16 {
         match self {
-            Self::InvalidJson(_) | Self::InvalidEmail(_) | Self::RedirectNotAllowed(_) => 400,
+            Self::InvalidJson(_)
+            | Self::InvalidEmail(_)
+            | Self::RedirectNotAllowed(_)
+            | Self::InvalidBinding(_)
+            | Self::InvalidVerifier(_)
+            | Self::InvalidToken(_)
+            | Self::TokenMismatch
+            | Self::InvalidNumber(_)
+            | Self::WrongNumber { .. }
+            | Self::NotApprovable => 400,
+            Self::NotFound => 404,
+            Self::AlreadyApproved | Self::Used | Self::Revoked | Self::TooManyAttempts => 409,
+            Self::Expired => 410,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::RateLimited { .. } => 429,
@@ -51,6 +95,19 @@ impl ApiError {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::RateLimited { .. } => "rate_limited",
             Self::Unavailable => "unavailable",
+            Self::InvalidBinding(_) => "invalid_binding",
+            Self::InvalidVerifier(_) => "invalid_verifier",
+            Self::NotFound => "not_found",
+            Self::InvalidToken(_) => "invalid_token",
+            Self::TokenMismatch => "token_mismatch",
+            Self::InvalidNumber(_) => "invalid_number",
+            Self::WrongNumber { .. } => "wrong_number",
+            Self::NotApprovable => "not_approvable",
+            Self::AlreadyApproved => "already_approved",
+            Self::Used => "used",
+            Self::Revoked => "revoked",
+            Self::Expired => "expired",
+            Self::TooManyAttempts => "too_many_attempts",
         }
     }
 }
@@ -75,12 +132,34 @@ impl ApiResponse {
         )
     }
 
+    /// `200 {"status":"pending"|…,"expiresAt":<seconds>}`: a challenge's
+    /// progress, for the browser that asked.
+    pub fn status(status: Status) -> Self {
+        Self::json(
+            200,
+            &json!({"status": status.progress.as_str(), "expiresAt": status.expires_at}),
+            Vec::new(),
+        )
+    }
+
+    /// `204`, no body: the approval was recorded.
+    pub fn approved() -> Self {
+        Self {
+            status: 204,
+            headers: vec![("cache-control", "no-store".into())],
+            body: String::new(),
+        }
+    }
+
     pub fn from_error(error: &ApiError) -> Self {
         let mut headers = Vec::new();
         if let ApiError::RateLimited { retry_after_secs } = error {
             headers.push(("retry-after", retry_after_secs.to_string()));
         }
-        let body = json!({"error": {"code": error.code(), "message": error.to_string()}});
+        let mut body = json!({"error": {"code": error.code(), "message": error.to_string()}});
+        if let ApiError::WrongNumber { left } = error {
+            body["error"]["attemptsLeft"] = json!(left);
+        }
         Self::json(error.status(), &body, headers)
     }
 
@@ -103,6 +182,24 @@ impl From<Result<Ulid, ApiError>> for ApiResponse {
     fn from(result: Result<Ulid, ApiError>) -> Self {
         match result {
             Ok(challenge_id) => Self::accepted(challenge_id),
+            Err(error) => Self::from_error(&error),
+        }
+    }
+}
+
+impl From<Result<Status, ApiError>> for ApiResponse {
+    fn from(result: Result<Status, ApiError>) -> Self {
+        match result {
+            Ok(status) => Self::status(status),
+            Err(error) => Self::from_error(&error),
+        }
+    }
+}
+
+impl From<Result<(), ApiError>> for ApiResponse {
+    fn from(result: Result<(), ApiError>) -> Self {
+        match result {
+            Ok(()) => Self::approved(),
             Err(error) => Self::from_error(&error),
         }
     }

@@ -1,9 +1,12 @@
 //! The request service's configuration, read once at start-up.
 
 use magiclink::config::{
-    ConfigError, Env, EventsConfig, RateLimitConfig, StoreConfig, TokenConfig,
+    ConfigError, Env, EventsConfig, RateLimitConfig, StoreConfig, TokenConfig, VerificationConfig,
 };
+use magiclink::rate_limit::Limit;
+use magiclink::token::{LinkVerifier, audience};
 
+use crate::approval::ApprovalConfig;
 use crate::redirect::RedirectPolicy;
 
 /// Everything the request handler needs to know.
@@ -15,6 +18,13 @@ pub struct RequestConfig {
     pub limits: RateLimitConfig,
     /// `ALLOWED_REDIRECT_URIS` (comma-separated) and `DEFAULT_REDIRECT_URI`.
     pub redirects: RedirectPolicy,
+    /// The status and approval endpoints: `ACCEPTED_PUBLIC_KEYS` and
+    /// `TOKEN_ISSUER` (as the verifier has them), `USER_POOL_ID` and
+    /// `USER_POOL_CLIENT_ID` (the tokens' audience), and `RATE_STATUS_IP_MAX`
+    /// requests per client IP per `RATE_IP_WINDOW_SECONDS` (default 1200 per
+    /// 900 s: a browser polling every 2 s for a whole 15-minute link uses
+    /// 450).
+    pub approval: ApprovalConfig,
 }
 
 impl RequestConfig {
@@ -31,12 +41,25 @@ impl RequestConfig {
                 name: "ALLOWED_REDIRECT_URIS",
                 reason,
             })?;
+        let token = TokenConfig::from_env(env)?;
+        let approval = ApprovalConfig {
+            tokens: LinkVerifier::new(VerificationConfig::from_env(env)?.keys, &token.issuer),
+            audience: audience(
+                env.required("USER_POOL_ID")?,
+                env.required("USER_POOL_CLIENT_ID")?,
+            ),
+            per_ip: Limit::new(
+                env.count_or("RATE_STATUS_IP_MAX", 1200)?,
+                env.seconds_or("RATE_IP_WINDOW_SECONDS", 900)?,
+            ),
+        };
         Ok(Self {
             store: StoreConfig::from_env(env)?,
             events: EventsConfig::from_env(env)?,
-            token: TokenConfig::from_env(env)?,
+            token,
             limits: RateLimitConfig::from_env(env)?,
             redirects,
+            approval,
         })
     }
 }
@@ -52,13 +75,24 @@ mod tests {
             ("FINGERPRINT_KEY_ID", "fingerprint-key"),
             ("ALLOWED_REDIRECT_URIS", "https://app.example.com/auth/*"),
             ("DEFAULT_REDIRECT_URI", "https://app.example.com/auth/cb"),
+            ("ACCEPTED_PUBLIC_KEYS", KEYS),
+            ("USER_POOL_ID", "pool"),
+            ("USER_POOL_CLIENT_ID", "client"),
         ]
     }
+
+    /// A key set of one P-256 key (the test key of RFC 7515, appendix A.3).
+    const KEYS: &str = r#"{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","use":"sig","alg":"ES256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}"#;
 
     #[test]
     fn a_complete_environment_loads() {
         let config = RequestConfig::from_env(&Env::from_pairs(base())).unwrap();
         assert_eq!(config.store.table_name, "t");
+        assert_eq!(config.approval.audience, "pool/client");
+        assert_eq!(
+            config.approval.per_ip,
+            Limit::new(1200, std::time::Duration::from_secs(900))
+        );
     }
 
     #[test]
@@ -69,6 +103,9 @@ mod tests {
             "FINGERPRINT_KEY_ID",
             "ALLOWED_REDIRECT_URIS",
             "DEFAULT_REDIRECT_URI",
+            "ACCEPTED_PUBLIC_KEYS",
+            "USER_POOL_ID",
+            "USER_POOL_CLIENT_ID",
         ] {
             let env = Env::from_pairs(base().into_iter().filter(|(k, _)| *k != name));
             assert_eq!(

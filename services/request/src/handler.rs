@@ -31,14 +31,16 @@ use std::time::SystemTime;
 
 use magiclink::admission::{Admissions, Counter};
 use magiclink::aws::CallError;
-use magiclink::challenge::Challenge;
+use magiclink::binding::DeviceBinding;
+use magiclink::challenge::{Approval, ApprovalError, Challenge, ChallengeStatus, ChallengeStore};
 use magiclink::email::EmailAddress;
 use magiclink::fingerprint::{FingerprintKey, Fingerprints};
-use magiclink::rate_limit::Decision;
+use magiclink::rate_limit::{Decision, Limit, RateLimiter};
 use serde_json::Value;
 use ulid::Ulid;
 
 use crate::api::{ApiError, MAX_BODY_BYTES};
+use crate::approval::Approvals;
 use crate::config::RequestConfig;
 use crate::redirect::RedirectError;
 
@@ -56,11 +58,14 @@ pub trait Backend {
     fn fingerprints(&self) -> impl Future<Output = Result<Fingerprints, CallError>> + Send;
 }
 
-/// The backend on AWS: one DynamoDB transaction.
+/// The backend on AWS: one DynamoDB transaction per link request; for the
+/// status and approval endpoints, the challenge store and a counter.
 #[derive(Debug, Clone)]
 pub struct AwsBackend {
     pub admissions: Admissions,
     pub fingerprints: FingerprintKey,
+    pub store: ChallengeStore,
+    pub limiter: RateLimiter,
 }
 
 impl Backend for AwsBackend {
@@ -75,6 +80,40 @@ impl Backend for AwsBackend {
 
     async fn fingerprints(&self) -> Result<Fingerprints, CallError> {
         self.fingerprints.get().await.cloned()
+    }
+}
+
+impl Approvals for AwsBackend {
+    async fn count_client(
+        &self,
+        client: &str,
+        limit: Limit,
+        now: SystemTime,
+    ) -> Result<Decision, CallError> {
+        self.limiter.admit("status-ip", client, limit, now).await
+    }
+
+    async fn find(&self, id: Ulid) -> Result<Option<(Challenge, bool)>, CallError> {
+        let Some(challenge) = self.store.get(id).await? else {
+            return Ok(None);
+        };
+        // Only a challenge that could still sign in can have been revoked.
+        let revoked = match challenge.status {
+            ChallengeStatus::Consumed => false,
+            _ if challenge.burnt => false,
+            _ => self.store.is_revoked(&challenge).await?,
+        };
+        Ok(Some((challenge, revoked)))
+    }
+
+    async fn approve(
+        &self,
+        id: Ulid,
+        email: &EmailAddress,
+        number: u8,
+        now: SystemTime,
+    ) -> Result<Approval, ApprovalError> {
+        self.store.approve(id, email, number, now).await
     }
 }
 
@@ -100,7 +139,7 @@ pub async fn handle<B: Backend>(
     if !is_json(inbound.content_type) {
         return Err(ApiError::UnsupportedMediaType);
     }
-    let (email, redirect) = parse_body(inbound.body)?;
+    let (email, redirect, binding) = parse_body(inbound.body)?;
     let email = EmailAddress::parse(&email).map_err(|e| ApiError::InvalidEmail(e.to_string()))?;
     let redirect = config
         .redirects
@@ -135,7 +174,8 @@ pub async fn handle<B: Backend>(
         // with (see the module documentation).
         counter("mailbox", &mailbox, limits.per_mailbox, Some(&email)),
     ];
-    let challenge = Challenge::new(email, redirect.into(), now, config.token.link_ttl);
+    let challenge =
+        Challenge::new(email, redirect.into(), now, config.token.link_ttl).with_binding(binding);
     let decision = backend
         .admit(&counters, &challenge, now)
         .await
@@ -151,14 +191,15 @@ pub async fn handle<B: Backend>(
 }
 
 /// `application/json`, with or without parameters such as `charset=utf-8`.
-fn is_json(content_type: Option<&str>) -> bool {
+pub(crate) fn is_json(content_type: Option<&str>) -> bool {
     content_type
         .and_then(|ct| ct.split(';').next())
         .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }
 
-/// The body's `email` and optional `redirectUri`. Unknown fields are ignored.
-fn parse_body(body: &[u8]) -> Result<(String, Option<String>), ApiError> {
+/// The body's `email`, optional `redirectUri` and optional `binding` (see
+/// [`magiclink::binding`]). Unknown fields are ignored.
+fn parse_body(body: &[u8]) -> Result<(String, Option<String>, Option<DeviceBinding>), ApiError> {
     let value: Value = serde_json::from_slice(body).map_err(|e| {
         ApiError::InvalidJson(format!(
             "the body is not valid JSON (line {}, column {})",
@@ -193,5 +234,16 @@ fn parse_body(body: &[u8]) -> Result<(String, Option<String>), ApiError> {
             ));
         }
     };
-    Ok((email, redirect))
+    let binding = match fields.remove("binding") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(raw)) => {
+            Some(DeviceBinding::parse(&raw).map_err(|e| ApiError::InvalidBinding(e.to_string()))?)
+        }
+        Some(_) => {
+            return Err(ApiError::InvalidBinding(
+                "the field \"binding\" must be a string".into(),
+            ));
+        }
+    };
+    Ok((email, redirect, binding))
 }

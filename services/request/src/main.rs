@@ -3,8 +3,10 @@
 
 use magiclink::admission::Admissions;
 use magiclink::aws::{CallBudget, load_config};
+use magiclink::challenge::ChallengeStore;
 use magiclink::config::Env;
 use magiclink::fingerprint::FingerprintKey;
+use magiclink::rate_limit::RateLimiter;
 use magiclink_request::config::RequestConfig;
 use magiclink_request::handler::AwsBackend;
 use magiclink_request::http::serve;
@@ -20,9 +22,12 @@ async fn main() -> Result<(), lambda_http::Error> {
         &config.events.fingerprint_key_id,
     );
     fingerprints.preload().await;
+    let table = &config.store.table_name;
     let backend = AwsBackend {
         fingerprints,
-        admissions: Admissions::new(ddb, &config.store.table_name),
+        admissions: Admissions::new(ddb.clone(), table),
+        store: ChallengeStore::new(ddb.clone(), table),
+        limiter: RateLimiter::new(ddb, table),
     };
     let (backend, config) = (&backend, &config);
     lambda_http::run(lambda_http::service_fn(move |request| async move {

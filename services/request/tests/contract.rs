@@ -13,15 +13,21 @@ use std::time::{Duration, SystemTime};
 
 use magiclink::admission::Counter;
 use magiclink::aws::CallError;
-use magiclink::challenge::Challenge;
+use magiclink::binding::Verifier;
+use magiclink::challenge::{Approval, ApprovalError, Challenge, ChallengeStatus};
 use magiclink::config::Env;
 use magiclink::email::EmailAddress;
 use magiclink::fingerprint::Fingerprints;
-use magiclink::rate_limit::Decision;
+use magiclink::rate_limit::{Decision, Limit};
+use magiclink::token::{PublicKeys, TokenClaims, encode_signing_input, join_signature};
 use magiclink_request::api::ApiResponse;
+use magiclink_request::approval::{self, Approvals, Asked};
 use magiclink_request::config::RequestConfig;
 use magiclink_request::handler::{Backend, Inbound, handle};
+use p256::ecdsa::signature::Signer;
+use p256::ecdsa::{Signature, SigningKey};
 use serde_json::{Value, json};
+use ulid::Ulid;
 
 /// A backend that records what the handler did and fails where told to. Its
 /// admission is all or nothing, as the real transaction is (that, and the
@@ -34,6 +40,13 @@ struct Fake {
     admitted: Mutex<Vec<String>>,
     counters: Mutex<Vec<Counter>>,
     created: Mutex<Vec<Challenge>>,
+    /// The challenge the status and approval endpoints find, and whether it
+    /// was revoked.
+    stored: Option<(Challenge, bool)>,
+    /// What the store answers an approval.
+    approval: Option<fn() -> Result<Approval, ApprovalError>>,
+    /// The approvals asked of the store: id, address, number.
+    approvals: Mutex<Vec<(Ulid, String, u8)>>,
 }
 
 fn keys() -> Fingerprints {
@@ -81,6 +94,49 @@ impl Backend for Fake {
     }
 }
 
+impl Approvals for Fake {
+    async fn count_client(
+        &self,
+        client: &str,
+        _limit: Limit,
+        _now: SystemTime,
+    ) -> Result<Decision, CallError> {
+        assert_eq!(client, keys().of("203.0.113.9"), "counted by fingerprint");
+        self.admitted.lock().unwrap().push("status-ip".into());
+        if self.limited_scope == Some("status-ip") {
+            return Ok(Decision::Limited {
+                retry_after: Duration::from_secs(27),
+            });
+        }
+        Ok(Decision::Admitted)
+    }
+
+    async fn find(&self, id: Ulid) -> Result<Option<(Challenge, bool)>, CallError> {
+        if self.store_down {
+            return Err(outage("DynamoDB GetItem"));
+        }
+        Ok(self.stored.clone().filter(|(c, _)| c.id == id))
+    }
+
+    async fn approve(
+        &self,
+        id: Ulid,
+        email: &EmailAddress,
+        number: u8,
+        _now: SystemTime,
+    ) -> Result<Approval, ApprovalError> {
+        self.approvals
+            .lock()
+            .unwrap()
+            .push((id, email.as_str().to_owned(), number));
+        if self.store_down {
+            return Err(ApprovalError::Store(outage("DynamoDB GetItem")));
+        }
+        self.approval
+            .map_or(Ok(Approval::Approved), |answer| answer())
+    }
+}
+
 fn config() -> RequestConfig {
     RequestConfig::from_env(&Env::from_pairs([
         ("TABLE_NAME", "t"),
@@ -94,8 +150,23 @@ fn config() -> RequestConfig {
             "DEFAULT_REDIRECT_URI",
             "https://app.example.com/auth/callback",
         ),
+        ("ACCEPTED_PUBLIC_KEYS", &signing_key_set()),
+        ("USER_POOL_ID", "pool"),
+        ("USER_POOL_CLIENT_ID", "client"),
     ]))
     .unwrap()
+}
+
+/// The links' signing key of these tests.
+fn signing_key() -> SigningKey {
+    SigningKey::from_slice(&[7; 32]).unwrap()
+}
+
+fn signing_key_set() -> String {
+    let mut keys = PublicKeys::default();
+    keys.insert("k1".into(), *signing_key().verifying_key())
+        .unwrap();
+    keys.to_jwks()
 }
 
 async fn call_with(backend: &Fake, content_type: Option<&str>, body: &[u8]) -> ApiResponse {
@@ -366,7 +437,12 @@ fn openapi() -> Value {
 /// A response's documented body schema, with the document's components in
 /// reach of its `$ref`s.
 fn documented_schema(doc: &Value, status: u16) -> jsonschema::Validator {
-    let response = &doc["paths"]["/v1/magic-links"]["post"]["responses"][status.to_string()];
+    schema_of(doc, "/v1/magic-links", "post", status)
+}
+
+/// The documented body schema of `method` `path`'s `status` answer.
+fn schema_of(doc: &Value, path: &str, method: &str, status: u16) -> jsonschema::Validator {
+    let response = &doc["paths"][path][method]["responses"][status.to_string()];
     let mut schema = response["content"]["application/json"]["schema"].clone();
     schema["components"] = doc["components"].clone();
     jsonschema::validator_for(&schema).unwrap()
@@ -430,6 +506,551 @@ async fn the_openapi_document_matches_the_handler() {
                 "{} lacks {name}",
                 answer.status
             );
+        }
+    }
+}
+
+// ------------------------------------------------- cross-device approval
+
+/// RFC 7636's example verifier: its binding's number is 75.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
+fn ann() -> EmailAddress {
+    EmailAddress::parse("ann@example.com").unwrap()
+}
+
+/// A mailed challenge of Ann's, asked for with [`VERIFIER`]'s binding.
+fn bound_challenge() -> Challenge {
+    let binding = Verifier::parse(VERIFIER).unwrap().binding();
+    Challenge {
+        status: ChallengeStatus::Mailed,
+        ..Challenge::new(
+            ann(),
+            "https://app.example.com/auth/cb".into(),
+            SystemTime::now(),
+            Duration::from_secs(900),
+        )
+        .with_binding(Some(binding))
+    }
+}
+
+fn with_stored(challenge: Challenge, revoked: bool) -> Fake {
+    Fake {
+        stored: Some((challenge, revoked)),
+        ..Fake::default()
+    }
+}
+
+/// A link token for `challenge`, signed with `key`, `aud`, living until `exp`.
+fn token_with(key: &SigningKey, challenge: &Challenge, aud: &str, exp: u64) -> String {
+    let claims = TokenClaims {
+        iss: "magiclink".into(),
+        aud: aud.into(),
+        sub: challenge.email.clone(),
+        jti: challenge.id,
+        iat: challenge.created_at,
+        exp,
+        ah: None,
+        apv: true,
+    };
+    let input = encode_signing_input("k1", &claims);
+    let signature: Signature = key.sign(input.as_bytes());
+    join_signature(&input, signature.to_der().as_bytes()).unwrap()
+}
+
+fn token_of(challenge: &Challenge) -> String {
+    token_with(
+        &signing_key(),
+        challenge,
+        "pool/client",
+        challenge.expires_at,
+    )
+}
+
+fn asked(id: &str) -> Asked<'_> {
+    Asked {
+        challenge_id: Some(id),
+        source_ip: Some("203.0.113.9"),
+    }
+}
+
+async fn ask_status(backend: &Fake, id: &str, verifier: Option<&str>) -> ApiResponse {
+    approval::status(
+        backend,
+        &config().approval,
+        asked(id),
+        verifier,
+        SystemTime::now(),
+    )
+    .await
+    .into()
+}
+
+async fn ask_approval(backend: &Fake, id: &str, content_type: &str, body: &[u8]) -> ApiResponse {
+    approval::approve(
+        backend,
+        &config().approval,
+        asked(id),
+        Some(content_type),
+        body,
+        SystemTime::now(),
+    )
+    .await
+    .into()
+}
+
+fn approval_body(token: &str, number: Value) -> Vec<u8> {
+    json!({"token": token, "number": number})
+        .to_string()
+        .into_bytes()
+}
+
+#[tokio::test]
+async fn a_binding_is_kept_on_the_challenge_and_a_bad_one_refused() {
+    let binding = Verifier::parse(VERIFIER).unwrap().binding();
+    let backend = Fake::default();
+    let body = json!({"email": "ann@example.com", "binding": binding.encoded()}).to_string();
+    let response = call_with(&backend, Some("application/json"), body.as_bytes()).await;
+    assert_eq!(response.status, 202);
+    assert_eq!(backend.created.lock().unwrap()[0].binding, Some(binding));
+
+    let encoded = binding.encoded();
+    for bad in [
+        json!(42),
+        json!(""),
+        json!(&encoded[..42]),
+        json!(format!("{encoded}A")),
+        json!(encoded.replace('-', "+")),
+        json!(format!("{}\n", &encoded[..42])),
+        json!("x".repeat(300)),
+        json!([encoded]),
+    ] {
+        let backend = Fake::default();
+        let body = json!({"email": "ann@example.com", "binding": bad}).to_string();
+        let response = call_with(&backend, Some("application/json"), body.as_bytes()).await;
+        assert_eq!(
+            (response.status, error_code(&response).as_str()),
+            (400, "invalid_binding"),
+            "{bad}"
+        );
+        assert!(backend.created.lock().unwrap().is_empty(), "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn the_status_is_told_to_the_holder_of_the_verifier_only() {
+    let challenge = bound_challenge();
+    let id = challenge.id.to_string();
+    let cases = [
+        (ChallengeStatus::Pending, false, "pending"),
+        (ChallengeStatus::Mailed, false, "pending"),
+        (ChallengeStatus::Approved, false, "approved"),
+        (ChallengeStatus::Consumed, false, "used"),
+        (ChallengeStatus::Mailed, true, "revoked"),
+    ];
+    for (status, revoked, told) in cases {
+        let backend = with_stored(
+            Challenge {
+                status,
+                ..challenge.clone()
+            },
+            revoked,
+        );
+        let response = ask_status(&backend, &id, Some(VERIFIER)).await;
+        assert_eq!(response.status, 200);
+        let body: Value = serde_json::from_str(&response.body).unwrap();
+        assert_eq!(
+            body,
+            json!({"status": told, "expiresAt": challenge.expires_at})
+        );
+        assert_eq!(header(&response, "cache-control"), Some("no-store"));
+    }
+
+    let backend = with_stored(challenge.clone(), false);
+    let unknown = ask_status(&backend, &Ulid::generate().to_string(), Some(VERIFIER)).await;
+    assert_eq!(
+        (unknown.status, error_code(&unknown).as_str()),
+        (404, "not_found")
+    );
+    let wrong = ask_status(&backend, &id, Some(&VERIFIER.replace('d', "e"))).await;
+    let unbound = with_stored(challenge.clone().with_binding(None), false);
+    let no_binding = ask_status(&unbound, &id, Some(VERIFIER)).await;
+    let not_an_id = ask_status(&backend, "../../etc/passwd", Some(VERIFIER)).await;
+    for other in [&wrong, &no_binding, &not_an_id] {
+        assert_eq!(
+            other, &unknown,
+            "a wrong verifier is told what an unknown id is"
+        );
+    }
+
+    for verifier in [
+        None,
+        Some(""),
+        Some(&VERIFIER[..42]),
+        Some(&*format!("{VERIFIER}\r\nx: y")),
+        Some(&*"v".repeat(129)),
+    ] {
+        let response = ask_status(&backend, &id, verifier).await;
+        assert_eq!(
+            (response.status, error_code(&response).as_str()),
+            (400, "invalid_verifier"),
+            "{verifier:?}"
+        );
+    }
+
+    let limited = Fake {
+        limited_scope: Some("status-ip"),
+        ..with_stored(challenge.clone(), false)
+    };
+    let response = ask_status(&limited, &id, Some(VERIFIER)).await;
+    assert_eq!(
+        (response.status, header(&response, "retry-after")),
+        (429, Some("27"))
+    );
+    let down = Fake {
+        store_down: true,
+        ..with_stored(challenge, false)
+    };
+    assert_eq!(ask_status(&down, &id, Some(VERIFIER)).await.status, 503);
+}
+
+#[tokio::test]
+async fn an_approval_with_a_valid_token_reaches_the_store_with_its_number() {
+    let challenge = bound_challenge();
+    let backend = with_stored(challenge.clone(), false);
+    let body = approval_body(&token_of(&challenge), json!(75));
+    let response = ask_approval(
+        &backend,
+        &challenge.id.to_string(),
+        "application/json",
+        &body,
+    )
+    .await;
+    assert_eq!((response.status, response.body.as_str()), (204, ""));
+    assert_eq!(
+        *backend.approvals.lock().unwrap(),
+        [(challenge.id, "ann@example.com".to_owned(), 75)]
+    );
+}
+
+#[tokio::test]
+async fn hostile_approvals_get_their_precise_4xx_and_reach_no_store() {
+    let challenge = bound_challenge();
+    let id = challenge.id.to_string();
+    let token = token_of(&challenge);
+    let other = Challenge::new(
+        ann(),
+        String::new(),
+        SystemTime::now(),
+        Duration::from_secs(900),
+    );
+    let stranger = SigningKey::from_slice(&[9; 32]).unwrap();
+    let now = magiclink::time::unix_seconds(SystemTime::now());
+    let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+        ("not JSON", b"{".to_vec(), 400, "invalid_json"),
+        ("an array", br#"[1]"#.to_vec(), 400, "invalid_json"),
+        (
+            "no token",
+            br#"{"number":75}"#.to_vec(),
+            400,
+            "invalid_token",
+        ),
+        (
+            "a number for the token",
+            approval_body_value(json!(5), json!(75)),
+            400,
+            "invalid_token",
+        ),
+        (
+            "a huge token",
+            approval_body(&"a".repeat(3000), json!(75)),
+            400,
+            "invalid_token",
+        ),
+        (
+            "no number",
+            json!({"token": token}).to_string().into_bytes(),
+            400,
+            "invalid_number",
+        ),
+        (
+            "a string number",
+            approval_body(&token, json!("75")),
+            400,
+            "invalid_number",
+        ),
+        (
+            "a negative number",
+            approval_body(&token, json!(-1)),
+            400,
+            "invalid_number",
+        ),
+        (
+            "100",
+            approval_body(&token, json!(100)),
+            400,
+            "invalid_number",
+        ),
+        (
+            "a fraction",
+            approval_body(&token, json!(7.5)),
+            400,
+            "invalid_number",
+        ),
+        (
+            "null",
+            approval_body(&token, Value::Null),
+            400,
+            "invalid_number",
+        ),
+        (
+            "a huge number",
+            b"{\"token\":\"x\",\"number\":1e400}".to_vec(),
+            400,
+            "invalid_json",
+        ),
+        (
+            "garbage for a token",
+            approval_body("a.b.c", json!(75)),
+            400,
+            "invalid_token",
+        ),
+        (
+            "control characters in the token",
+            approval_body("a\u{0}.b\r\n.c", json!(75)),
+            400,
+            "invalid_token",
+        ),
+        (
+            "a token signed by another key",
+            approval_body(
+                &token_with(&stranger, &challenge, "pool/client", challenge.expires_at),
+                json!(75),
+            ),
+            400,
+            "invalid_token",
+        ),
+        (
+            "a token for another app client",
+            approval_body(
+                &token_with(
+                    &signing_key(),
+                    &challenge,
+                    "pool/other",
+                    challenge.expires_at,
+                ),
+                json!(75),
+            ),
+            400,
+            "invalid_token",
+        ),
+        (
+            "an expired token",
+            approval_body(
+                &token_with(&signing_key(), &challenge, "pool/client", now),
+                json!(75),
+            ),
+            410,
+            "expired",
+        ),
+        (
+            "another challenge's token",
+            approval_body(&token_of(&other), json!(75)),
+            400,
+            "token_mismatch",
+        ),
+        (
+            "over 16 KiB",
+            approval_body(&"a".repeat(17 * 1024), json!(75)),
+            413,
+            "payload_too_large",
+        ),
+    ];
+    for (name, body, status, code) in cases {
+        let backend = with_stored(challenge.clone(), false);
+        let response = ask_approval(&backend, &id, "application/json", &body).await;
+        assert_eq!(
+            (response.status, error_code(&response).as_str()),
+            (status, code),
+            "{name}"
+        );
+        assert!(backend.approvals.lock().unwrap().is_empty(), "{name}");
+    }
+    let backend = with_stored(challenge.clone(), false);
+    let body = approval_body(&token, json!(75));
+    let response = ask_approval(&backend, &id, "text/plain", &body).await;
+    assert_eq!(response.status, 415);
+    let response = ask_approval(&backend, "not-a-ulid", "application/json", &body).await;
+    assert_eq!(response.status, 404);
+    assert!(backend.approvals.lock().unwrap().is_empty());
+}
+
+fn approval_body_value(token: Value, number: Value) -> Vec<u8> {
+    json!({"token": token, "number": number})
+        .to_string()
+        .into_bytes()
+}
+
+#[tokio::test]
+async fn the_store_s_answers_map_to_precise_statuses() {
+    type Answer = fn() -> Result<Approval, ApprovalError>;
+    let cases: [(Answer, u16, &str); 10] = [
+        (
+            || Ok(Approval::WrongNumber { left: 2 }),
+            400,
+            "wrong_number",
+        ),
+        (
+            || Ok(Approval::WrongNumber { left: 0 }),
+            400,
+            "wrong_number",
+        ),
+        (|| Err(ApprovalError::NotApprovable), 400, "not_approvable"),
+        (|| Err(ApprovalError::WrongUser), 400, "token_mismatch"),
+        (|| Err(ApprovalError::NotFound), 404, "not_found"),
+        (
+            || Err(ApprovalError::AlreadyApproved),
+            409,
+            "already_approved",
+        ),
+        (|| Err(ApprovalError::Used), 409, "used"),
+        (|| Err(ApprovalError::Revoked), 409, "revoked"),
+        (
+            || Err(ApprovalError::TooManyAttempts),
+            409,
+            "too_many_attempts",
+        ),
+        (|| Err(ApprovalError::Expired), 410, "expired"),
+    ];
+    let challenge = bound_challenge();
+    let body = approval_body(&token_of(&challenge), json!(12));
+    for (answer, status, code) in cases {
+        let backend = Fake {
+            approval: Some(answer),
+            ..with_stored(challenge.clone(), false)
+        };
+        let response = ask_approval(
+            &backend,
+            &challenge.id.to_string(),
+            "application/json",
+            &body,
+        )
+        .await;
+        assert_eq!(
+            (response.status, error_code(&response).as_str()),
+            (status, code)
+        );
+    }
+    let backend = Fake {
+        approval: Some(|| Ok(Approval::WrongNumber { left: 2 })),
+        ..with_stored(challenge.clone(), false)
+    };
+    let response = ask_approval(
+        &backend,
+        &challenge.id.to_string(),
+        "application/json",
+        &body,
+    )
+    .await;
+    let error: Value = serde_json::from_str(&response.body).unwrap();
+    assert_eq!(error["error"]["attemptsLeft"], 2);
+    let down = Fake {
+        store_down: true,
+        ..with_stored(challenge.clone(), false)
+    };
+    let response = ask_approval(&down, &challenge.id.to_string(), "application/json", &body).await;
+    assert_eq!(response.status, 503);
+}
+
+#[tokio::test]
+async fn the_openapi_document_matches_the_approval_endpoints() {
+    let doc = openapi();
+    let challenge = bound_challenge();
+    let id = challenge.id.to_string();
+    let stored = || with_stored(challenge.clone(), false);
+    let limited = || Fake {
+        limited_scope: Some("status-ip"),
+        ..stored()
+    };
+    let down = || Fake {
+        store_down: true,
+        ..stored()
+    };
+
+    let path = "/v1/magic-links/{challengeId}";
+    let answers = vec![
+        ask_status(&stored(), &id, Some(VERIFIER)).await,
+        ask_status(&stored(), &id, None).await,
+        ask_status(&stored(), &Ulid::generate().to_string(), Some(VERIFIER)).await,
+        ask_status(&limited(), &id, Some(VERIFIER)).await,
+        ask_status(&down(), &id, Some(VERIFIER)).await,
+    ];
+    check_documented(&doc, path, "get", answers);
+
+    let path = "/v1/magic-links/{challengeId}/approval";
+    let good = approval_body(&token_of(&challenge), json!(75));
+    let answers = vec![
+        ask_approval(&stored(), &id, "application/json", &good).await,
+        ask_approval(&stored(), &id, "application/json", b"{").await,
+        ask_approval(&stored(), "x", "application/json", &good).await,
+        ask_approval(
+            &Fake {
+                approval: Some(|| Err(ApprovalError::Used)),
+                ..stored()
+            },
+            &id,
+            "application/json",
+            &good,
+        )
+        .await,
+        ask_approval(
+            &Fake {
+                approval: Some(|| Err(ApprovalError::Expired)),
+                ..stored()
+            },
+            &id,
+            "application/json",
+            &good,
+        )
+        .await,
+        ask_approval(&stored(), &id, "application/json", &vec![b' '; 20_000]).await,
+        ask_approval(&stored(), &id, "text/plain", &good).await,
+        ask_approval(&limited(), &id, "application/json", &good).await,
+        ask_approval(&down(), &id, "application/json", &good).await,
+    ];
+    check_documented(&doc, path, "post", answers);
+}
+
+/// Every documented status of `method` `path` is among `answers`, no other
+/// is, and each body and header is as documented.
+fn check_documented(doc: &Value, path: &str, method: &str, answers: Vec<ApiResponse>) {
+    let responses = doc["paths"][path][method]["responses"].as_object().unwrap();
+    let documented: BTreeSet<u16> = responses.keys().map(|k| k.parse().unwrap()).collect();
+    let produced: BTreeSet<u16> = answers.iter().map(|a| a.status).collect();
+    assert_eq!(produced, documented, "{method} {path}");
+    for answer in answers {
+        if answer.status == 204 {
+            assert!(answer.body.is_empty());
+            continue;
+        }
+        let body: Value = serde_json::from_str(&answer.body).unwrap();
+        let errors: Vec<String> = schema_of(doc, path, method, answer.status)
+            .iter_errors(&body)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{method} {path} {}: {errors:?}",
+            answer.status
+        );
+        if let Some(headers) = responses[&answer.status.to_string()]["headers"].as_object() {
+            for name in headers.keys() {
+                assert!(
+                    header(&answer, &name.to_ascii_lowercase()).is_some(),
+                    "{} lacks {name}",
+                    answer.status
+                );
+            }
         }
     }
 }

@@ -1,8 +1,10 @@
 //! VerifyAuthChallengeResponse: is the answer a valid, unused link of this
-//! user, made for this pool and app client, or the code of one of this
-//! user's challenges (see [`crate::form`])? A token is checked offline; a
-//! code is compared, in constant time, with the one derived from the
-//! challenge id. Then the challenge is consumed with the store's single
+//! user, made for this pool and app client, the code of one of this user's
+//! challenges, or the verifier of the browser that asked for one of them
+//! after its approval from another device (see [`crate::form`])? A token is
+//! checked offline; a code is compared, in constant time, with the one
+//! derived from the challenge id; a verifier's hash must be the challenge's
+//! binding, in the store's condition. Then the challenge is consumed with the store's single
 //! conditional transaction (which also requires the account to be still
 //! bound to the address magiclink verified, see [`magiclink::account`]), or,
 //! for a wrong code, the code is counted on the challenge (five burn it).
@@ -18,10 +20,10 @@ use std::time::SystemTime;
 
 use magiclink::account::AccountRef;
 use magiclink::aws::CallError;
-use magiclink::challenge::{ChallengeStore, ConsumeError, WrongCode};
+use magiclink::challenge::{ChallengeStore, ConsumeError, Proof, WrongCode};
 use magiclink::code::{CodeDigits, LazyCodeKey};
 use magiclink::email::EmailAddress;
-use magiclink::events::{Event, EventPublisher, RejectionReason, SignInMethod, SignInRejected, V1};
+use magiclink::events::{Event, EventPublisher, RejectionReason, SignInRejected, V1};
 use magiclink::fingerprint::FingerprintKey;
 use magiclink::token::{LinkVerifier, TokenError};
 use ulid::Ulid;
@@ -89,6 +91,9 @@ pub fn consume_rejection(error: &ConsumeError) -> Option<RejectionReason> {
         ConsumeError::WrongUser => RejectionReason::WrongUser,
         ConsumeError::AddressChanged => RejectionReason::AddressChanged,
         ConsumeError::TooManyAttempts => RejectionReason::TooManyAttempts,
+        ConsumeError::ApprovedElsewhere => RejectionReason::ApprovedElsewhere,
+        ConsumeError::NotApproved => RejectionReason::NotApproved,
+        ConsumeError::WrongVerifier => RejectionReason::WrongVerifier,
         ConsumeError::Store(_) => return None,
     })
 }
@@ -183,9 +188,9 @@ impl AnswerChecker {
         };
         // The account binding is checked against the fingerprint of the
         // user's address: a link's token carries it (the mailer signed it), so
-        // a link needs no key; a code needs the fingerprint and code keys,
-        // derived through KMS at a cold start.
-        let (challenge_id, method, address_hash) = match form::parse(answer, self.code_digits) {
+        // a link needs no key; a code needs the fingerprint and code keys, an
+        // approval the fingerprint key, derived through KMS at a cold start.
+        let (challenge_id, proof, address_hash) = match form::parse(answer, self.code_digits) {
             Err(error) => {
                 tracing::info!(%error, "answer unreadable");
                 return rejected(RejectionReason::Malformed);
@@ -202,7 +207,7 @@ impl AnswerChecker {
                         Err(e) => return unavailable("fingerprint key", &e),
                     },
                 };
-                (claims.jti, SignInMethod::Link, address_hash)
+                (claims.jti, Proof::Link, address_hash)
             }
             Ok(AnswerForm::Code { challenge_id, code }) => {
                 // A process derives both keys at its first code.
@@ -217,9 +222,19 @@ impl AnswerChecker {
                 if !codes.matches(challenge_id, self.code_digits, &code) {
                     return self.wrong_code(challenge_id, user, now).await;
                 }
+                (challenge_id, Proof::Code, user.fingerprint(fingerprints))
+            }
+            Ok(AnswerForm::Approval {
+                challenge_id,
+                verifier,
+            }) => {
+                let fingerprints = match self.fingerprints.get().await {
+                    Ok(fingerprints) => fingerprints,
+                    Err(e) => return unavailable("fingerprint key", &e),
+                };
                 (
                     challenge_id,
-                    SignInMethod::Code,
+                    Proof::Approval(verifier.binding()),
                     user.fingerprint(fingerprints),
                 )
             }
@@ -230,7 +245,7 @@ impl AnswerChecker {
         };
         let consumed = self
             .store
-            .consume(challenge_id, user, &account, method, now)
+            .consume(challenge_id, user, &account, proof, now)
             .await;
         self.verdict(challenge_id, consumed.map(|()| None))
     }
@@ -317,6 +332,22 @@ mod tests {
         assert_eq!(
             consume_rejection(&ConsumeError::AddressChanged),
             Some(AddressChanged)
+        );
+        assert_eq!(
+            consume_rejection(&ConsumeError::TooManyAttempts),
+            Some(TooManyAttempts)
+        );
+        assert_eq!(
+            consume_rejection(&ConsumeError::ApprovedElsewhere),
+            Some(ApprovedElsewhere)
+        );
+        assert_eq!(
+            consume_rejection(&ConsumeError::NotApproved),
+            Some(NotApproved)
+        );
+        assert_eq!(
+            consume_rejection(&ConsumeError::WrongVerifier),
+            Some(WrongVerifier)
         );
         let outage = ConsumeError::Store(CallError::unexpected("DynamoDB", "down"));
         assert_eq!(consume_rejection(&outage), None);

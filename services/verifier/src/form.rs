@@ -1,8 +1,11 @@
-//! The forms an answer to the custom challenge takes: a link's token, or the
+//! The forms an answer to the custom challenge takes: a link's token; the
 //! JSON text `{"challengeId":"<ULID>","code":"<digits>"}` with the code from
-//! the same mail. Reading one is strict and bounded: anything else is
-//! `malformed`, whatever its size or nesting.
+//! the same mail; or, after an approval from another device, the JSON text
+//! `{"challengeId":"<ULID>","verifier":"<the asking browser's verifier>"}`.
+//! Reading one is strict and bounded: anything else is `malformed`,
+//! whatever its size or nesting.
 
+use magiclink::binding::{BindingError, Verifier};
 use magiclink::code::{CodeDigits, CodeFormatError, normalize};
 use serde::Deserialize;
 use ulid::Ulid;
@@ -17,6 +20,11 @@ pub enum AnswerForm<'a> {
     Link(&'a str),
     /// A code for a challenge, its digits alone.
     Code { challenge_id: Ulid, code: String },
+    /// The verifier of the browser that asked for an approved challenge.
+    Approval {
+        challenge_id: Ulid,
+        verifier: Verifier,
+    },
 }
 
 /// Why an answer cannot be read.
@@ -30,17 +38,21 @@ pub enum FormError {
     BadChallengeId,
     #[error(transparent)]
     BadCode(#[from] CodeFormatError),
+    #[error(transparent)]
+    BadVerifier(#[from] BindingError),
 }
 
+/// A JSON answer: `challengeId` and exactly one of `code` and `verifier`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct CodeAnswer {
+struct JsonAnswer {
     challenge_id: String,
-    code: String,
+    code: Option<String>,
+    verifier: Option<String>,
 }
 
-/// Reads `raw`: JSON text (it starts with `{`) is a code answer, anything
-/// else is taken for a token.
+/// Reads `raw`: JSON text (it starts with `{`) is a code or approval
+/// answer, anything else is taken for a token.
 pub fn parse(raw: &str, digits: CodeDigits) -> Result<AnswerForm<'_>, FormError> {
     if raw.len() > MAX_ANSWER_LEN {
         return Err(FormError::TooLong);
@@ -49,16 +61,25 @@ pub fn parse(raw: &str, digits: CodeDigits) -> Result<AnswerForm<'_>, FormError>
     if !raw.starts_with('{') {
         return Ok(AnswerForm::Link(raw));
     }
-    let answer: CodeAnswer =
+    let answer: JsonAnswer =
         serde_json::from_str(raw).map_err(|e| FormError::NotACodeAnswer(e.to_string()))?;
     let challenge_id = answer
         .challenge_id
         .parse()
         .map_err(|_| FormError::BadChallengeId)?;
-    Ok(AnswerForm::Code {
-        challenge_id,
-        code: normalize(&answer.code, digits)?,
-    })
+    match (answer.code, answer.verifier) {
+        (Some(code), None) => Ok(AnswerForm::Code {
+            challenge_id,
+            code: normalize(&code, digits)?,
+        }),
+        (None, Some(verifier)) => Ok(AnswerForm::Approval {
+            challenge_id,
+            verifier: Verifier::parse(&verifier)?,
+        }),
+        _ => Err(FormError::NotACodeAnswer(
+            "exactly one of code and verifier is expected".into(),
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -71,6 +92,7 @@ mod tests {
     use super::*;
 
     const ID: &str = "01KAB0ZQ8Y3N6M2F4T7W9XRCDE";
+    const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 
     fn read(raw: &str) -> Result<AnswerForm<'_>, FormError> {
         parse(raw, CodeDigits::DEFAULT)
@@ -128,6 +150,9 @@ mod tests {
             format!(r#"{{"challengeId":"{ID}","code":"12345678"}} trailing"#),
             "{".into(),
             "{}".into(),
+            format!(r#"{{"challengeId":"{ID}","code":"12345678","verifier":"{VERIFIER}"}}"#),
+            format!(r#"{{"challengeId":"{ID}","code":null,"verifier":null}}"#),
+            format!(r#"{{"challengeId":"{ID}","verifier":7}}"#),
             format!(
                 r#"{{"challengeId":{}"x"{}}}"#,
                 "[".repeat(500),
@@ -142,5 +167,36 @@ mod tests {
         }
         let huge = format!(r#"{{"challengeId":"{ID}","code":"{}"}}"#, "1".repeat(5000));
         assert_eq!(read(&huge), Err(FormError::TooLong));
+    }
+
+    #[test]
+    fn an_approval_answer_names_its_challenge_and_the_verifier() {
+        let raw = format!(r#"{{"verifier":"{VERIFIER}","challengeId":"{ID}"}}"#);
+        assert_eq!(
+            read(&raw),
+            Ok(AnswerForm::Approval {
+                challenge_id: ID.parse().unwrap(),
+                verifier: Verifier::parse(VERIFIER).unwrap(),
+            })
+        );
+    }
+
+    #[test]
+    fn hostile_verifiers_are_refused_with_their_reason() {
+        for verifier in [
+            "",
+            &VERIFIER[..42],
+            &format!("{VERIFIER} "),
+            &format!(r"{}\u0000", &VERIFIER[..43]),
+            &format!(r"{}\n", &VERIFIER[..43]),
+            &"v".repeat(129),
+        ] {
+            let raw = format!(r#"{{"challengeId":"{ID}","verifier":"{verifier}"}}"#);
+            assert_eq!(
+                read(&raw),
+                Err(FormError::BadVerifier(BindingError::BadVerifier)),
+                "{raw}"
+            );
+        }
     }
 }

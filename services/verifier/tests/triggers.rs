@@ -233,6 +233,7 @@ async fn unreachable_dependencies_give_a_clean_refusal_well_inside_five_seconds(
             iat: 1,
             exp: u64::MAX / 2,
             ah: None,
+            apv: false,
         },
     );
     let signature: Signature = signing_key().sign(input.as_bytes());

@@ -23,11 +23,13 @@ use std::time::{Duration, SystemTime};
 
 use ulid::Ulid;
 
+use crate::binding::DeviceBinding;
 use crate::email::EmailAddress;
 use crate::time::unix_seconds;
 
 pub use store::{
-    ChallengeStore, ConsumeError, MAX_WRONG_CODES, MailingClaim, MarkMailed, WrongCode,
+    Approval, ApprovalError, ChallengeStore, ConsumeError, MAX_WRONG_CODES, MAX_WRONG_NUMBERS,
+    MailingClaim, MarkMailed, Proof, WrongCode,
 };
 pub(crate) use store::{challenge_item, user_key};
 
@@ -38,7 +40,10 @@ pub enum ChallengeStatus {
     Pending,
     /// The mail was handed to SES.
     Mailed,
-    /// The link was used to sign in.
+    /// The link's holder approved the sign-in of the browser that asked
+    /// (see [`crate::binding`]); only that browser's verifier signs in now.
+    Approved,
+    /// The challenge signed its user in.
     Consumed,
 }
 
@@ -47,6 +52,7 @@ impl ChallengeStatus {
         match self {
             Self::Pending => "pending",
             Self::Mailed => "mailed",
+            Self::Approved => "approved",
             Self::Consumed => "consumed",
         }
     }
@@ -55,6 +61,7 @@ impl ChallengeStatus {
         match raw {
             "pending" => Some(Self::Pending),
             "mailed" => Some(Self::Mailed),
+            "approved" => Some(Self::Approved),
             "consumed" => Some(Self::Consumed),
             _ => None,
         }
@@ -75,6 +82,12 @@ pub struct Challenge {
     pub status: ChallengeStatus,
     /// The SES message id, once mailed.
     pub ses_message_id: Option<String>,
+    /// The asking browser's binding, when it asked for cross-device
+    /// approval (see [`crate::binding`]).
+    pub binding: Option<DeviceBinding>,
+    /// Burnt by too many wrong codes or approval numbers: nothing signs in
+    /// with it any more.
+    pub burnt: bool,
 }
 
 impl Challenge {
@@ -94,7 +107,15 @@ impl Challenge {
             expires_at: created_at + lifetime.as_secs(),
             status: ChallengeStatus::Pending,
             ses_message_id: None,
+            binding: None,
+            burnt: false,
         }
+    }
+
+    /// This challenge, approvable from another device by the browser that
+    /// holds the verifier of `binding`.
+    pub fn with_binding(self, binding: Option<DeviceBinding>) -> Self {
+        Self { binding, ..self }
     }
 
     /// The watermark a sign-in with challenge `id` at `now` leaves: every
@@ -111,6 +132,48 @@ impl Challenge {
     /// Whether the challenge has expired at `now`.
     pub fn is_expired(&self, now: SystemTime) -> bool {
         unix_seconds(now) >= self.expires_at
+    }
+
+    /// What the asking browser is told of the challenge at `now` (see
+    /// [`Progress`]); `revoked` is whether a sign-in of its user since it was
+    /// made revoked it.
+    pub fn progress(&self, revoked: bool, now: SystemTime) -> Progress {
+        match self.status {
+            ChallengeStatus::Consumed => Progress::Used,
+            _ if self.burnt || revoked => Progress::Revoked,
+            _ if self.is_expired(now) => Progress::Expired,
+            ChallengeStatus::Approved => Progress::Approved,
+            ChallengeStatus::Pending | ChallengeStatus::Mailed => Progress::Pending,
+        }
+    }
+}
+
+/// A challenge's state as the status endpoint reports it to the browser
+/// that asked: whether to keep waiting, to sign in, or to give up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Neither used nor approved yet (mailed or not: that is not told, so
+    /// that an address without an account looks like any other).
+    Pending,
+    /// Approved from another device: the asking browser may sign in.
+    Approved,
+    /// It signed its user in.
+    Used,
+    Expired,
+    /// Another sign-in of the user revoked it, or wrong codes or numbers
+    /// burnt it.
+    Revoked,
+}
+
+impl Progress {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Used => "used",
+            Self::Expired => "expired",
+            Self::Revoked => "revoked",
+        }
     }
 }
 
@@ -192,10 +255,45 @@ mod tests {
     }
 
     #[test]
+    fn progress_puts_use_before_revocation_before_expiry() {
+        let email = EmailAddress::parse("ann@example.com").unwrap();
+        let start = from_unix_seconds(1_800_000_000);
+        let late = from_unix_seconds(1_800_000_900);
+        let fresh = Challenge::new(email, String::new(), start, Duration::from_secs(900));
+        let with = |status, burnt| Challenge {
+            status,
+            burnt,
+            ..fresh.clone()
+        };
+        use ChallengeStatus::*;
+        let cases = [
+            (with(Pending, false), false, start, Progress::Pending),
+            (with(Mailed, false), false, start, Progress::Pending),
+            (with(Approved, false), false, start, Progress::Approved),
+            (with(Consumed, false), true, late, Progress::Used),
+            (with(Mailed, true), false, start, Progress::Revoked),
+            (with(Approved, false), true, start, Progress::Revoked),
+            (with(Mailed, false), true, late, Progress::Revoked),
+            (with(Mailed, false), false, late, Progress::Expired),
+            (with(Approved, false), false, late, Progress::Expired),
+        ];
+        for (challenge, revoked, now, expected) in cases {
+            assert_eq!(
+                challenge.progress(revoked, now),
+                expected,
+                "{:?} burnt {} revoked {revoked}",
+                challenge.status,
+                challenge.burnt
+            );
+        }
+    }
+
+    #[test]
     fn status_names_round_trip() {
         for status in [
             ChallengeStatus::Pending,
             ChallengeStatus::Mailed,
+            ChallengeStatus::Approved,
             ChallengeStatus::Consumed,
         ] {
             assert_eq!(ChallengeStatus::parse(status.as_str()), Some(status));

@@ -3,11 +3,14 @@
 //! Items (one table, partition key `pk`, time to live on `ttl`):
 //! - `challenge#<ULID>`: `email`, `redirectUri`, `createdAt`, `expiresAt`,
 //!   `status`, while a mail is being sent `mailingUntil` (the sender's lease),
-//!   once mailed `sesMessageId` and `mailedAt`, once consumed `consumedAt`
-//!   and `consumedBy` (`link` or `code`), after a wrong code `wrongCodes`
-//!   (at [`MAX_WRONG_CODES`] the challenge is burnt: neither its link nor
-//!   its code signs in). It lives a day past its expiry, so a late replay is
-//!   still told `used` or `expired` rather than "unknown".
+//!   once mailed `sesMessageId` and `mailedAt`, once approved from another
+//!   device `approvedAt`, once consumed `consumedAt` and `consumedBy` (`link`,
+//!   `code` or `approval`); `binding` when the asking browser asked for
+//!   cross-device approval (see [`crate::binding`]); after a wrong code
+//!   `wrongCodes`, after a wrong approval number `wrongNumbers` (at
+//!   [`MAX_WRONG_CODES`] or [`MAX_WRONG_NUMBERS`] the challenge is burnt:
+//!   nothing signs in with it). It lives a day past its expiry, so a late
+//!   replay is still told `used` or `expired` rather than "unknown".
 //! - `user#<address>`: `revokedThrough`, the id up to which the user's
 //!   challenges are used or revoked (see [`Challenge::watermark_after`]).
 //!   It lives 90 days past its last sign-in: longer than any link can, and
@@ -30,6 +33,7 @@ use ulid::Ulid;
 use super::{Challenge, ChallengeStatus};
 use crate::account::{AccountRef, account_key};
 use crate::aws::CallError;
+use crate::binding::DeviceBinding;
 use crate::dynamo::{Item, PK, TTL, get_n, get_s, item_found, n, s};
 use crate::email::EmailAddress;
 use crate::events::SignInMethod;
@@ -43,6 +47,30 @@ pub const WATERMARK_LIFETIME: Duration = Duration::from_secs(90 * 24 * 3600);
 const CONFLICT_ATTEMPTS: u32 = 3;
 /// Wrong codes that burn a challenge, across any number of Cognito sessions.
 pub const MAX_WRONG_CODES: u64 = 5;
+/// Wrong approval numbers that burn a challenge.
+pub const MAX_WRONG_NUMBERS: u64 = 3;
+
+/// What an answer proves, and so what state the challenge must be in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proof {
+    /// The link's token: the challenge is mailed (or pending) and unapproved.
+    Link,
+    /// The mail's code: likewise.
+    Code,
+    /// The verifier of the asking browser: the challenge was approved, and
+    /// the verifier hashes to its binding.
+    Approval(DeviceBinding),
+}
+
+impl Proof {
+    pub fn method(self) -> SignInMethod {
+        match self {
+            Self::Link => SignInMethod::Link,
+            Self::Code => SignInMethod::Code,
+            Self::Approval(_) => SignInMethod::Approval,
+        }
+    }
+}
 
 fn challenge_key(id: Ulid) -> String {
     format!("challenge#{id}")
@@ -67,7 +95,50 @@ pub enum ConsumeError {
     Revoked,
     #[error("the account's address is not the one magiclink verified for it")]
     AddressChanged,
-    #[error("the challenge was burnt by too many wrong codes")]
+    #[error("the challenge was burnt by too many wrong codes or approval numbers")]
+    TooManyAttempts,
+    #[error(
+        "the challenge was approved for the device that asked; only that device signs in with it"
+    )]
+    ApprovedElsewhere,
+    #[error("the challenge has not been approved")]
+    NotApproved,
+    #[error("the verifier is not the one the challenge was asked with")]
+    WrongVerifier,
+    #[error(transparent)]
+    Store(#[from] CallError),
+}
+
+/// What an approval with a well-formed number did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Approval {
+    /// The challenge is approved: the asking browser may sign in with it.
+    Approved,
+    /// The number was wrong; this many more wrong numbers burn the
+    /// challenge (0: this one did).
+    WrongNumber { left: u64 },
+}
+
+/// Why a challenge cannot be approved.
+#[derive(Debug, thiserror::Error)]
+pub enum ApprovalError {
+    #[error("no such challenge")]
+    NotFound,
+    #[error("the link is not this challenge's")]
+    WrongUser,
+    #[error(
+        "the challenge was asked for without a binding, so it cannot be approved from another device"
+    )]
+    NotApprovable,
+    #[error("the challenge was already approved")]
+    AlreadyApproved,
+    #[error("the challenge was already used")]
+    Used,
+    #[error("another sign-in of this user revoked the challenge")]
+    Revoked,
+    #[error("the challenge has expired")]
+    Expired,
+    #[error("the challenge was burnt by too many wrong codes or approval numbers")]
     TooManyAttempts,
     #[error(transparent)]
     Store(#[from] CallError),
@@ -260,18 +331,20 @@ impl ChallengeStore {
     /// succeeds for exactly one caller, and only if the challenge is this
     /// user's, unexpired, unused and not revoked (see the module docs), and
     /// the Cognito user `account` is still bound to the address magiclink
-    /// verified for it (see [`crate::account`]).
+    /// verified for it (see [`crate::account`]), and in the state `proof`
+    /// needs: unapproved for a link or a code, approved with a binding the
+    /// verifier proves for an approval.
     pub async fn consume(
         &self,
         id: Ulid,
         email: &EmailAddress,
         account: &AccountRef,
-        method: SignInMethod,
+        proof: Proof,
         now: SystemTime,
     ) -> Result<(), ConsumeError> {
         let mut attempt = 1;
         loop {
-            match self.try_consume(id, email, account, method, now).await {
+            match self.try_consume(id, email, account, proof, now).await {
                 Err(Attempt::Conflict) if attempt < CONFLICT_ATTEMPTS => {
                     tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
                     attempt += 1;
@@ -294,7 +367,7 @@ impl ChallengeStore {
         id: Ulid,
         email: &EmailAddress,
         account: &AccountRef,
-        method: SignInMethod,
+        proof: Proof,
         now: SystemTime,
     ) -> Result<(), Attempt> {
         let now_secs = unix_seconds(now);
@@ -304,20 +377,26 @@ impl ChallengeStore {
                 CallError::unexpected("DynamoDB TransactWriteItems", e.to_string()).into(),
             )
         };
+        let awaiting = match proof {
+            Proof::Link | Proof::Code => Awaiting::Answer,
+            Proof::Approval(binding) => Awaiting::Verifier(binding),
+        };
+        let (condition, values) = usable(
+            email,
+            now_secs,
+            awaiting,
+            [
+                (":method", s(proof.method().as_str())),
+                (":consumed", s(ChallengeStatus::Consumed.as_str())),
+            ],
+        );
         let challenge = Update::builder()
             .table_name(&self.table)
             .key(PK, s(challenge_key(id)))
             .update_expression("SET #s = :consumed, consumedAt = :now, consumedBy = :method")
-            .condition_expression(USABLE)
+            .condition_expression(condition)
             .expression_attribute_names("#s", "status")
-            .set_expression_attribute_values(Some(usable_values(
-                email,
-                now_secs,
-                [
-                    (":method", s(method.as_str())),
-                    (":consumed", s(ChallengeStatus::Consumed.as_str())),
-                ],
-            )))
+            .set_expression_attribute_values(Some(values))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(unbuildable)?;
@@ -358,7 +437,7 @@ impl ChallengeStore {
             Ok(_) => Ok(()),
             Err(SdkError::ServiceError(e)) => match e.err() {
                 TransactWriteItemsError::TransactionCanceledException(cancelled) => Err(
-                    why_cancelled(email, now_secs, cancelled.cancellation_reasons()),
+                    why_cancelled(email, now_secs, proof, cancelled.cancellation_reasons()),
                 ),
                 _ => Err(Attempt::Failed(
                     CallError::from_sdk("DynamoDB TransactWriteItems", &SdkError::ServiceError(e))
@@ -382,15 +461,16 @@ impl ChallengeStore {
         now: SystemTime,
     ) -> Result<WrongCode, ConsumeError> {
         let now_secs = unix_seconds(now);
+        let (condition, values) = usable(email, now_secs, Awaiting::Answer, [(":one", n(1))]);
         let result = self
             .ddb
             .update_item()
             .table_name(&self.table)
             .key(PK, s(challenge_key(id)))
             .update_expression("ADD wrongCodes :one")
-            .condition_expression(USABLE)
+            .condition_expression(condition)
             .expression_attribute_names("#s", "status")
-            .set_expression_attribute_values(Some(usable_values(email, now_secs, [(":one", n(1))])))
+            .set_expression_attribute_values(Some(values))
             .return_values(ReturnValue::UpdatedNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
@@ -407,57 +487,281 @@ impl ChallengeStore {
                 })
             }
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                Err(refusal(item_found(e.err()), email, now_secs))
+                Err(refusal(item_found(e.err()), email, now_secs, Proof::Code))
             }
             Err(e) => Err(CallError::from_sdk("DynamoDB UpdateItem", &e).into()),
         }
     }
+
+    /// Approves challenge `id` for the browser that asked for it, on behalf
+    /// of the holder of a valid link for `email` who typed `number` (see
+    /// [`crate::binding`]). The challenge is read, then changed by one
+    /// conditional write: to `approved` (with a check that no later sign-in
+    /// of the user revoked it) when the number is its binding's, else one
+    /// more `wrongNumbers` ([`MAX_WRONG_NUMBERS`] burn it). Of concurrent
+    /// approvals one succeeds and the others are told `AlreadyApproved`.
+    pub async fn approve(
+        &self,
+        id: Ulid,
+        email: &EmailAddress,
+        number: u8,
+        now: SystemTime,
+    ) -> Result<Approval, ApprovalError> {
+        let now_secs = unix_seconds(now);
+        let item = self
+            .ddb
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(challenge_key(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| CallError::from_sdk("DynamoDB GetItem", &e))?;
+        let binding = match item.item().map(|item| approvable(item, email, now_secs)) {
+            None => return Err(ApprovalError::NotFound),
+            Some(checked) => checked?,
+        };
+        let (condition, values) = usable(email, now_secs, Awaiting::Approval, [(":one", n(1))]);
+        if binding.number() != number {
+            let result = self
+                .ddb
+                .update_item()
+                .table_name(&self.table)
+                .key(PK, s(challenge_key(id)))
+                .update_expression("ADD wrongNumbers :one")
+                .condition_expression(condition)
+                .expression_attribute_names("#s", "status")
+                .set_expression_attribute_values(Some(values))
+                .return_values(ReturnValue::UpdatedNew)
+                .return_values_on_condition_check_failure(
+                    ReturnValuesOnConditionCheckFailure::AllOld,
+                )
+                .send()
+                .await;
+            return match result {
+                Ok(output) => {
+                    let count = output
+                        .attributes()
+                        .and_then(|item| get_n(item, "wrongNumbers"))
+                        .unwrap_or(MAX_WRONG_NUMBERS);
+                    Ok(Approval::WrongNumber {
+                        left: MAX_WRONG_NUMBERS.saturating_sub(count),
+                    })
+                }
+                Err(SdkError::ServiceError(e))
+                    if e.err().is_conditional_check_failed_exception() =>
+                {
+                    Err(not_approvable(item_found(e.err()), email, now_secs))
+                }
+                Err(e) => Err(CallError::from_sdk("DynamoDB UpdateItem", &e).into()),
+            };
+        }
+        let unbuildable = |e: aws_sdk_dynamodb::error::BuildError| {
+            CallError::unexpected("DynamoDB TransactWriteItems", e.to_string())
+        };
+        let mut values = values;
+        values.remove(":one");
+        values.insert(":approved".into(), s(ChallengeStatus::Approved.as_str()));
+        let approve = Update::builder()
+            .table_name(&self.table)
+            .key(PK, s(challenge_key(id)))
+            .update_expression("SET #s = :approved, approvedAt = :now")
+            .condition_expression(condition)
+            .expression_attribute_names("#s", "status")
+            .set_expression_attribute_values(Some(values))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .build()
+            .map_err(unbuildable)?;
+        let unrevoked = ConditionCheck::builder()
+            .table_name(&self.table)
+            .key(PK, s(user_key(email)))
+            .condition_expression("attribute_not_exists(revokedThrough) OR revokedThrough < :id")
+            .expression_attribute_values(":id", s(id.to_string()))
+            .build()
+            .map_err(unbuildable)?;
+        let result = self
+            .ddb
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().update(approve).build())
+            .transact_items(
+                TransactWriteItem::builder()
+                    .condition_check(unrevoked)
+                    .build(),
+            )
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Approval::Approved),
+            Err(SdkError::ServiceError(e)) => match e.err() {
+                TransactWriteItemsError::TransactionCanceledException(cancelled) => {
+                    let reasons = cancelled.cancellation_reasons();
+                    let code = |i: usize| reasons.get(i).and_then(CancellationReason::code);
+                    if code(0) == Some(CONDITION_FAILED) {
+                        let item = reasons.first().and_then(CancellationReason::item);
+                        Err(not_approvable(item, email, now_secs))
+                    } else if code(1) == Some(CONDITION_FAILED) {
+                        Err(ApprovalError::Revoked)
+                    } else {
+                        Err(CallError {
+                            operation: "DynamoDB TransactWriteItems",
+                            message: "the approval was cancelled by a conflicting transaction"
+                                .into(),
+                            transient: true,
+                        }
+                        .into())
+                    }
+                }
+                _ => Err(CallError::from_sdk(
+                    "DynamoDB TransactWriteItems",
+                    &SdkError::ServiceError(e),
+                )
+                .into()),
+            },
+            Err(e) => Err(CallError::from_sdk("DynamoDB TransactWriteItems", &e).into()),
+        }
+    }
 }
 
-/// The condition under which a challenge can still sign its user in (or
-/// count a wrong code): it exists, is `email`'s, is neither used nor
-/// expired, and has not been burnt by wrong codes.
-const USABLE: &str = "attribute_exists(pk) AND email = :email AND (#s = :pending OR #s = :mailed) \
-     AND expiresAt > :now AND (attribute_not_exists(wrongCodes) OR wrongCodes < :maxWrong)";
+/// Why the challenge `item` (as it was; `None` when there was none) could
+/// not be approved by the holder of a link for `email` at `now_secs`.
+fn not_approvable(item: Option<&Item>, email: &EmailAddress, now_secs: u64) -> ApprovalError {
+    match item.map(|item| approvable(item, email, now_secs)) {
+        None => ApprovalError::NotFound,
+        Some(Err(error)) => error,
+        Some(Ok(_)) => CallError::unexpected(
+            "DynamoDB",
+            "an approval condition failed for no reason the item shows",
+        )
+        .into(),
+    }
+}
 
-/// The values [`USABLE`] names, for `email` at `now_secs` (its `#s` is
-/// `status`), with the update's own `extra` values.
-fn usable_values<const N: usize>(
+/// The binding of challenge `item`, if the holder of a link for `email` may
+/// approve it at `now_secs`; else why not.
+fn approvable(
+    item: &Item,
     email: &EmailAddress,
     now_secs: u64,
+) -> Result<DeviceBinding, ApprovalError> {
+    if get_s(item, "email") != Some(email.as_str()) {
+        return Err(ApprovalError::WrongUser);
+    }
+    let Some(binding) = get_s(item, "binding").and_then(|raw| DeviceBinding::parse(raw).ok())
+    else {
+        return Err(ApprovalError::NotApprovable);
+    };
+    match get_s(item, "status").and_then(ChallengeStatus::parse) {
+        Some(ChallengeStatus::Consumed) => Err(ApprovalError::Used),
+        _ if is_burnt(item) => Err(ApprovalError::TooManyAttempts),
+        _ if get_n(item, "expiresAt").is_none_or(|expires| expires <= now_secs) => {
+            Err(ApprovalError::Expired)
+        }
+        Some(ChallengeStatus::Approved) => Err(ApprovalError::AlreadyApproved),
+        Some(ChallengeStatus::Pending | ChallengeStatus::Mailed) => Ok(binding),
+        None => {
+            Err(CallError::unexpected("DynamoDB", "a challenge without a readable status").into())
+        }
+    }
+}
+
+/// Whether wrong codes or numbers burnt challenge `item`.
+fn is_burnt(item: &Item) -> bool {
+    get_n(item, "wrongCodes").is_some_and(|wrong| wrong >= MAX_WRONG_CODES)
+        || get_n(item, "wrongNumbers").is_some_and(|wrong| wrong >= MAX_WRONG_NUMBERS)
+}
+
+/// Which state a challenge must be in for an update.
+#[derive(Debug, Clone, Copy)]
+enum Awaiting {
+    /// Mailed (or still pending) and unapproved: a link or a code may sign
+    /// in, a wrong code is counted.
+    Answer,
+    /// Likewise, and asked for with a binding: it may be approved, a wrong
+    /// number is counted.
+    Approval,
+    /// Approved, with this binding: the asking browser's verifier may sign in.
+    Verifier(DeviceBinding),
+}
+
+/// The condition under which a challenge can still be used as `awaiting`
+/// says by `email` at `now_secs`: it exists, is `email`'s, has not expired
+/// and has not been burnt, and is in the state `awaiting` needs. With the
+/// values it names (its `#s` is `status`) and the update's own `extra` ones.
+fn usable<const N: usize>(
+    email: &EmailAddress,
+    now_secs: u64,
+    awaiting: Awaiting,
     extra: [(&str, AttributeValue); N],
-) -> Item {
+) -> (String, Item) {
+    const LIVE: &str = "attribute_exists(pk) AND email = :email AND expiresAt > :now \
+         AND (attribute_not_exists(wrongCodes) OR wrongCodes < :maxWrong) \
+         AND (attribute_not_exists(wrongNumbers) OR wrongNumbers < :maxNumbers)";
+    const UNAPPROVED: &str = "(#s = :pending OR #s = :mailed)";
     let mut values = Item::from([
         (":email".to_owned(), s(email.as_str())),
-        (":pending".to_owned(), s(ChallengeStatus::Pending.as_str())),
-        (":mailed".to_owned(), s(ChallengeStatus::Mailed.as_str())),
         (":now".to_owned(), n(now_secs)),
         (":maxWrong".to_owned(), n(MAX_WRONG_CODES)),
+        (":maxNumbers".to_owned(), n(MAX_WRONG_NUMBERS)),
     ]);
+    let unapproved = [
+        (":pending".to_owned(), s(ChallengeStatus::Pending.as_str())),
+        (":mailed".to_owned(), s(ChallengeStatus::Mailed.as_str())),
+    ];
+    let condition = match awaiting {
+        Awaiting::Answer => {
+            values.extend(unapproved);
+            format!("{LIVE} AND {UNAPPROVED}")
+        }
+        Awaiting::Approval => {
+            values.extend(unapproved);
+            format!("{LIVE} AND {UNAPPROVED} AND attribute_exists(binding)")
+        }
+        Awaiting::Verifier(binding) => {
+            values.insert(":approved".into(), s(ChallengeStatus::Approved.as_str()));
+            values.insert(":binding".into(), s(binding.encoded()));
+            format!("{LIVE} AND #s = :approved AND binding = :binding")
+        }
+    };
     values.extend(extra.map(|(name, value)| (name.to_owned(), value)));
-    values
+    (condition, values)
 }
 
 /// Why a challenge (`item`, as it was; `None` when there is none) could not
-/// be used by `email` at `now_secs`.
-fn refusal(item: Option<&Item>, email: &EmailAddress, now_secs: u64) -> ConsumeError {
+/// be used by `email` with `proof` at `now_secs`.
+fn refusal(item: Option<&Item>, email: &EmailAddress, now_secs: u64, proof: Proof) -> ConsumeError {
     let Some(item) = item else {
         return ConsumeError::NotFound;
     };
+    let status = get_s(item, "status").and_then(ChallengeStatus::parse);
+    let approved = status == Some(ChallengeStatus::Approved);
     if get_s(item, "email") != Some(email.as_str()) {
         ConsumeError::WrongUser
-    } else if get_s(item, "status") == Some(ChallengeStatus::Consumed.as_str()) {
+    } else if status == Some(ChallengeStatus::Consumed) {
         ConsumeError::Used
-    } else if get_n(item, "wrongCodes").is_some_and(|wrong| wrong >= MAX_WRONG_CODES) {
+    } else if is_burnt(item) {
         ConsumeError::TooManyAttempts
     } else if get_n(item, "expiresAt").is_none_or(|expires| expires <= now_secs) {
         ConsumeError::Expired
+    } else if let Proof::Approval(binding) = proof {
+        if get_s(item, "binding") != Some(binding.encoded().as_str()) {
+            ConsumeError::WrongVerifier
+        } else if !approved {
+            ConsumeError::NotApproved
+        } else {
+            unexplained()
+        }
+    } else if approved {
+        ConsumeError::ApprovedElsewhere
     } else {
-        ConsumeError::Store(CallError::unexpected(
-            "DynamoDB",
-            "a challenge condition failed for no reason the item shows",
-        ))
+        unexplained()
     }
+}
+
+fn unexplained() -> ConsumeError {
+    ConsumeError::Store(CallError::unexpected(
+        "DynamoDB",
+        "a challenge condition failed for no reason the item shows",
+    ))
 }
 
 /// One consume attempt's failure: final, or worth another try.
@@ -477,7 +781,12 @@ fn status_found(error: &UpdateItemError) -> Option<ChallengeStatus> {
 }
 
 /// Turns the transaction's cancellation reasons into the precise refusal.
-fn why_cancelled(email: &EmailAddress, now_secs: u64, reasons: &[CancellationReason]) -> Attempt {
+fn why_cancelled(
+    email: &EmailAddress,
+    now_secs: u64,
+    proof: Proof,
+    reasons: &[CancellationReason],
+) -> Attempt {
     let code = |i: usize| reasons.get(i).and_then(CancellationReason::code);
     if reasons
         .iter()
@@ -487,7 +796,7 @@ fn why_cancelled(email: &EmailAddress, now_secs: u64, reasons: &[CancellationRea
     }
     if code(0) == Some(CONDITION_FAILED) {
         let item = reasons.first().and_then(CancellationReason::item);
-        return Attempt::Failed(refusal(item, email, now_secs));
+        return Attempt::Failed(refusal(item, email, now_secs, proof));
     }
     if code(1) == Some(CONDITION_FAILED) {
         return Attempt::Failed(ConsumeError::Revoked);
@@ -518,6 +827,9 @@ pub(crate) fn challenge_item(challenge: &Challenge) -> Item {
     if let Some(id) = &challenge.ses_message_id {
         item.insert("sesMessageId".to_owned(), s(id));
     }
+    if let Some(binding) = &challenge.binding {
+        item.insert("binding".to_owned(), s(binding.encoded()));
+    }
     item
 }
 
@@ -539,5 +851,10 @@ fn from_item(id: Ulid, item: &Item) -> Result<Challenge, CallError> {
             .and_then(ChallengeStatus::parse)
             .ok_or_else(|| corrupt("status"))?,
         ses_message_id: get_s(item, "sesMessageId").map(str::to_owned),
+        binding: match get_s(item, "binding") {
+            None => None,
+            Some(raw) => Some(DeviceBinding::parse(raw).map_err(|_| corrupt("binding"))?),
+        },
+        burnt: is_burnt(item),
     })
 }

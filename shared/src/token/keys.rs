@@ -191,7 +191,7 @@ impl PublicKeys {
 
 /// Verifies link tokens: the signature with a [`PublicKeys`] key, then the
 /// claims.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct LinkVerifier {
     keys: PublicKeys,
     issuer: String,
@@ -211,6 +211,28 @@ impl LinkVerifier {
         &self,
         token: &str,
         subject: &EmailAddress,
+        audience: &str,
+        now: SystemTime,
+    ) -> Result<TokenClaims, TokenError> {
+        self.check(token, Some(subject), audience, now)
+    }
+
+    /// Checks `token` as [`Self::verify`] does, for whichever user it names:
+    /// for an approval from another device, where nobody is signing in yet
+    /// and the token's own challenge is what it must match.
+    pub fn verify_any_subject(
+        &self,
+        token: &str,
+        audience: &str,
+        now: SystemTime,
+    ) -> Result<TokenClaims, TokenError> {
+        self.check(token, None, audience, now)
+    }
+
+    fn check(
+        &self,
+        token: &str,
+        subject: Option<&EmailAddress>,
         audience: &str,
         now: SystemTime,
     ) -> Result<TokenClaims, TokenError> {

@@ -58,6 +58,12 @@ pub struct TokenClaims {
     /// existed carry none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ah: Option<String>,
+    /// Whether the challenge was asked for with a binding, so that the page
+    /// the link opens may offer to approve the sign-in of the browser that
+    /// asked (see [`crate::binding`]). A hint for that page only: the
+    /// approval endpoint checks the challenge itself.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub apv: bool,
 }
 
 /// What a verified token must also say.
@@ -65,7 +71,9 @@ pub struct TokenClaims {
 pub struct Expectations<'a> {
     pub issuer: &'a str,
     pub audience: &'a str,
-    pub subject: &'a EmailAddress,
+    /// The user signing in; `None` where the token itself names whose
+    /// challenge is meant (an approval from another device).
+    pub subject: Option<&'a EmailAddress>,
 }
 
 /// Why a token was refused.

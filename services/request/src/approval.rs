@@ -1,0 +1,257 @@
+//! Cross-device approval's two endpoints (see [`magiclink::binding`]):
+//!
+//! - `GET /v1/magic-links/{challengeId}` with the header
+//!   `X-Magiclink-Verifier`: the asking browser polls its challenge's
+//!   progress. Only the holder of the verifier learns anything: an unknown
+//!   id, a challenge asked for without a binding and a wrong verifier all
+//!   answer the same `404`.
+//! - `POST /v1/magic-links/{challengeId}/approval` with the link's token and
+//!   the number shown on the asking screen: the holder of the link approves
+//!   that browser's sign-in. The token is verified as the verifier does
+//!   (signature, issuer, audience, expiry) and must be this challenge's;
+//!   the store then changes the challenge with one conditional write, so an
+//!   approval happens once, and three wrong numbers burn the challenge.
+//!
+//! Both are counted per client IP (a fingerprint, as every counter key) in
+//! one window shared by the two, so that neither can be used to hammer the
+//! table. Neither logs the verifier, the token or the number.
+
+use std::future::Future;
+use std::time::SystemTime;
+
+use magiclink::aws::CallError;
+use magiclink::binding::Verifier;
+use magiclink::challenge::{Approval, ApprovalError, Challenge, Progress};
+use magiclink::email::EmailAddress;
+use magiclink::rate_limit::{Decision, Limit};
+use magiclink::token::{LinkVerifier, MAX_TOKEN_LEN, TokenError};
+use serde_json::Value;
+use ulid::Ulid;
+
+use crate::api::{ApiError, MAX_BODY_BYTES};
+use crate::handler::{Backend, is_json};
+
+/// The header the asking browser shows its verifier in.
+pub const VERIFIER_HEADER: &str = "x-magiclink-verifier";
+
+/// The side effects of the two endpoints.
+pub trait Approvals: Backend {
+    /// Counts one status or approval request of the client `client` (a
+    /// fingerprint) against `limit`.
+    fn count_client(
+        &self,
+        client: &str,
+        limit: Limit,
+        now: SystemTime,
+    ) -> impl Future<Output = Result<Decision, CallError>> + Send;
+    /// The challenge `id`, if it exists, and whether a later sign-in of its
+    /// user revoked it.
+    fn find(
+        &self,
+        id: Ulid,
+    ) -> impl Future<Output = Result<Option<(Challenge, bool)>, CallError>> + Send;
+    /// Approves challenge `id` for the holder of a valid link for `email`
+    /// who typed `number`.
+    fn approve(
+        &self,
+        id: Ulid,
+        email: &EmailAddress,
+        number: u8,
+        now: SystemTime,
+    ) -> impl Future<Output = Result<Approval, ApprovalError>> + Send;
+}
+
+/// What the two endpoints need to know.
+#[derive(Debug, Clone)]
+pub struct ApprovalConfig {
+    /// Checks the links' tokens (the public keys and issuer the verifier
+    /// uses).
+    pub tokens: LinkVerifier,
+    /// The tokens' audience: `<user pool id>/<app client id>`.
+    pub audience: String,
+    /// Status and approval requests per client IP.
+    pub per_ip: Limit,
+}
+
+/// The `200` of the status endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Status {
+    pub progress: Progress,
+    /// Seconds since the epoch: the challenge is of no use from then on.
+    pub expires_at: u64,
+}
+
+/// The parts of a status or approval request the endpoints read.
+#[derive(Debug, Clone, Copy)]
+pub struct Asked<'a> {
+    /// The `{challengeId}` path parameter.
+    pub challenge_id: Option<&'a str>,
+    /// The client's address as API Gateway saw it.
+    pub source_ip: Option<&'a str>,
+}
+
+/// `GET /v1/magic-links/{challengeId}`: the challenge's progress, for the
+/// holder of its verifier.
+pub async fn status<B: Approvals>(
+    backend: &B,
+    config: &ApprovalConfig,
+    asked: Asked<'_>,
+    verifier: Option<&str>,
+    now: SystemTime,
+) -> Result<Status, ApiError> {
+    let id = challenge_id(asked.challenge_id)?;
+    let verifier = verifier.ok_or_else(|| {
+        ApiError::InvalidVerifier(format!("the {VERIFIER_HEADER} header is required"))
+    })?;
+    let verifier =
+        Verifier::parse(verifier).map_err(|e| ApiError::InvalidVerifier(e.to_string()))?;
+    let (counted, found) = tokio::join!(count(backend, config, asked, now), backend.find(id));
+    counted?;
+    let (challenge, revoked) = found.map_err(unavailable)?.ok_or(ApiError::NotFound)?;
+    match &challenge.binding {
+        Some(binding) if binding.is_proved_by(&verifier) => Ok(Status {
+            progress: challenge.progress(revoked, now),
+            expires_at: challenge.expires_at,
+        }),
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+/// `POST /v1/magic-links/{challengeId}/approval`: approves the sign-in of
+/// the browser that asked, for the holder of the link who typed the number
+/// that browser shows.
+pub async fn approve<B: Approvals>(
+    backend: &B,
+    config: &ApprovalConfig,
+    asked: Asked<'_>,
+    content_type: Option<&str>,
+    body: &[u8],
+    now: SystemTime,
+) -> Result<(), ApiError> {
+    let id = challenge_id(asked.challenge_id)?;
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    if !is_json(content_type) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    let (token, number) = parse_body(body)?;
+    count(backend, config, asked, now).await?;
+    let claims = config
+        .tokens
+        .verify_any_subject(&token, &config.audience, now)
+        .map_err(|e| match e {
+            TokenError::Expired => ApiError::Expired,
+            other => ApiError::InvalidToken(other.to_string()),
+        })?;
+    if claims.jti != id {
+        return Err(ApiError::TokenMismatch);
+    }
+    let approval = backend
+        .approve(id, &claims.sub, number, now)
+        .await
+        .map_err(|e| match e {
+            ApprovalError::NotFound => ApiError::NotFound,
+            ApprovalError::WrongUser => ApiError::TokenMismatch,
+            ApprovalError::NotApprovable => ApiError::NotApprovable,
+            ApprovalError::AlreadyApproved => ApiError::AlreadyApproved,
+            ApprovalError::Used => ApiError::Used,
+            ApprovalError::Revoked => ApiError::Revoked,
+            ApprovalError::Expired => ApiError::Expired,
+            ApprovalError::TooManyAttempts => ApiError::TooManyAttempts,
+            ApprovalError::Store(e) => unavailable(e),
+        });
+    let outcome = match &approval {
+        Ok(Approval::Approved) => "approved",
+        Ok(Approval::WrongNumber { .. }) => "wrong_number",
+        Err(e) => e.code(),
+    };
+    tracing::info!(challenge = %id, outcome, "approval answered");
+    match approval? {
+        Approval::Approved => Ok(()),
+        Approval::WrongNumber { left } => Err(ApiError::WrongNumber { left }),
+    }
+}
+
+/// The path's challenge id; anything but a ULID names no challenge.
+fn challenge_id(raw: Option<&str>) -> Result<Ulid, ApiError> {
+    raw.and_then(|raw| raw.parse().ok())
+        .ok_or(ApiError::NotFound)
+}
+
+/// Counts the request against the client's allowance.
+async fn count<B: Approvals>(
+    backend: &B,
+    config: &ApprovalConfig,
+    asked: Asked<'_>,
+    now: SystemTime,
+) -> Result<(), ApiError> {
+    let keys = backend.fingerprints().await.map_err(unavailable)?;
+    let client = keys.of(asked.source_ip.unwrap_or("unknown"));
+    match backend
+        .count_client(&client, config.per_ip, now)
+        .await
+        .map_err(unavailable)?
+    {
+        Decision::Admitted => Ok(()),
+        Decision::Limited { retry_after } => {
+            tracing::info!(client = %client, "status or approval rate limited");
+            Err(ApiError::RateLimited {
+                retry_after_secs: retry_after.as_secs(),
+            })
+        }
+    }
+}
+
+fn unavailable(error: CallError) -> ApiError {
+    tracing::error!(%error, "dependency unavailable");
+    ApiError::Unavailable
+}
+
+/// The body's `token` and `number`. Unknown fields are ignored.
+fn parse_body(body: &[u8]) -> Result<(String, u8), ApiError> {
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::InvalidJson(format!(
+            "the body is not valid JSON (line {}, column {})",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    let Value::Object(mut fields) = value else {
+        return Err(ApiError::InvalidJson(
+            "the body must be a JSON object".into(),
+        ));
+    };
+    let token = match fields.remove("token") {
+        Some(Value::String(token)) if token.len() <= MAX_TOKEN_LEN => token,
+        Some(Value::String(_)) => {
+            return Err(ApiError::InvalidToken(format!(
+                "the field \"token\" is longer than {MAX_TOKEN_LEN} characters"
+            )));
+        }
+        None | Some(Value::Null) => {
+            return Err(ApiError::InvalidToken(
+                "the field \"token\" (the link's token) is required".into(),
+            ));
+        }
+        Some(_) => {
+            return Err(ApiError::InvalidToken(
+                "the field \"token\" must be a string".into(),
+            ));
+        }
+    };
+    let number = match fields.remove("number") {
+        Some(Value::Number(number)) => number
+            .as_u64()
+            .filter(|n| *n <= 99)
+            .and_then(|n| u8::try_from(n).ok()),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        ApiError::InvalidNumber(
+            "the field \"number\" must be a whole number from 0 to 99: the one the asking screen shows"
+                .into(),
+        )
+    })?;
+    Ok((token, number))
+}

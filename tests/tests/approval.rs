@@ -1,0 +1,453 @@
+//! Cross-device approval against the deployed stack, through the endpoints a
+//! browser uses and the emulator's real Cognito: the asking browser sends a
+//! binding, polls its challenge with the verifier, the link's holder
+//! approves with the number, and the asking browser signs in with its
+//! verifier, once; the link and the code are dead from the approval on.
+//! Every refusal is a precise 4xx that changes nothing.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a panic is how a test reports failure"
+)]
+
+use std::time::{Duration, SystemTime};
+
+use magiclink::EmailAddress;
+use magiclink::binding::Verifier;
+use magiclink::events::{Event, RejectionReason, SignInMethod};
+use magiclink_tests::{EventTap, LinkIssuer, PoolClient, Stack, aws, mail_to, unique};
+use serde_json::{Value, json};
+
+struct World {
+    stack: Stack,
+    pool: PoolClient,
+    links: LinkIssuer,
+    tap: EventTap,
+    http: reqwest::Client,
+}
+
+async fn world() -> World {
+    let config = aws().await;
+    let stack = Stack::load(&config).await;
+    World {
+        pool: PoolClient::new(&config, &stack),
+        links: LinkIssuer::new(&config, &stack),
+        tap: EventTap::on(&config, stack.output("EventBusName")).await,
+        http: reqwest::Client::new(),
+        stack,
+    }
+}
+
+/// An HTTP answer: its status and its JSON body (`Null` when empty).
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    body: Value,
+}
+
+impl Reply {
+    fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or_default()
+    }
+}
+
+async fn reply(response: reqwest::Response) -> Reply {
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{status} {text}: {e}"))
+    };
+    Reply { status, body }
+}
+
+impl World {
+    async fn new_user(&self) -> EmailAddress {
+        let email = EmailAddress::parse(&format!("{}@example.com", unique("approval"))).unwrap();
+        self.pool.create_user(&email).await;
+        email
+    }
+
+    /// `POST /v1/magic-links` with `binding`.
+    async fn ask(&self, email: &EmailAddress, binding: Option<&str>) -> Reply {
+        let mut body = json!({"email": email.as_str()});
+        if let Some(binding) = binding {
+            body["binding"] = json!(binding);
+        }
+        reply(
+            self.http
+                .post(self.stack.magic_links_url())
+                .header("content-type", "application/json")
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// `GET /v1/magic-links/{id}` with `verifier` in the header.
+    async fn status(&self, id: &str, verifier: Option<&str>) -> Reply {
+        let mut request = self
+            .http
+            .get(format!("{}/{id}", self.stack.magic_links_url()));
+        if let Some(verifier) = verifier {
+            request = request.header("x-magiclink-verifier", verifier);
+        }
+        reply(request.send().await.unwrap()).await
+    }
+
+    /// `POST /v1/magic-links/{id}/approval` with `body`.
+    async fn approve_with(&self, id: &str, body: &Value) -> Reply {
+        reply(
+            self.http
+                .post(format!("{}/{id}/approval", self.stack.magic_links_url()))
+                .header("content-type", "application/json")
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    async fn approve(&self, id: &str, token: &str, number: u8) -> Reply {
+        self.approve_with(id, &json!({"token": token, "number": number}))
+            .await
+    }
+
+    /// The events of `email` once `count` sign-in events have arrived.
+    async fn sign_in_events(&mut self, email: &EmailAddress, count: usize) -> Vec<Event> {
+        let subject = email.fingerprint(self.stack.fingerprints());
+        self.tap.sign_ins_of(&subject, count).await
+    }
+}
+
+/// The answer that signs in with `verifier` for challenge `id`.
+fn verifier_answer(id: &str, verifier: &str) -> String {
+    json!({"challengeId": id, "verifier": verifier}).to_string()
+}
+
+/// A random verifier's text: 43 base64url characters (two ULIDs' worth).
+fn random_verifier() -> String {
+    let two = format!("{}{}", ulid::Ulid::generate(), ulid::Ulid::generate());
+    two[..43].to_owned()
+}
+
+#[tokio::test]
+async fn the_asking_browser_signs_in_after_the_link_s_holder_approves_with_its_number() {
+    let mut w = world().await;
+    let ann = w.new_user().await;
+    let verifier = random_verifier();
+    let binding = Verifier::parse(&verifier).unwrap().binding();
+    let asked = w.ask(&ann, Some(&binding.encoded())).await;
+    assert_eq!(asked.status, 202, "{:?}", asked.body);
+    let id = asked.body["challengeId"].as_str().unwrap().to_owned();
+
+    let waiting = w.status(&id, Some(&verifier)).await;
+    assert_eq!(waiting.status, 200);
+    assert_eq!(waiting.body["status"], "pending");
+    assert!(
+        waiting.body["expiresAt"].as_u64().unwrap()
+            > magiclink::time::unix_seconds(SystemTime::now())
+    );
+
+    // The phone: the mail, its link's token, which says it may approve.
+    let mail = mail_to(ann.as_str(), 1, Duration::from_secs(30))
+        .await
+        .remove(0);
+    assert_eq!(mail.challenge_id(), id);
+    let token = mail.token();
+    assert_eq!(magiclink_tests::jwt_claims(&token)["apv"], true);
+
+    let right = binding.number();
+    let wrong = (right + 1) % 100;
+    let refused = w.approve(&id, &token, wrong).await;
+    assert_eq!((refused.status, refused.code()), (400, "wrong_number"));
+    assert_eq!(refused.body["error"]["attemptsLeft"], 2);
+    assert_eq!(
+        w.status(&id, Some(&verifier)).await.body["status"],
+        "pending"
+    );
+
+    let approved = w.approve(&id, &token, right).await;
+    assert_eq!((approved.status, &approved.body), (204, &Value::Null));
+    assert_eq!(
+        w.status(&id, Some(&verifier)).await.body["status"],
+        "approved"
+    );
+    let again = w.approve(&id, &token, right).await;
+    assert_eq!((again.status, again.code()), (409, "already_approved"));
+
+    // The link and the code no longer sign in anywhere.
+    assert!(!w.pool.sign_in(ann.as_str(), &token).await.is_tokens());
+    let code = json!({"challengeId": id, "code": mail.code()}).to_string();
+    assert!(!w.pool.sign_in(ann.as_str(), &code).await.is_tokens());
+    // Nor does another verifier.
+    let stranger = verifier_answer(&id, &random_verifier());
+    assert!(!w.pool.sign_in(ann.as_str(), &stranger).await.is_tokens());
+
+    // The asking browser signs in with its verifier, once.
+    let answer = verifier_answer(&id, &verifier);
+    let signed_in = w.pool.sign_in(ann.as_str(), &answer).await;
+    assert!(signed_in.is_tokens(), "{signed_in:?}");
+    let claims = magiclink_tests::jwt_claims(signed_in.tokens().id_token().unwrap());
+    assert_eq!(claims["email"], ann.as_str());
+    assert!(
+        !w.pool.sign_in(ann.as_str(), &answer).await.is_tokens(),
+        "a replay"
+    );
+    assert_eq!(w.status(&id, Some(&verifier)).await.body["status"], "used");
+    let late = w.approve(&id, &token, right).await;
+    assert_eq!((late.status, late.code()), (409, "used"));
+
+    let events = w.sign_in_events(&ann, 5).await;
+    let reasons: Vec<RejectionReason> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::SignInRejected(r) => Some(r.reason),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            RejectionReason::ApprovedElsewhere,
+            RejectionReason::ApprovedElsewhere,
+            RejectionReason::WrongVerifier,
+            RejectionReason::Used,
+        ]
+    );
+    let succeeded: Vec<SignInMethod> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::SignInSucceeded(s) => Some(s.method),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(succeeded, [SignInMethod::Approval]);
+    let approved = w
+        .tap
+        .wait_for(
+            1,
+            Duration::from_secs(20),
+            |e| matches!(e, Event::MagicLinkApproved(a) if a.challenge_id.to_string() == id),
+        )
+        .await;
+    assert_eq!(approved.len(), 1, "one MagicLinkApproved");
+}
+
+#[tokio::test]
+async fn three_wrong_numbers_burn_the_challenge_for_every_way_in() {
+    let w = world().await;
+    let ann = w.new_user().await;
+    let verifier = random_verifier();
+    let binding = Verifier::parse(&verifier).unwrap().binding();
+    let (challenge, token) = w
+        .links
+        .issue_with(
+            &ann,
+            SystemTime::now(),
+            Duration::from_secs(900),
+            &audience(&w.stack),
+            Some(binding),
+        )
+        .await;
+    let id = challenge.id.to_string();
+    let wrong = (binding.number() + 50) % 100;
+    for left in [2, 1, 0] {
+        let refused = w.approve(&id, &token, wrong).await;
+        assert_eq!((refused.status, refused.code()), (400, "wrong_number"));
+        assert_eq!(refused.body["error"]["attemptsLeft"], left);
+    }
+    let burnt = w.approve(&id, &token, binding.number()).await;
+    assert_eq!((burnt.status, burnt.code()), (409, "too_many_attempts"));
+    assert_eq!(
+        w.status(&id, Some(&verifier)).await.body["status"],
+        "revoked"
+    );
+    assert!(!w.pool.sign_in(ann.as_str(), &token).await.is_tokens());
+    let answer = verifier_answer(&id, &verifier);
+    assert!(!w.pool.sign_in(ann.as_str(), &answer).await.is_tokens());
+}
+
+fn audience(stack: &Stack) -> String {
+    magiclink::token::audience(stack.output("UserPoolId"), stack.output("UserPoolClientId"))
+}
+
+#[tokio::test]
+async fn hostile_approvals_are_refused_precisely_and_change_nothing() {
+    let w = world().await;
+    let ann = w.new_user().await;
+    let verifier = random_verifier();
+    let binding = Verifier::parse(&verifier).unwrap().binding();
+    let now = SystemTime::now();
+    let lifetime = Duration::from_secs(900);
+    let aud = audience(&w.stack);
+    let (challenge, token) = w
+        .links
+        .issue_with(&ann, now, lifetime, &aud, Some(binding))
+        .await;
+    let id = challenge.id.to_string();
+    let (_, other_token) = w
+        .links
+        .issue_with(&ann, now, lifetime, &aud, Some(binding))
+        .await;
+    let number = binding.number();
+    let cases = [
+        (
+            json!({"token": other_token, "number": number}),
+            400,
+            "token_mismatch",
+        ),
+        (
+            json!({"token": token, "number": 100}),
+            400,
+            "invalid_number",
+        ),
+        (json!({"token": token, "number": -1}), 400, "invalid_number"),
+        (
+            json!({"token": token, "number": "42"}),
+            400,
+            "invalid_number",
+        ),
+        (
+            json!({"token": token, "number": 4.2}),
+            400,
+            "invalid_number",
+        ),
+        (json!({"token": token}), 400, "invalid_number"),
+        (json!({"number": number}), 400, "invalid_token"),
+        (json!({"token": 7, "number": number}), 400, "invalid_token"),
+        (
+            json!({"token": "a.b.c", "number": number}),
+            400,
+            "invalid_token",
+        ),
+        (
+            json!({"token": "x\r\nx", "number": number}),
+            400,
+            "invalid_token",
+        ),
+        (
+            json!({"token": "a".repeat(5000), "number": number}),
+            400,
+            "invalid_token",
+        ),
+        (json!([token, number]), 400, "invalid_json"),
+    ];
+    for (body, status, code) in cases {
+        let refused = w.approve_with(&id, &body).await;
+        assert_eq!(
+            (refused.status, refused.code()),
+            (status, code),
+            "{body:.80}"
+        );
+    }
+    let not_an_id = w.approve("not-a-ulid", &token, number).await;
+    assert_eq!((not_an_id.status, not_an_id.code()), (404, "not_found"));
+    // Nothing changed: no wrong number was counted, the challenge is still
+    // pending, and the right number approves it at the first try.
+    assert_eq!(
+        w.status(&id, Some(&verifier)).await.body["status"],
+        "pending"
+    );
+    assert_eq!(w.approve(&id, &token, number).await.status, 204);
+
+    // A challenge asked for without a binding cannot be approved.
+    let (unbound, unbound_token) = w.links.issue_with(&ann, now, lifetime, &aud, None).await;
+    let refused = w
+        .approve(&unbound.id.to_string(), &unbound_token, number)
+        .await;
+    assert_eq!((refused.status, refused.code()), (400, "not_approvable"));
+
+    // After expiry.
+    let (short, short_token) = w
+        .links
+        .issue_with(
+            &ann,
+            SystemTime::now(),
+            Duration::from_secs(2),
+            &aud,
+            Some(binding),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let expired = w.approve(&short.id.to_string(), &short_token, number).await;
+    assert_eq!((expired.status, expired.code()), (410, "expired"));
+    let status = w.status(&short.id.to_string(), Some(&verifier)).await;
+    assert_eq!(status.body["status"], "expired");
+}
+
+#[tokio::test]
+async fn the_status_tells_nothing_without_the_verifier() {
+    let w = world().await;
+    let ann = w.new_user().await;
+    let verifier = random_verifier();
+    let binding = Verifier::parse(&verifier).unwrap().binding();
+    let aud = audience(&w.stack);
+    let now = SystemTime::now();
+    let lifetime = Duration::from_secs(900);
+    let (bound, _) = w
+        .links
+        .issue_with(&ann, now, lifetime, &aud, Some(binding))
+        .await;
+    let (unbound, _) = w.links.issue_with(&ann, now, lifetime, &aud, None).await;
+    let unknown = w
+        .status(&ulid::Ulid::generate().to_string(), Some(&verifier))
+        .await;
+    assert_eq!((unknown.status, unknown.code()), (404, "not_found"));
+    for other in [
+        w.status(&bound.id.to_string(), Some(&random_verifier()))
+            .await,
+        w.status(&unbound.id.to_string(), Some(&verifier)).await,
+        w.status("not-a-challenge", Some(&verifier)).await,
+    ] {
+        assert_eq!((other.status, &other.body), (404, &unknown.body));
+    }
+    for bad in [
+        None,
+        Some(""),
+        Some(&verifier[..42]),
+        Some("a b c d e f g h i j k l m n o p q r s t u v"),
+    ] {
+        let refused = w.status(&bound.id.to_string(), bad).await;
+        assert_eq!(
+            (refused.status, refused.code()),
+            (400, "invalid_verifier"),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(
+        w.status(&bound.id.to_string(), Some(&verifier)).await.body["status"],
+        "pending"
+    );
+}
+
+#[tokio::test]
+async fn a_request_with_a_malformed_binding_is_refused_and_records_nothing() {
+    let w = world().await;
+    let ann = w.new_user().await;
+    for binding in [
+        "",
+        "short",
+        &"A".repeat(44),
+        &format!("{}\n", "A".repeat(42)),
+        &"A".repeat(300),
+    ] {
+        let refused = w.ask(&ann, Some(binding)).await;
+        assert_eq!(
+            (refused.status, refused.code()),
+            (400, "invalid_binding"),
+            "{binding:?}"
+        );
+    }
+    assert!(
+        magiclink_tests::captured_mail()
+            .await
+            .iter()
+            .all(|m| !m.to.iter().any(|to| to == ann.as_str())),
+        "no mail for a refused request"
+    );
+}
