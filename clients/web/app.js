@@ -13,7 +13,7 @@ const arrival = (() => {
 })();
 
 const $ = (id) => document.getElementById(id);
-const sections = ["ask", "sent", "confirm", "signed-in"];
+const sections = ["ask", "sent", "confirm", "approved", "signed-in"];
 
 function show(section) {
   for (const id of sections) $(id).hidden = id !== section;
@@ -45,26 +45,52 @@ $("ask-form").addEventListener("submit", async (event) => {
   $("error").hidden = true;
   const email = $("email").value.trim();
   try {
-    request = await magiclink.requestSignInLink(email, `${location.origin}/`);
+    stopWaiting();
+    request = await magiclink.requestSignInLink(email, `${location.origin}/`, { approveFromAnotherDevice: true });
     $("sent-to").textContent = email;
     $("code").value = "";
     $("code-button").disabled = false;
     show("sent");
     $("code").focus();
+    waitForApproval(request);
   } catch (error) {
     fail(error);
   }
 });
 
-// The request of the "Check your mail" screen, for its code.
+// The request of the "Check your mail" screen, for its code and approval.
 let request = null;
+// Stops the wait for an approval from another device.
+let waiting = null;
+
+function stopWaiting() {
+  waiting?.abort();
+  waiting = null;
+}
+
+/** Shows the number, and signs in when the link's holder approves. */
+async function waitForApproval(handle) {
+  $("approval-number").textContent = String(handle.approvalNumber).padStart(2, "0");
+  $("approval-state").textContent = "This page signs in by itself once you approve.";
+  $("approval").hidden = false;
+  waiting = new AbortController();
+  try {
+    showSignedIn(await magiclink.waitForApproval(handle, { signal: waiting.signal }));
+  } catch (error) {
+    if (error.code === "aborted") return;
+    $("approval").hidden = true;
+    if (error.code !== "used") fail(error);
+  }
+}
 
 $("code-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   $("error").hidden = true;
   $("code-button").disabled = true;
   try {
-    showSignedIn(await magiclink.completeSignInWithCode(request, $("code").value));
+    const session = await magiclink.completeSignInWithCode(request, $("code").value);
+    stopWaiting();
+    showSignedIn(session);
   } catch (error) {
     if (error.code === "too_many_attempts") {
       fail(new Error("Too many wrong codes: this code no longer works. Ask for a new link and code."));
@@ -79,7 +105,10 @@ $("code-form").addEventListener("submit", async (event) => {
   }
 });
 
-$("again").addEventListener("click", () => show("ask"));
+$("again").addEventListener("click", () => {
+  stopWaiting();
+  show("ask");
+});
 
 $("sign-out").addEventListener("click", async () => {
   await magiclink.signOut();
@@ -97,6 +126,27 @@ function offerLink(link) {
     } catch (error) {
       fail(error);
       show("ask");
+    }
+  };
+  $("approve-form").hidden = !link.approvable;
+  $("approve-number").value = "";
+  $("approve-form").onsubmit = async (event) => {
+    event.preventDefault();
+    $("approve-button").disabled = true;
+    $("error").hidden = true;
+    try {
+      await magiclink.approveSignIn(link, $("approve-number").value);
+      show("approved");
+    } catch (error) {
+      if (error.code === "wrong_number") {
+        fail(new Error(error.attemptsLeft > 0
+          ? `That is not the number the other device shows. ${error.attemptsLeft} ${error.attemptsLeft === 1 ? "try" : "tries"} left.`
+          : "That was the last try: this link no longer works. Ask for a new one on the other device."));
+      } else {
+        fail(error);
+      }
+    } finally {
+      $("approve-button").disabled = false;
     }
   };
   show("confirm");

@@ -18,6 +18,28 @@ export interface SignInLink {
   token: string;
   /** The address the token names: the Cognito username. */
   email: string;
+  /** The challenge the link answers (its token's jti). */
+  challengeId: string;
+  /** Whether the request asked for cross-device approval (approveSignIn()). */
+  approvable: boolean;
+}
+
+export interface RequestOptions {
+  /**
+   * Send a binding, so that the link, opened on another device, can approve
+   * this tab's sign-in (waitForApproval()).
+   */
+  approveFromAnotherDevice?: boolean;
+}
+
+/** A challenge's progress, as the status endpoint tells it. */
+export type ApprovalStatus = "pending" | "approved" | "used" | "expired" | "revoked";
+
+export interface WaitOptions {
+  /** Stops the wait; it then rejects with `aborted`. */
+  signal?: AbortSignal;
+  /** Hears each poll's status. */
+  onStatus?: (status: ApprovalStatus) => void;
 }
 
 /** What requestSignInLink() resolves to: the request, for completeSignInWithCode(). */
@@ -28,6 +50,11 @@ export interface SignInRequest {
   challengeId: string;
   /** Codes refused so far for this request; at 5 the challenge is burnt. */
   wrongCodes: number;
+  /**
+   * With approveFromAnotherDevice: the number (0-99) to show, which the link's
+   * holder types to approve this tab's sign-in.
+   */
+  approvalNumber?: number;
 }
 
 export interface Session {
@@ -43,18 +70,24 @@ export interface Session {
 export class MagicLinkError extends Error {
   /**
    * Stable: the API's error code (invalid_email, rate_limited, ...), a Cognito
-   * error type, link_refused, or for codes invalid_code, code_refused or
-   * too_many_attempts.
+   * error type, link_refused, for codes invalid_code, code_refused or
+   * too_many_attempts, for approvals no_approval, aborted, expired, used,
+   * revoked, approval_refused, invalid_number or wrong_number.
    */
   readonly code: string;
   /** The HTTP status, or 0. */
   readonly status: number;
   /** For rate_limited: seconds until a request may succeed. */
   readonly retryAfter: number | null;
+  /** For wrong_number: how many more wrong numbers the link takes. */
+  readonly attemptsLeft?: number;
 }
 
 export function configure(config: MagicLinkConfig): void;
-export function requestSignInLink(email: string, redirectUri?: string): Promise<SignInRequest>;
+export function requestSignInLink(email: string, redirectUri?: string, options?: RequestOptions): Promise<SignInRequest>;
+export function waitForApproval(request: SignInRequest, options?: WaitOptions): Promise<Session>;
+export function approveSignIn(link: SignInLink, number: number | string): Promise<void>;
+export function newVerifier(): Promise<{ verifier: string; binding: string; number: number }>;
 export function completeSignInWithCode(request: SignInRequest, code: string): Promise<Session>;
 export function emailOfToken(token: string): string;
 export function takeLinkFromLocation(location?: Location, history?: History): SignInLink | null;

@@ -12,9 +12,18 @@
 //   // ... either the code from the mail, typed on this page:
 //   await magiclink.completeSignInWithCode(handle, "1234 5678");
 //   // ... or, on the page the link opens:
-//   const link = magiclink.takeLinkFromLocation();   // { token, email } or null
+//   const link = magiclink.takeLinkFromLocation();   // { token, email, challengeId, approvable } or null
 //   if (link) await magiclink.completeSignInFromLink(link);
 //   magiclink.currentSession();                        // tokens and ID token claims
+//
+// Cross-device approval: the asking tab keeps a secret verifier in memory,
+// shows a two-digit number and waits; the link, opened on a phone, approves
+// this tab's sign-in with that number.
+//   const handle = await magiclink.requestSignInLink(email, redirectUri, { approveFromAnotherDevice: true });
+//   show(handle.approvalNumber);
+//   await magiclink.waitForApproval(handle, { signal });  // resolves with the session
+//   // ... and on the phone, on the page the link opens:
+//   if (link.approvable) await magiclink.approveSignIn(link, 42);
 
 const STORAGE_KEY = "magiclink.session";
 const REFRESH_MARGIN_MS = 60_000;
@@ -55,52 +64,193 @@ function config() {
   return settings;
 }
 
+// The verifiers of the requests that asked for cross-device approval, kept
+// out of the handles so that a handle can be logged or stored without them.
+const verifiers = new WeakMap();
+
+function base64url(bytes) {
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/**
+ * A fresh verifier (32 random bytes, base64url), its binding
+ * (base64url(SHA-256(verifier))) and the number the asking screen shows
+ * (the hash's first two bytes, big-endian, mod 100).
+ */
+export async function newVerifier() {
+  const verifier = base64url(crypto.getRandomValues(new Uint8Array(32)));
+  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
+  return { verifier, binding: base64url(hash), number: ((hash[0] << 8) | hash[1]) % 100 };
+}
+
+async function apiError(response) {
+  const answer = await response.json().catch(() => ({}));
+  const error = answer.error || {};
+  const retryAfter = Number(response.headers.get("retry-after")) || null;
+  const failure = new MagicLinkError(error.code || "http_error", error.message || `HTTP ${response.status}`, response.status, retryAfter);
+  if (typeof error.attemptsLeft === "number") failure.attemptsLeft = error.attemptsLeft;
+  return failure;
+}
+
 /**
  * Asks for a sign-in link (and code) to be mailed to `email`. Resolves, when
  * the request was accepted (the same for every valid address), to a handle
- * `{ email, challengeId }` for completeSignInWithCode(); rejects with a
- * MagicLinkError carrying the API's error code otherwise.
+ * `{ email, challengeId, wrongCodes }` for completeSignInWithCode(); rejects
+ * with a MagicLinkError carrying the API's error code otherwise.
+ *
+ * With `{ approveFromAnotherDevice: true }` the request carries a binding,
+ * and the handle an `approvalNumber` (0-99) to show: the link, opened on
+ * another device, can then approve this tab's sign-in with that number (see
+ * waitForApproval()). The verifier stays in this page's memory only.
  */
-export async function requestSignInLink(email, redirectUri) {
+export async function requestSignInLink(email, redirectUri, { approveFromAnotherDevice = false } = {}) {
   const body = { email };
   if (redirectUri) body.redirectUri = redirectUri;
+  const approval = approveFromAnotherDevice ? await newVerifier() : null;
+  if (approval) body.binding = approval.binding;
   const response = await fetch(`${config().apiUrl}/v1/magic-links`, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify(body),
   });
-  const answer = await response.json().catch(() => ({}));
-  if (response.status === 202) {
-    // The Cognito username is the address as the API normalizes it.
-    return { email: email.trim().toLowerCase(), challengeId: answer.challengeId, wrongCodes: 0 };
+  if (response.status !== 202) throw await apiError(response);
+  const answer = await response.json();
+  // The Cognito username is the address as the API normalizes it.
+  const handle = { email: email.trim().toLowerCase(), challengeId: answer.challengeId, wrongCodes: 0 };
+  if (approval) {
+    handle.approvalNumber = approval.number;
+    verifiers.set(handle, approval.verifier);
   }
-  const error = answer.error || {};
-  const retryAfter = Number(response.headers.get("retry-after")) || null;
-  throw new MagicLinkError(error.code || "http_error", error.message || `HTTP ${response.status}`, response.status, retryAfter);
+  return handle;
 }
 
-/** The address a link token names (its `sub`), read without checking it. */
-export function emailOfToken(token) {
+/** Polling starts at this interval and grows by half each time, up to the cap. */
+const POLL_FIRST_MS = 1000;
+const POLL_MAX_MS = 5000;
+
+function pause(ms, signal) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(timer);
+      reject(new MagicLinkError("aborted", "stopped waiting"));
+    }, { once: true });
+  });
+}
+
+/**
+ * Waits, for the request `handle` made with `approveFromAnotherDevice`,
+ * until the link's holder approves this tab's sign-in from another device,
+ * then signs in here and resolves with the session. Polls the challenge's
+ * status with growing pauses (1 s to 5 s). `signal` (an AbortSignal) stops
+ * the wait (`aborted`); `onStatus(status)` hears each poll's status. Rejects
+ * with a MagicLinkError: `expired` (nobody approved in time), `used` (the
+ * link or code signed in somewhere), `revoked` (another sign-in replaced it,
+ * or too many wrong codes or numbers), `not_found`, `no_approval` (the
+ * request was not made for approval), `approval_refused` (Cognito refused
+ * the verifier).
+ */
+export async function waitForApproval(handle, { signal, onStatus } = {}) {
+  const verifier = handle && verifiers.get(handle);
+  if (!verifier) throw new MagicLinkError("no_approval", "this request was not made with approveFromAnotherDevice");
+  const url = `${config().apiUrl}/v1/magic-links/${encodeURIComponent(handle.challengeId)}`;
+  let wait = POLL_FIRST_MS;
+  let expiresAt = Infinity;
+  for (;;) {
+    if (signal?.aborted) throw new MagicLinkError("aborted", "stopped waiting");
+    if (Date.now() >= expiresAt) throw new MagicLinkError("expired", "nobody approved in time: ask for a new link");
+    let status = null;
+    try {
+      const response = await fetch(url, { headers: { "x-magiclink-verifier": verifier }, signal });
+      if (response.ok) {
+        const answer = await response.json();
+        status = answer.status;
+        expiresAt = answer.expiresAt * 1000;
+      } else if (response.status === 429) {
+        wait = Math.max(wait, (Number(response.headers.get("retry-after")) || 5) * 1000);
+      } else if (response.status < 500) {
+        throw await apiError(response);
+      }
+    } catch (error) {
+      if (signal?.aborted) throw new MagicLinkError("aborted", "stopped waiting");
+      if (error instanceof MagicLinkError) throw error;
+      // The network failed: try again after the pause.
+    }
+    if (status) onStatus?.(status);
+    if (status === "approved") {
+      const answer = JSON.stringify({ challengeId: handle.challengeId, verifier });
+      const answered = await answerChallenge(handle.email, answer);
+      if (!answered.AuthenticationResult) {
+        throw new MagicLinkError("approval_refused", "the approval could not be used to sign in; ask for a new link");
+      }
+      verifiers.delete(handle);
+      return saveSession(answered.AuthenticationResult, null);
+    }
+    if (status && status !== "pending") {
+      const messages = {
+        used: "the link or its code was used to sign in",
+        expired: "nobody approved in time: ask for a new link",
+        revoked: "this request was replaced by a newer sign-in, or too many wrong codes or numbers were typed",
+      };
+      throw new MagicLinkError(status, messages[status] || status);
+    }
+    await pause(Math.min(wait, Math.max(0, expiresAt - Date.now())), signal);
+    wait = Math.min(POLL_MAX_MS, wait * 1.5);
+  }
+}
+
+/**
+ * On the device the link was opened on: approves the sign-in of the device
+ * that asked, with the `number` that device shows. `link` is what
+ * takeLinkFromLocation() returned. This device is not signed in. Rejects with
+ * a MagicLinkError: `invalid_number` (not 0-99: nothing was sent),
+ * `wrong_number` (with `attemptsLeft`; at 0 the link is dead), and the API's
+ * other codes (`not_approvable`, `already_approved`, `used`, `expired`, ...).
+ */
+export async function approveSignIn(link, number) {
+  if (!link || !link.challengeId) throw new MagicLinkError("no_link", "the address holds no sign-in link");
+  const value = typeof number === "string" && /^\s*\d{1,2}\s*$/.test(number) ? Number(number) : number;
+  if (!Number.isInteger(value) || value < 0 || value > 99) {
+    throw new MagicLinkError("invalid_number", "the number is the two digits the other device shows");
+  }
+  const response = await fetch(`${config().apiUrl}/v1/magic-links/${encodeURIComponent(link.challengeId)}/approval`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ token: link.token, number: value }),
+  });
+  if (response.status !== 204) throw await apiError(response);
+}
+
+/** The claims of a link token, read without checking them. */
+function claimsOfToken(token) {
   const payload = token.split(".")[1];
   if (!payload) throw new MagicLinkError("malformed_link", "this is not a sign-in link");
   const base64 = payload.replace(/-/g, "+").replace(/_/g, "/");
   try {
-    return JSON.parse(atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, "="))).sub;
+    return JSON.parse(atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, "=")));
   } catch {
     throw new MagicLinkError("malformed_link", "this is not a sign-in link");
   }
 }
 
+/** The address a link token names (its `sub`), read without checking it. */
+export function emailOfToken(token) {
+  return claimsOfToken(token).sub;
+}
+
 /**
  * Takes the link's token out of the URL fragment and clears the fragment from
  * the address bar and history, so it cannot be copied or replayed from there.
- * Returns `{ token, email }`, or null when the URL holds no link.
+ * Returns `{ token, email, challengeId, approvable }` (`approvable`: the
+ * request asked for cross-device approval, see approveSignIn()), or null
+ * when the URL holds no link.
  */
 export function takeLinkFromLocation(location = globalThis.location, history = globalThis.history) {
   const token = decodeURIComponent((location.hash || "").replace(/^#/, ""));
   if (!/^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)) return null;
   history.replaceState(history.state, "", location.pathname + location.search);
-  return { token, email: emailOfToken(token) };
+  const claims = claimsOfToken(token);
+  return { token, email: claims.sub, challengeId: claims.jti, approvable: claims.apv === true };
 }
 
 async function cognito(action, body) {

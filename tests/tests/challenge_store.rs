@@ -10,8 +10,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use magiclink::account::{AccountRef, AccountStore, Binding};
-use magiclink::challenge::Proof;
-use magiclink::challenge::{MAX_WRONG_CODES, MarkMailed, WrongCode};
+use magiclink::binding::{DeviceBinding, Verifier};
+use magiclink::challenge::{
+    Approval, ApprovalError, MAX_WRONG_CODES, MarkMailed, Proof, WrongCode,
+};
 use magiclink::fingerprint::Fingerprints;
 use magiclink::{Challenge, ChallengeStatus, ChallengeStore, ConsumeError, EmailAddress};
 use magiclink_tests::{aws, fresh_table};
@@ -451,4 +453,141 @@ async fn wrong_codes_count_only_on_the_users_own_usable_challenge() {
         store.count_wrong_code(c.id, &ann, now).await,
         Err(ConsumeError::Used)
     ));
+}
+
+/// A challenge of `user` asked for with the binding of `verifier`.
+async fn bound_challenge(
+    store: &Store,
+    user: &EmailAddress,
+    verifier: &str,
+) -> (Challenge, DeviceBinding) {
+    let binding = Verifier::parse(verifier).unwrap().binding();
+    let challenge = Challenge::new(user.clone(), String::new(), SystemTime::now(), LIFETIME)
+        .with_binding(Some(binding));
+    store.create(&challenge).await.unwrap();
+    (challenge, binding)
+}
+
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
+#[tokio::test]
+async fn of_eight_concurrent_approvals_one_approves_and_only_the_verifier_signs_in() {
+    let store = Arc::new(store().await);
+    let ann = email("ann@example.com");
+    let (c, binding) = bound_challenge(&store, &ann, VERIFIER).await;
+    assert_eq!(
+        store.get(c.id).await.unwrap().unwrap().binding,
+        Some(binding)
+    );
+    let attempts: Vec<_> = (0..8)
+        .map(|_| {
+            let store = Arc::clone(&store);
+            let ann = ann.clone();
+            let number = binding.number();
+            tokio::spawn(async move { store.approve(c.id, &ann, number, SystemTime::now()).await })
+        })
+        .collect();
+    let mut approved = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            Ok(Approval::Approved) => approved += 1,
+            Err(ApprovalError::AlreadyApproved) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(approved, 1);
+    assert_eq!(
+        store.get(c.id).await.unwrap().unwrap().status,
+        ChallengeStatus::Approved
+    );
+
+    let now = SystemTime::now();
+    let account = account(&ann);
+    store.accounts.bind(&account, now).await.unwrap();
+    for proof in [Proof::Link, Proof::Code] {
+        assert!(matches!(
+            store
+                .challenges
+                .consume(c.id, &ann, &account, proof, now)
+                .await,
+            Err(ConsumeError::ApprovedElsewhere)
+        ));
+    }
+    let other = Verifier::parse(&VERIFIER.replace('d', "e"))
+        .unwrap()
+        .binding();
+    assert!(matches!(
+        store
+            .challenges
+            .consume(c.id, &ann, &account, Proof::Approval(other), now)
+            .await,
+        Err(ConsumeError::WrongVerifier)
+    ));
+    let bob = email("bob@example.com");
+    assert!(matches!(
+        store
+            .challenges
+            .consume(c.id, &bob, &account, Proof::Approval(binding), now)
+            .await,
+        Err(ConsumeError::WrongUser)
+    ));
+    store
+        .challenges
+        .consume(c.id, &ann, &account, Proof::Approval(binding), now)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .challenges
+            .consume(c.id, &ann, &account, Proof::Approval(binding), now)
+            .await,
+        Err(ConsumeError::Used)
+    ));
+}
+
+#[tokio::test]
+async fn an_approval_needs_a_binding_an_unrevoked_challenge_and_the_right_user() {
+    let store = store().await;
+    let ann = email("ann@example.com");
+    let now = SystemTime::now();
+    let unbound = new_challenge(&store, &ann, now).await;
+    assert!(matches!(
+        store.approve(unbound.id, &ann, 1, now).await,
+        Err(ApprovalError::NotApprovable)
+    ));
+    let (c, binding) = bound_challenge(&store, &ann, VERIFIER).await;
+    assert!(matches!(
+        store
+            .approve(c.id, &email("bob@example.com"), binding.number(), now)
+            .await,
+        Err(ApprovalError::WrongUser)
+    ));
+    assert!(matches!(
+        store
+            .approve(ulid::Ulid::generate(), &ann, binding.number(), now)
+            .await,
+        Err(ApprovalError::NotFound)
+    ));
+    // An unapproved challenge does not sign in with its verifier.
+    let account = account(&ann);
+    store.accounts.bind(&account, now).await.unwrap();
+    assert!(matches!(
+        store
+            .challenges
+            .consume(c.id, &ann, &account, Proof::Approval(binding), now)
+            .await,
+        Err(ConsumeError::NotApproved)
+    ));
+    // A sign-in with a later link revokes it: it can no longer be approved.
+    store
+        .consume(unbound.id, &ann, SystemTime::now())
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .approve(c.id, &ann, binding.number(), SystemTime::now())
+            .await,
+        Err(ApprovalError::Revoked)
+    ));
+    assert!(store.is_revoked(&c).await.unwrap());
 }

@@ -152,3 +152,98 @@ async fn known_and_unknown_addresses_are_indistinguishable() {
         "latencies of known and unknown addresses differ: D = {d:.3} > {threshold:.3}"
     );
 }
+
+/// The status endpoint of cross-device approval: a challenge of a known and
+/// of an unknown address, asked for with a binding and polled with its
+/// verifier once the mailer has dealt with both, reads the same (pending,
+/// with its expiry), in times a statistical test cannot tell apart; a wrong
+/// verifier gets the same 404 for both.
+#[tokio::test]
+async fn the_status_endpoint_tells_known_and_unknown_addresses_alike() {
+    const POLLS: usize = 20;
+    let config = aws().await;
+    let stack = Stack::load(&config).await;
+    let pool = PoolClient::new(&config, &stack);
+    let http = reqwest::Client::new();
+    let known = EmailAddress::parse(&format!("{}@example.com", unique("known"))).unwrap();
+    pool.create_user(&known).await;
+    let unknown = format!("{}@example.com", unique("unknown"));
+    let verifier = format!("{}{}", ulid::Ulid::generate(), ulid::Ulid::generate())[..43].to_owned();
+    let binding = magiclink::binding::Verifier::parse(&verifier)
+        .unwrap()
+        .binding()
+        .encoded();
+    let mut ids = Vec::new();
+    for email in [known.as_str(), &unknown] {
+        let response = http
+            .post(stack.magic_links_url())
+            .header("content-type", "application/json")
+            .body(serde_json::json!({"email": email, "binding": binding}).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 202);
+        let body: serde_json::Value = response.json().await.unwrap();
+        ids.push(body["challengeId"].as_str().unwrap().to_owned());
+    }
+    // Both are mailed (sign-up mode open makes the unknown one an account).
+    for email in [known.as_str(), &unknown] {
+        magiclink_tests::mail_to(email, 1, Duration::from_secs(30)).await;
+    }
+
+    let poll = |id: String, verifier: String| {
+        let http = http.clone();
+        let url = format!("{}/{id}", stack.magic_links_url());
+        async move {
+            let started = Instant::now();
+            let response = http
+                .get(url)
+                .header("x-magiclink-verifier", verifier)
+                .send()
+                .await
+                .unwrap();
+            let latency = started.elapsed();
+            let status = response.status().as_u16();
+            let mut body: serde_json::Value = response.json().await.unwrap();
+            if body.get("expiresAt").is_some() {
+                body["expiresAt"] = "<seconds>".into();
+            }
+            (status, body, latency)
+        }
+    };
+    let (mut k, mut u) = (Vec::new(), Vec::new());
+    for _ in 0..POLLS {
+        k.push(poll(ids[0].clone(), verifier.clone()).await);
+        u.push(poll(ids[1].clone(), verifier.clone()).await);
+    }
+    for (status, body, _) in k.iter().chain(&u) {
+        assert_eq!(
+            (*status, body),
+            (
+                200,
+                &serde_json::json!({"status": "pending", "expiresAt": "<seconds>"})
+            )
+        );
+    }
+    let wrong = format!("{}{}", ulid::Ulid::generate(), ulid::Ulid::generate())[..43].to_owned();
+    let (known_404, unknown_404) = (
+        poll(ids[0].clone(), wrong.clone()).await,
+        poll(ids[1].clone(), wrong).await,
+    );
+    assert_eq!((known_404.0, &known_404.1), (unknown_404.0, &unknown_404.1));
+    assert_eq!(known_404.0, 404);
+
+    let millis = |answers: &[(u16, serde_json::Value, Duration)]| {
+        answers
+            .iter()
+            .map(|a| a.2.as_secs_f64() * 1000.0)
+            .collect::<Vec<_>>()
+    };
+    let d = ks_statistic(&millis(&k), &millis(&u));
+    let n = POLLS as f64;
+    let threshold = KS_C_ALPHA * ((n + n) / (n * n)).sqrt();
+    assert!(
+        d <= threshold,
+        "status latencies of known and unknown addresses differ: D = {d:.3} > {threshold:.3}"
+    );
+}

@@ -357,4 +357,29 @@ async fn the_api_admits_browsers_from_the_allowed_origin_only() {
             .get("access-control-allow-origin")
             .is_none()
     );
+
+    // The status endpoint of cross-device approval: a GET with the
+    // verifier's header.
+    let status = reqwest::Client::new()
+        .request(
+            reqwest::Method::OPTIONS,
+            format!("{}/{}", stack.magic_links_url(), ulid::Ulid::generate()),
+        )
+        .header("origin", "http://localhost:8000")
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "x-magiclink-verifier")
+        .send()
+        .await
+        .unwrap();
+    assert!(status.status().is_success(), "{}", status.status());
+    let allowed = |name: &str| {
+        status
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    };
+    assert!(allowed("access-control-allow-methods").contains("get"));
+    assert!(allowed("access-control-allow-headers").contains("x-magiclink-verifier"));
 }

@@ -141,3 +141,102 @@ test("codes that are not codes are refused before any call, and wrong ones are c
   await assert.rejects(magiclink.completeSignInWithCode(request, "12345678"), { code: "too_many_attempts" });
   assert.equal(calls.length, sent, "a burnt request sends nothing");
 });
+
+test("newVerifier makes a 43-character verifier, its SHA-256 binding and the number", async () => {
+  const { verifier, binding, number } = await magiclink.newVerifier();
+  assert.match(verifier, /^[A-Za-z0-9_-]{43}$/);
+  const hash = (await import("node:crypto")).createHash("sha256").update(verifier).digest();
+  assert.equal(binding, hash.toString("base64url"));
+  assert.equal(number, hash.readUInt16BE(0) % 100);
+  assert.notEqual((await magiclink.newVerifier()).verifier, verifier);
+});
+
+test("requestSignInLink with approval sends the binding and keeps the verifier out of the handle", async () => {
+  globalThis.fetch = async (url, init) => {
+    calls.push({ url, init });
+    return answer(202, { status: "accepted", challengeId: "01KAB0ZQ8Y3N6M2F4T7W9XRCDE" });
+  };
+  const handle = await magiclink.requestSignInLink("ann@example.com", null, { approveFromAnotherDevice: true });
+  const sent = JSON.parse(calls[0].init.body);
+  assert.match(sent.binding, /^[A-Za-z0-9_-]{43}$/);
+  assert.ok(Number.isInteger(handle.approvalNumber) && handle.approvalNumber >= 0 && handle.approvalNumber < 100);
+  assert.deepEqual(Object.keys(handle).sort(), ["approvalNumber", "challengeId", "email", "wrongCodes"]);
+  assert.doesNotMatch(JSON.stringify(handle), /verifier/);
+});
+
+/** A fetch that answers the status polls with `statuses` in turn and Cognito with tokens. */
+function approvalWorld(statuses) {
+  globalThis.fetch = async (url, init = {}) => {
+    calls.push({ url, init });
+    if (String(url).endsWith("/v1/magic-links")) return answer(202, { status: "accepted", challengeId: "01KAB0ZQ8Y3N6M2F4T7W9XRCDE" });
+    if (String(url).includes("/v1/magic-links/")) {
+      const status = statuses.shift();
+      return typeof status === "number" ? answer(status, { error: { code: "not_found", message: "no such challenge" } }) : answer(200, { status, expiresAt: Math.floor(Date.now() / 1000) + 900 });
+    }
+    const target = init.headers["x-amz-target"];
+    if (target.endsWith("InitiateAuth")) return answer(200, { ChallengeName: "CUSTOM_CHALLENGE", Session: "s" });
+    return answer(200, { AuthenticationResult: { IdToken: token({ sub: "u", email: "ann@example.com" }), AccessToken: "a", RefreshToken: "r", ExpiresIn: 3600 } });
+  };
+}
+
+test("waitForApproval polls with the verifier and signs in with it once approved", async () => {
+  approvalWorld(["pending", "approved"]);
+  const handle = await magiclink.requestSignInLink("ann@example.com", null, { approveFromAnotherDevice: true });
+  const heard = [];
+  const session = await magiclink.waitForApproval(handle, { onStatus: (s) => heard.push(s) });
+  assert.equal(session.claims.email, "ann@example.com");
+  assert.deepEqual(heard, ["pending", "approved"]);
+  const polls = calls.filter((c) => String(c.url).endsWith("/v1/magic-links/01KAB0ZQ8Y3N6M2F4T7W9XRCDE"));
+  assert.equal(polls.length, 2);
+  const verifier = polls[0].init.headers["x-magiclink-verifier"];
+  const binding = JSON.parse(calls[0].init.body).binding;
+  const hash = (await import("node:crypto")).createHash("sha256").update(verifier).digest("base64url");
+  assert.equal(hash, binding, "the header carries the verifier of the binding");
+  const answered = JSON.parse(calls.at(-1).init.body).ChallengeResponses.ANSWER;
+  assert.deepEqual(JSON.parse(answered), { challengeId: "01KAB0ZQ8Y3N6M2F4T7W9XRCDE", verifier });
+  await assert.rejects(magiclink.waitForApproval(handle), { code: "no_approval" }, "the verifier is spent");
+});
+
+test("waitForApproval stops on used, revoked, 404 and abort, and needs an approval request", async () => {
+  for (const [statuses, code] of [[["used"], "used"], [["revoked"], "revoked"], [["expired"], "expired"], [[404], "not_found"]]) {
+    approvalWorld(statuses);
+    const handle = await magiclink.requestSignInLink("ann@example.com", null, { approveFromAnotherDevice: true });
+    await assert.rejects(magiclink.waitForApproval(handle), { code });
+  }
+  approvalWorld(["pending", "pending", "pending"]);
+  const handle = await magiclink.requestSignInLink("ann@example.com", null, { approveFromAnotherDevice: true });
+  const stop = new AbortController();
+  setTimeout(() => stop.abort(), 50);
+  await assert.rejects(magiclink.waitForApproval(handle, { signal: stop.signal }), { code: "aborted" });
+  const plain = await magiclink.requestSignInLink("ann@example.com");
+  await assert.rejects(magiclink.waitForApproval(plain), { code: "no_approval" });
+});
+
+test("approveSignIn posts the token and the number, and reports a wrong number", async () => {
+  const link = { token: token({ sub: "ann@example.com", jti: "01KAB0ZQ8Y3N6M2F4T7W9XRCDE", apv: true }), email: "ann@example.com", challengeId: "01KAB0ZQ8Y3N6M2F4T7W9XRCDE", approvable: true };
+  for (const bad of [100, -1, 4.5, "4x", "", null]) {
+    calls = [];
+    await assert.rejects(magiclink.approveSignIn(link, bad), { code: "invalid_number" }, String(bad));
+    assert.equal(calls.length, 0);
+  }
+  globalThis.fetch = async (url, init) => {
+    calls.push({ url, init });
+    return answer(400, { error: { code: "wrong_number", message: "not that one", attemptsLeft: 1 } });
+  };
+  await assert.rejects(magiclink.approveSignIn(link, "07"), { code: "wrong_number", attemptsLeft: 1 });
+  assert.equal(calls[0].url, "https://api.example/v1/magic-links/01KAB0ZQ8Y3N6M2F4T7W9XRCDE/approval");
+  assert.deepEqual(JSON.parse(calls[0].init.body), { token: link.token, number: 7 });
+  globalThis.fetch = async () => ({ status: 204, ok: true, headers: new Headers() });
+  await magiclink.approveSignIn(link, 42);
+});
+
+test("takeLinkFromLocation tells whether a link may approve another device", () => {
+  const history = { state: null, replaceState: () => {} };
+  const link = magiclink.takeLinkFromLocation(
+    { hash: `#${token({ sub: "ann@example.com", jti: "01KAB0ZQ8Y3N6M2F4T7W9XRCDE", apv: true })}`, pathname: "/", search: "" },
+    history,
+  );
+  assert.deepEqual([link.challengeId, link.approvable], ["01KAB0ZQ8Y3N6M2F4T7W9XRCDE", true]);
+  const plain = magiclink.takeLinkFromLocation({ hash: `#${token({ sub: "ann@example.com", jti: "x" })}`, pathname: "/", search: "" }, history);
+  assert.equal(plain.approvable, false);
+});

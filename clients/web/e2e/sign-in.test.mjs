@@ -172,3 +172,47 @@ test("a visitor types the code from the mail, after a wrong one, and is signed i
   await other.close();
   await context.close();
 });
+
+test("a link opened on another device approves the asking tab with its number; only that tab signs in", async () => {
+  // A: the laptop that asks, and shows the number.
+  const laptop = await browser.newContext();
+  const asking = await laptop.newPage();
+  const address = uniqueAddress("approval");
+  await askForLink(asking, address, "approval");
+  await asking.locator("#approval").waitFor({ state: "visible" });
+  const number = (await asking.locator("#approval-number").textContent()).trim();
+  assert.match(number, /^\d\d$/);
+  await screenshot(asking, "approval-3-number-shown");
+
+  // B: the phone opens the mailed link and approves with A's number, after
+  // a wrong one.
+  const phone = await browser.newContext();
+  const page = await phone.newPage();
+  await page.goto(await mailedLink(address));
+  await page.locator("#confirm").waitFor({ state: "visible" });
+  assert.ok(await page.getByRole("button", { name: "Sign in here" }).isVisible());
+  assert.match(await page.locator("#approve-form").textContent(), /did not just ask to sign in/);
+  const wrong = String((Number(number) + 1) % 100).padStart(2, "0");
+  await page.locator("#approve-number").fill(wrong);
+  await page.getByRole("button", { name: "Approve the other device" }).click();
+  await page.locator("#error").waitFor({ state: "visible" });
+  assert.match(await page.locator("#error").textContent(), /not the number.*2 tries left/);
+  await screenshot(page, "approval-4-wrong-number");
+  await page.locator("#approve-number").fill(number);
+  await screenshot(page, "approval-5-approve");
+  await page.getByRole("button", { name: "Approve the other device" }).click();
+  await page.locator("#approved").waitFor({ state: "visible" });
+  await screenshot(page, "approval-6-approved");
+
+  // A signs in by itself, without a reload.
+  await asking.locator("#signed-in").waitFor({ state: "visible", timeout: 20_000 });
+  const claims = await asking.locator("#claims").textContent();
+  assert.ok(claims.includes(address), `the claims name ${address}: ${claims}`);
+  await screenshot(asking, "approval-7-asking-tab-signed-in");
+
+  // B is not signed in.
+  const phoneSession = await page.evaluate(() => localStorage.getItem("magiclink.session"));
+  assert.equal(phoneSession, null);
+  await phone.close();
+  await laptop.close();
+});
