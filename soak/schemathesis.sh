@@ -8,6 +8,10 @@
 # - unsupported_method: other methods never reach the function; API Gateway
 #   answers them (404 for a route it does not have).
 # The documented refusals of invalid requests are in soak/schemathesis.toml.
+# Its coverage phase is left out: on the approval operation it stops with an
+# internal error of hypothesis under Python 3.11 ("AST constructor recursion
+# depth mismatch", while describing one of schemathesis's own filters), not
+# with a finding; the examples, fuzzing and stateful phases run every check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 api_id="$(.venv/bin/python - <<'PY'
@@ -19,4 +23,4 @@ PY
 url="${AWS_ENDPOINT_URL%/}/_aws/execute-api/$api_id/\$default"
 exec .venv-soak/bin/schemathesis --config-file soak/schemathesis.toml run api/openapi.json \
   --url "$url" --checks all --exclude-checks positive_data_acceptance,unsupported_method \
-  --max-time "${1:-120}" --workers 2
+  --phases examples,fuzzing,stateful --max-time "${1:-120}" --workers 2
