@@ -9,6 +9,25 @@ use ulid::Ulid;
 
 use crate::approval::Status;
 
+/// The fields of a JSON object body, or why the body is not one.
+pub(crate) fn json_object(
+    body: &[u8],
+) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::InvalidJson(format!(
+            "the body is not valid JSON (line {}, column {})",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    match value {
+        serde_json::Value::Object(fields) => Ok(fields),
+        _ => Err(ApiError::InvalidJson(
+            "the body must be a JSON object".into(),
+        )),
+    }
+}
+
 /// The body of every answer is at most this large; a request body larger than
 /// this is refused with 413 before it is parsed.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;

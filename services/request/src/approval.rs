@@ -28,7 +28,7 @@ use magiclink::token::{LinkVerifier, MAX_TOKEN_LEN, TokenError};
 use serde_json::Value;
 use ulid::Ulid;
 
-use crate::api::{ApiError, MAX_BODY_BYTES};
+use crate::api::{ApiError, MAX_BODY_BYTES, json_object};
 use crate::handler::{Backend, is_json};
 
 /// The header the asking browser shows its verifier in.
@@ -210,18 +210,7 @@ fn unavailable(error: CallError) -> ApiError {
 
 /// The body's `token` and `number`. Unknown fields are ignored.
 fn parse_body(body: &[u8]) -> Result<(String, u8), ApiError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::InvalidJson(format!(
-            "the body is not valid JSON (line {}, column {})",
-            e.line(),
-            e.column()
-        ))
-    })?;
-    let Value::Object(mut fields) = value else {
-        return Err(ApiError::InvalidJson(
-            "the body must be a JSON object".into(),
-        ));
-    };
+    let mut fields = json_object(body)?;
     let token = match fields.remove("token") {
         Some(Value::String(token)) if token.len() <= MAX_TOKEN_LEN => token,
         Some(Value::String(_)) => {

@@ -39,7 +39,7 @@ use magiclink::rate_limit::{Decision, Limit, RateLimiter};
 use serde_json::Value;
 use ulid::Ulid;
 
-use crate::api::{ApiError, MAX_BODY_BYTES};
+use crate::api::{ApiError, MAX_BODY_BYTES, json_object};
 use crate::approval::Approvals;
 use crate::config::RequestConfig;
 use crate::redirect::RedirectError;
@@ -200,18 +200,7 @@ pub(crate) fn is_json(content_type: Option<&str>) -> bool {
 /// The body's `email`, optional `redirectUri` and optional `binding` (see
 /// [`magiclink::binding`]). Unknown fields are ignored.
 fn parse_body(body: &[u8]) -> Result<(String, Option<String>, Option<DeviceBinding>), ApiError> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::InvalidJson(format!(
-            "the body is not valid JSON (line {}, column {})",
-            e.line(),
-            e.column()
-        ))
-    })?;
-    let Value::Object(mut fields) = value else {
-        return Err(ApiError::InvalidJson(
-            "the body must be a JSON object".into(),
-        ));
-    };
+    let mut fields = json_object(body)?;
     let email = match fields.remove("email") {
         Some(Value::String(email)) => email,
         None | Some(Value::Null) => {

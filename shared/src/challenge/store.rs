@@ -404,7 +404,7 @@ impl ChallengeStore {
             .table_name(&self.table)
             .key(PK, s(user_key(email)))
             .update_expression("SET revokedThrough = :mark, #ttl = :ttl")
-            .condition_expression("attribute_not_exists(revokedThrough) OR revokedThrough < :id")
+            .condition_expression(UNREVOKED)
             .expression_attribute_names("#ttl", TTL)
             .expression_attribute_values(":id", s(id.to_string()))
             .expression_attribute_values(
@@ -575,7 +575,7 @@ impl ChallengeStore {
         let unrevoked = ConditionCheck::builder()
             .table_name(&self.table)
             .key(PK, s(user_key(email)))
-            .condition_expression("attribute_not_exists(revokedThrough) OR revokedThrough < :id")
+            .condition_expression(UNREVOKED)
             .expression_attribute_values(":id", s(id.to_string()))
             .build()
             .map_err(unbuildable)?;
@@ -669,6 +669,10 @@ fn is_burnt(item: &Item) -> bool {
     get_n(item, "wrongCodes").is_some_and(|wrong| wrong >= MAX_WRONG_CODES)
         || get_n(item, "wrongNumbers").is_some_and(|wrong| wrong >= MAX_WRONG_NUMBERS)
 }
+
+/// The condition on a user's watermark under which their challenge `:id`
+/// is not revoked (see the module docs of [`crate::challenge`]).
+const UNREVOKED: &str = "attribute_not_exists(revokedThrough) OR revokedThrough < :id";
 
 /// Which state a challenge must be in for an update.
 #[derive(Debug, Clone, Copy)]
