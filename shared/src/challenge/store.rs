@@ -461,15 +461,42 @@ impl ChallengeStore {
         now: SystemTime,
     ) -> Result<WrongCode, ConsumeError> {
         let now_secs = unix_seconds(now);
-        let (condition, values) = usable(email, now_secs, Awaiting::Answer, [(":one", n(1))]);
+        match self
+            .count_wrong(id, email, now_secs, Awaiting::Answer, WRONG_CODES)
+            .await
+        {
+            Ok(0) => Ok(WrongCode::Burnt),
+            Ok(left) => Ok(WrongCode::Counted { left }),
+            Err(Counted::Refused(item)) => {
+                Err(refusal(item.as_ref(), email, now_secs, Proof::Code))
+            }
+            Err(Counted::Failed(e)) => Err(e.into()),
+        }
+    }
+
+    /// One more wrong answer of kind `wrong` on challenge `id`, answered by
+    /// `email` at `now_secs`: one conditional `ADD`, made only while the
+    /// challenge is as `awaiting` needs (so nobody can burn another user's
+    /// challenge, and a used, expired or burnt one is not counted). How many
+    /// more such answers it takes (0: this one burnt it).
+    async fn count_wrong(
+        &self,
+        id: Ulid,
+        email: &EmailAddress,
+        now_secs: u64,
+        awaiting: Awaiting,
+        wrong: Wrong,
+    ) -> Result<u64, Counted> {
+        let (condition, values) = usable(email, now_secs, awaiting, [(":one", n(1))]);
         let result = self
             .ddb
             .update_item()
             .table_name(&self.table)
             .key(PK, s(challenge_key(id)))
-            .update_expression("ADD wrongCodes :one")
+            .update_expression("ADD #wrong :one")
             .condition_expression(condition)
             .expression_attribute_names("#s", "status")
+            .expression_attribute_names("#wrong", wrong.attribute)
             .set_expression_attribute_values(Some(values))
             .return_values(ReturnValue::UpdatedNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
@@ -479,17 +506,17 @@ impl ChallengeStore {
             Ok(output) => {
                 let count = output
                     .attributes()
-                    .and_then(|item| get_n(item, "wrongCodes"))
-                    .unwrap_or(MAX_WRONG_CODES);
-                Ok(match MAX_WRONG_CODES.saturating_sub(count) {
-                    0 => WrongCode::Burnt,
-                    left => WrongCode::Counted { left },
-                })
+                    .and_then(|item| get_n(item, wrong.attribute))
+                    .unwrap_or(wrong.max);
+                Ok(wrong.max.saturating_sub(count))
             }
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                Err(refusal(item_found(e.err()), email, now_secs, Proof::Code))
+                Err(Counted::Refused(item_found(e.err()).cloned()))
             }
-            Err(e) => Err(CallError::from_sdk("DynamoDB UpdateItem", &e).into()),
+            Err(e) => Err(Counted::Failed(CallError::from_sdk(
+                "DynamoDB UpdateItem",
+                &e,
+            ))),
         }
     }
 
@@ -521,47 +548,25 @@ impl ChallengeStore {
             None => return Err(ApprovalError::NotFound),
             Some(checked) => checked?,
         };
-        let (condition, values) = usable(email, now_secs, Awaiting::Approval, [(":one", n(1))]);
         if binding.number() != number {
-            let result = self
-                .ddb
-                .update_item()
-                .table_name(&self.table)
-                .key(PK, s(challenge_key(id)))
-                .update_expression("ADD wrongNumbers :one")
-                .condition_expression(condition)
-                .expression_attribute_names("#s", "status")
-                .set_expression_attribute_values(Some(values))
-                .return_values(ReturnValue::UpdatedNew)
-                .return_values_on_condition_check_failure(
-                    ReturnValuesOnConditionCheckFailure::AllOld,
-                )
-                .send()
-                .await;
-            return match result {
-                Ok(output) => {
-                    let count = output
-                        .attributes()
-                        .and_then(|item| get_n(item, "wrongNumbers"))
-                        .unwrap_or(MAX_WRONG_NUMBERS);
-                    Ok(Approval::WrongNumber {
-                        left: MAX_WRONG_NUMBERS.saturating_sub(count),
-                    })
-                }
-                Err(SdkError::ServiceError(e))
-                    if e.err().is_conditional_check_failed_exception() =>
-                {
-                    Err(not_approvable(item_found(e.err()), email, now_secs))
-                }
-                Err(e) => Err(CallError::from_sdk("DynamoDB UpdateItem", &e).into()),
+            return match self
+                .count_wrong(id, email, now_secs, Awaiting::Approval, WRONG_NUMBERS)
+                .await
+            {
+                Ok(left) => Ok(Approval::WrongNumber { left }),
+                Err(Counted::Refused(item)) => Err(not_approvable(item.as_ref(), email, now_secs)),
+                Err(Counted::Failed(e)) => Err(e.into()),
             };
         }
         let unbuildable = |e: aws_sdk_dynamodb::error::BuildError| {
             CallError::unexpected("DynamoDB TransactWriteItems", e.to_string())
         };
-        let mut values = values;
-        values.remove(":one");
-        values.insert(":approved".into(), s(ChallengeStatus::Approved.as_str()));
+        let (condition, values) = usable(
+            email,
+            now_secs,
+            Awaiting::Approval,
+            [(":approved", s(ChallengeStatus::Approved.as_str()))],
+        );
         let approve = Update::builder()
             .table_name(&self.table)
             .key(PK, s(challenge_key(id)))
@@ -673,6 +678,31 @@ fn is_burnt(item: &Item) -> bool {
 /// The condition on a user's watermark under which their challenge `:id`
 /// is not revoked (see the module docs of [`crate::challenge`]).
 const UNREVOKED: &str = "attribute_not_exists(revokedThrough) OR revokedThrough < :id";
+
+/// A kind of wrong answer counted on a challenge: its attribute, and how
+/// many burn the challenge.
+#[derive(Debug, Clone, Copy)]
+struct Wrong {
+    attribute: &'static str,
+    max: u64,
+}
+
+const WRONG_CODES: Wrong = Wrong {
+    attribute: "wrongCodes",
+    max: MAX_WRONG_CODES,
+};
+const WRONG_NUMBERS: Wrong = Wrong {
+    attribute: "wrongNumbers",
+    max: MAX_WRONG_NUMBERS,
+};
+
+/// Why [`ChallengeStore::count_wrong`] counted nothing.
+enum Counted {
+    /// The challenge (as it was; `None` when there is none) was not in a
+    /// state to count it.
+    Refused(Option<Item>),
+    Failed(CallError),
+}
 
 /// Which state a challenge must be in for an update.
 #[derive(Debug, Clone, Copy)]
