@@ -223,12 +223,23 @@ impl LinkIssuer {
         lifetime: Duration,
         audience: &str,
     ) -> (Challenge, String) {
-        self.issue_with(email, at, lifetime, audience, None).await
+        self.make(email, at, lifetime, audience, None).await
     }
 
-    /// [`Self::issue_for`] for a challenge asked for with `binding` (see
+    /// [`Self::issue`] for a challenge asked for with `binding` (see
     /// [`magiclink::binding`]).
-    pub async fn issue_with(
+    pub async fn issue_bound(
+        &self,
+        email: &EmailAddress,
+        at: SystemTime,
+        lifetime: Duration,
+        binding: Option<DeviceBinding>,
+    ) -> (Challenge, String) {
+        self.make(email, at, lifetime, &self.audience, binding)
+            .await
+    }
+
+    async fn make(
         &self,
         email: &EmailAddress,
         at: SystemTime,

@@ -75,16 +75,20 @@ impl World {
         if let Some(binding) = binding {
             body["binding"] = json!(binding);
         }
-        reply(
-            self.http
-                .post(self.stack.magic_links_url())
-                .header("content-type", "application/json")
-                .body(body.to_string())
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        self.post(String::new(), &body).await
+    }
+
+    /// `POST` of the JSON `body` to `/v1/magic-links` followed by `path`.
+    async fn post(&self, path: String, body: &Value) -> Reply {
+        let response = self
+            .http
+            .post(format!("{}{path}", self.stack.magic_links_url()))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        reply(response).await
     }
 
     /// `GET /v1/magic-links/{id}` with `verifier` in the header.
@@ -100,16 +104,7 @@ impl World {
 
     /// `POST /v1/magic-links/{id}/approval` with `body`.
     async fn approve_with(&self, id: &str, body: &Value) -> Reply {
-        reply(
-            self.http
-                .post(format!("{}/{id}/approval", self.stack.magic_links_url()))
-                .header("content-type", "application/json")
-                .body(body.to_string())
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        self.post(format!("/{id}/approval"), body).await
     }
 
     async fn approve(&self, id: &str, token: &str, number: u8) -> Reply {
@@ -246,11 +241,10 @@ async fn three_wrong_numbers_burn_the_challenge_for_every_way_in() {
     let binding = Verifier::parse(&verifier).unwrap().binding();
     let (challenge, token) = w
         .links
-        .issue_with(
+        .issue_bound(
             &ann,
             SystemTime::now(),
             Duration::from_secs(900),
-            &audience(&w.stack),
             Some(binding),
         )
         .await;
@@ -272,10 +266,6 @@ async fn three_wrong_numbers_burn_the_challenge_for_every_way_in() {
     assert!(!w.pool.sign_in(ann.as_str(), &answer).await.is_tokens());
 }
 
-fn audience(stack: &Stack) -> String {
-    magiclink::token::audience(stack.output("UserPoolId"), stack.output("UserPoolClientId"))
-}
-
 #[tokio::test]
 async fn hostile_approvals_are_refused_precisely_and_change_nothing() {
     let w = world().await;
@@ -284,15 +274,14 @@ async fn hostile_approvals_are_refused_precisely_and_change_nothing() {
     let binding = Verifier::parse(&verifier).unwrap().binding();
     let now = SystemTime::now();
     let lifetime = Duration::from_secs(900);
-    let aud = audience(&w.stack);
     let (challenge, token) = w
         .links
-        .issue_with(&ann, now, lifetime, &aud, Some(binding))
+        .issue_bound(&ann, now, lifetime, Some(binding))
         .await;
     let id = challenge.id.to_string();
     let (_, other_token) = w
         .links
-        .issue_with(&ann, now, lifetime, &aud, Some(binding))
+        .issue_bound(&ann, now, lifetime, Some(binding))
         .await;
     let number = binding.number();
     let cases = [
@@ -356,7 +345,7 @@ async fn hostile_approvals_are_refused_precisely_and_change_nothing() {
     assert_eq!(w.approve(&id, &token, number).await.status, 204);
 
     // A challenge asked for without a binding cannot be approved.
-    let (unbound, unbound_token) = w.links.issue_with(&ann, now, lifetime, &aud, None).await;
+    let (unbound, unbound_token) = w.links.issue_bound(&ann, now, lifetime, None).await;
     let refused = w
         .approve(&unbound.id.to_string(), &unbound_token, number)
         .await;
@@ -365,11 +354,10 @@ async fn hostile_approvals_are_refused_precisely_and_change_nothing() {
     // After expiry.
     let (short, short_token) = w
         .links
-        .issue_with(
+        .issue_bound(
             &ann,
             SystemTime::now(),
             Duration::from_secs(2),
-            &aud,
             Some(binding),
         )
         .await;
@@ -386,14 +374,13 @@ async fn the_status_tells_nothing_without_the_verifier() {
     let ann = w.new_user().await;
     let verifier = random_verifier();
     let binding = Verifier::parse(&verifier).unwrap().binding();
-    let aud = audience(&w.stack);
     let now = SystemTime::now();
     let lifetime = Duration::from_secs(900);
     let (bound, _) = w
         .links
-        .issue_with(&ann, now, lifetime, &aud, Some(binding))
+        .issue_bound(&ann, now, lifetime, Some(binding))
         .await;
-    let (unbound, _) = w.links.issue_with(&ann, now, lifetime, &aud, None).await;
+    let (unbound, _) = w.links.issue_bound(&ann, now, lifetime, None).await;
     let unknown = w
         .status(&ulid::Ulid::generate().to_string(), Some(&verifier))
         .await;

@@ -757,7 +757,7 @@ async fn hostile_approvals_get_their_precise_4xx_and_reach_no_store() {
         ),
         (
             "a number for the token",
-            approval_body_value(json!(5), json!(75)),
+            json!({"token": 5, "number": 75}).to_string().into_bytes(),
             400,
             "invalid_token",
         ),
@@ -885,80 +885,78 @@ async fn hostile_approvals_get_their_precise_4xx_and_reach_no_store() {
     assert!(backend.approvals.lock().unwrap().is_empty());
 }
 
-fn approval_body_value(token: Value, number: Value) -> Vec<u8> {
-    json!({"token": token, "number": number})
-        .to_string()
-        .into_bytes()
-}
-
 #[tokio::test]
 async fn the_store_s_answers_map_to_precise_statuses() {
     type Answer = fn() -> Result<Approval, ApprovalError>;
-    let cases: [(Answer, u16, &str); 10] = [
+    // The answer, the status and code it gives, and a wrong number's
+    // `attemptsLeft`.
+    let cases: [(Answer, u16, &str, Option<u64>); 10] = [
         (
             || Ok(Approval::WrongNumber { left: 2 }),
             400,
             "wrong_number",
+            Some(2),
         ),
         (
             || Ok(Approval::WrongNumber { left: 0 }),
             400,
             "wrong_number",
+            Some(0),
         ),
-        (|| Err(ApprovalError::NotApprovable), 400, "not_approvable"),
-        (|| Err(ApprovalError::WrongUser), 400, "token_mismatch"),
-        (|| Err(ApprovalError::NotFound), 404, "not_found"),
+        (
+            || Err(ApprovalError::NotApprovable),
+            400,
+            "not_approvable",
+            None,
+        ),
+        (
+            || Err(ApprovalError::WrongUser),
+            400,
+            "token_mismatch",
+            None,
+        ),
+        (|| Err(ApprovalError::NotFound), 404, "not_found", None),
         (
             || Err(ApprovalError::AlreadyApproved),
             409,
             "already_approved",
+            None,
         ),
-        (|| Err(ApprovalError::Used), 409, "used"),
-        (|| Err(ApprovalError::Revoked), 409, "revoked"),
+        (|| Err(ApprovalError::Used), 409, "used", None),
+        (|| Err(ApprovalError::Revoked), 409, "revoked", None),
         (
             || Err(ApprovalError::TooManyAttempts),
             409,
             "too_many_attempts",
+            None,
         ),
-        (|| Err(ApprovalError::Expired), 410, "expired"),
+        (|| Err(ApprovalError::Expired), 410, "expired", None),
     ];
     let challenge = bound_challenge();
+    let id = challenge.id.to_string();
     let body = approval_body(&token_of(&challenge), json!(12));
-    for (answer, status, code) in cases {
+    for (answer, status, code, attempts_left) in cases {
         let backend = Fake {
             approval: Some(answer),
             ..with_stored(challenge.clone(), false)
         };
-        let response = ask_approval(
-            &backend,
-            &challenge.id.to_string(),
-            "application/json",
-            &body,
-        )
-        .await;
+        let response = ask_approval(&backend, &id, "application/json", &body).await;
         assert_eq!(
             (response.status, error_code(&response).as_str()),
             (status, code)
         );
+        let error: Value = serde_json::from_str(&response.body).unwrap();
+        assert_eq!(
+            error["error"]["attemptsLeft"].as_u64(),
+            attempts_left,
+            "{code}"
+        );
     }
-    let backend = Fake {
-        approval: Some(|| Ok(Approval::WrongNumber { left: 2 })),
-        ..with_stored(challenge.clone(), false)
-    };
-    let response = ask_approval(
-        &backend,
-        &challenge.id.to_string(),
-        "application/json",
-        &body,
-    )
-    .await;
-    let error: Value = serde_json::from_str(&response.body).unwrap();
-    assert_eq!(error["error"]["attemptsLeft"], 2);
     let down = Fake {
         store_down: true,
-        ..with_stored(challenge.clone(), false)
+        ..with_stored(challenge, false)
     };
-    let response = ask_approval(&down, &challenge.id.to_string(), "application/json", &body).await;
+    let response = ask_approval(&down, &id, "application/json", &body).await;
     assert_eq!(response.status, 503);
 }
 

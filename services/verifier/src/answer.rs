@@ -324,31 +324,21 @@ mod tests {
     #[test]
     fn consume_failures_map_to_the_contract_reasons() {
         use RejectionReason::*;
-        assert_eq!(consume_rejection(&ConsumeError::Used), Some(Used));
-        assert_eq!(consume_rejection(&ConsumeError::Revoked), Some(Revoked));
-        assert_eq!(consume_rejection(&ConsumeError::NotFound), Some(Revoked));
-        assert_eq!(consume_rejection(&ConsumeError::Expired), Some(Expired));
-        assert_eq!(consume_rejection(&ConsumeError::WrongUser), Some(WrongUser));
-        assert_eq!(
-            consume_rejection(&ConsumeError::AddressChanged),
-            Some(AddressChanged)
-        );
-        assert_eq!(
-            consume_rejection(&ConsumeError::TooManyAttempts),
-            Some(TooManyAttempts)
-        );
-        assert_eq!(
-            consume_rejection(&ConsumeError::ApprovedElsewhere),
-            Some(ApprovedElsewhere)
-        );
-        assert_eq!(
-            consume_rejection(&ConsumeError::NotApproved),
-            Some(NotApproved)
-        );
-        assert_eq!(
-            consume_rejection(&ConsumeError::WrongVerifier),
-            Some(WrongVerifier)
-        );
+        let cases = [
+            (ConsumeError::Used, Used),
+            (ConsumeError::Revoked, Revoked),
+            (ConsumeError::NotFound, Revoked),
+            (ConsumeError::Expired, Expired),
+            (ConsumeError::WrongUser, WrongUser),
+            (ConsumeError::AddressChanged, AddressChanged),
+            (ConsumeError::TooManyAttempts, TooManyAttempts),
+            (ConsumeError::ApprovedElsewhere, ApprovedElsewhere),
+            (ConsumeError::NotApproved, NotApproved),
+            (ConsumeError::WrongVerifier, WrongVerifier),
+        ];
+        for (error, reason) in cases {
+            assert_eq!(consume_rejection(&error), Some(reason), "{error:?}");
+        }
         let outage = ConsumeError::Store(CallError::unexpected("DynamoDB", "down"));
         assert_eq!(consume_rejection(&outage), None);
     }
