@@ -21,7 +21,7 @@ use std::time::SystemTime;
 
 use magiclink::aws::CallError;
 use magiclink::binding::Verifier;
-use magiclink::challenge::{Approval, ApprovalError, Challenge, Progress};
+use magiclink::challenge::{Approval, ApprovalError, Challenge, ChallengeStatus, Progress};
 use magiclink::email::EmailAddress;
 use magiclink::rate_limit::{Decision, Limit};
 use magiclink::token::{LinkVerifier, MAX_TOKEN_LEN, TokenError};
@@ -44,12 +44,13 @@ pub trait Approvals: Backend {
         limit: Limit,
         now: SystemTime,
     ) -> impl Future<Output = Result<Decision, CallError>> + Send;
-    /// The challenge `id`, if it exists, and whether a later sign-in of its
-    /// user revoked it.
-    fn find(
+    /// The challenge `id`, if it exists.
+    fn find(&self, id: Ulid) -> impl Future<Output = Result<Option<Challenge>, CallError>> + Send;
+    /// Whether a sign-in of `challenge`'s user since it was made revoked it.
+    fn is_revoked(
         &self,
-        id: Ulid,
-    ) -> impl Future<Output = Result<Option<(Challenge, bool)>, CallError>> + Send;
+        challenge: &Challenge,
+    ) -> impl Future<Output = Result<bool, CallError>> + Send;
     /// Approves challenge `id` for the holder of a valid link for `email`
     /// who typed `number`.
     fn approve(
@@ -107,14 +108,25 @@ pub async fn status<B: Approvals>(
         Verifier::parse(verifier).map_err(|e| ApiError::InvalidVerifier(e.to_string()))?;
     let (counted, found) = tokio::join!(count(backend, config, asked, now), backend.find(id));
     counted?;
-    let (challenge, revoked) = found.map_err(unavailable)?.ok_or(ApiError::NotFound)?;
-    match &challenge.binding {
-        Some(binding) if binding.is_proved_by(&verifier) => Ok(Status {
-            progress: challenge.progress(revoked, now),
-            expires_at: challenge.expires_at,
-        }),
-        _ => Err(ApiError::NotFound),
+    let challenge = found.map_err(unavailable)?.ok_or(ApiError::NotFound)?;
+    if !challenge
+        .binding
+        .is_some_and(|binding| binding.is_proved_by(&verifier))
+    {
+        return Err(ApiError::NotFound);
     }
+    // The user's watermark is read only for the verifier's holder, and only
+    // when the challenge could still sign in: a used or burnt one reads the
+    // same whether revoked or not.
+    let revoked = match challenge.status {
+        ChallengeStatus::Consumed => false,
+        _ if challenge.burnt => false,
+        _ => backend.is_revoked(&challenge).await.map_err(unavailable)?,
+    };
+    Ok(Status {
+        progress: challenge.progress(revoked, now),
+        expires_at: challenge.expires_at,
+    })
 }
 
 /// `POST /v1/magic-links/{challengeId}/approval`: approves the sign-in of

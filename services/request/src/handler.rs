@@ -32,7 +32,7 @@ use std::time::SystemTime;
 use magiclink::admission::{Admissions, Counter};
 use magiclink::aws::CallError;
 use magiclink::binding::DeviceBinding;
-use magiclink::challenge::{Approval, ApprovalError, Challenge, ChallengeStatus, ChallengeStore};
+use magiclink::challenge::{Approval, ApprovalError, Challenge, ChallengeStore};
 use magiclink::email::EmailAddress;
 use magiclink::fingerprint::{FingerprintKey, Fingerprints};
 use magiclink::rate_limit::{Decision, Limit, RateLimiter};
@@ -93,17 +93,12 @@ impl Approvals for AwsBackend {
         self.limiter.admit("status-ip", client, limit, now).await
     }
 
-    async fn find(&self, id: Ulid) -> Result<Option<(Challenge, bool)>, CallError> {
-        let Some(challenge) = self.store.get(id).await? else {
-            return Ok(None);
-        };
-        // Only a challenge that could still sign in can have been revoked.
-        let revoked = match challenge.status {
-            ChallengeStatus::Consumed => false,
-            _ if challenge.burnt => false,
-            _ => self.store.is_revoked(&challenge).await?,
-        };
-        Ok(Some((challenge, revoked)))
+    async fn find(&self, id: Ulid) -> Result<Option<Challenge>, CallError> {
+        self.store.get(id).await
+    }
+
+    async fn is_revoked(&self, challenge: &Challenge) -> Result<bool, CallError> {
+        self.store.is_revoked(challenge).await
     }
 
     async fn approve(

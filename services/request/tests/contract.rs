@@ -9,6 +9,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use magiclink::admission::Counter;
@@ -45,6 +46,8 @@ struct Fake {
     stored: Option<(Challenge, bool)>,
     /// What the store answers an approval.
     approval: Option<fn() -> Result<Approval, ApprovalError>>,
+    /// How often the user's watermark was read.
+    watermark_reads: AtomicUsize,
     /// The approvals asked of the store: id, address, number.
     approvals: Mutex<Vec<(Ulid, String, u8)>>,
 }
@@ -111,11 +114,18 @@ impl Approvals for Fake {
         Ok(Decision::Admitted)
     }
 
-    async fn find(&self, id: Ulid) -> Result<Option<(Challenge, bool)>, CallError> {
+    async fn find(&self, id: Ulid) -> Result<Option<Challenge>, CallError> {
         if self.store_down {
             return Err(outage("DynamoDB GetItem"));
         }
-        Ok(self.stored.clone().filter(|(c, _)| c.id == id))
+        Ok(self.stored.clone().map(|(c, _)| c).filter(|c| c.id == id))
+    }
+
+    async fn is_revoked(&self, challenge: &Challenge) -> Result<bool, CallError> {
+        let (stored, revoked) = self.stored.as_ref().unwrap();
+        assert_eq!(stored.id, challenge.id);
+        self.watermark_reads.fetch_add(1, Ordering::Relaxed);
+        Ok(*revoked)
     }
 
     async fn approve(
@@ -664,6 +674,12 @@ async fn the_status_is_told_to_the_holder_of_the_verifier_only() {
             json!({"status": told, "expiresAt": challenge.expires_at})
         );
         assert_eq!(header(&response, "cache-control"), Some("no-store"));
+        let reads = usize::from(status != ChallengeStatus::Consumed);
+        assert_eq!(
+            backend.watermark_reads.load(Ordering::Relaxed),
+            reads,
+            "{status:?}"
+        );
     }
 
     let backend = with_stored(challenge.clone(), false);
@@ -680,6 +696,13 @@ async fn the_status_is_told_to_the_holder_of_the_verifier_only() {
         assert_eq!(
             other, &unknown,
             "a wrong verifier is told what an unknown id is"
+        );
+    }
+    for fake in [&backend, &unbound] {
+        assert_eq!(
+            fake.watermark_reads.load(Ordering::Relaxed),
+            0,
+            "nothing more is read for a wrong verifier"
         );
     }
 
