@@ -655,17 +655,56 @@ fn approvable(
     else {
         return Err(ApprovalError::NotApprovable);
     };
+    if let Some(end) = ended(item, now_secs) {
+        return Err(end.into());
+    }
     match get_s(item, "status").and_then(ChallengeStatus::parse) {
-        Some(ChallengeStatus::Consumed) => Err(ApprovalError::Used),
-        _ if is_burnt(item) => Err(ApprovalError::TooManyAttempts),
-        _ if get_n(item, "expiresAt").is_none_or(|expires| expires <= now_secs) => {
-            Err(ApprovalError::Expired)
-        }
         Some(ChallengeStatus::Approved) => Err(ApprovalError::AlreadyApproved),
         Some(ChallengeStatus::Pending | ChallengeStatus::Mailed) => Ok(binding),
-        None => {
+        Some(ChallengeStatus::Consumed) | None => {
             Err(CallError::unexpected("DynamoDB", "a challenge without a readable status").into())
         }
+    }
+}
+
+/// How a challenge's life ended, whatever the way in.
+enum Ended {
+    Used,
+    Burnt,
+    Expired,
+}
+
+impl From<Ended> for ConsumeError {
+    fn from(end: Ended) -> Self {
+        match end {
+            Ended::Used => Self::Used,
+            Ended::Burnt => Self::TooManyAttempts,
+            Ended::Expired => Self::Expired,
+        }
+    }
+}
+
+impl From<Ended> for ApprovalError {
+    fn from(end: Ended) -> Self {
+        match end {
+            Ended::Used => Self::Used,
+            Ended::Burnt => Self::TooManyAttempts,
+            Ended::Expired => Self::Expired,
+        }
+    }
+}
+
+/// Whether challenge `item` can no longer be used at `now_secs`, by anyone
+/// in any way, and why: used, then burnt, then expired, in that order.
+fn ended(item: &Item, now_secs: u64) -> Option<Ended> {
+    if get_s(item, "status") == Some(ChallengeStatus::Consumed.as_str()) {
+        Some(Ended::Used)
+    } else if is_burnt(item) {
+        Some(Ended::Burnt)
+    } else if get_n(item, "expiresAt").is_none_or(|expires| expires <= now_secs) {
+        Some(Ended::Expired)
+    } else {
+        None
     }
 }
 
@@ -766,17 +805,14 @@ fn refusal(item: Option<&Item>, email: &EmailAddress, now_secs: u64, proof: Proo
     let Some(item) = item else {
         return ConsumeError::NotFound;
     };
-    let status = get_s(item, "status").and_then(ChallengeStatus::parse);
-    let approved = status == Some(ChallengeStatus::Approved);
+    let approved = get_s(item, "status") == Some(ChallengeStatus::Approved.as_str());
     if get_s(item, "email") != Some(email.as_str()) {
-        ConsumeError::WrongUser
-    } else if status == Some(ChallengeStatus::Consumed) {
-        ConsumeError::Used
-    } else if is_burnt(item) {
-        ConsumeError::TooManyAttempts
-    } else if get_n(item, "expiresAt").is_none_or(|expires| expires <= now_secs) {
-        ConsumeError::Expired
-    } else if let Proof::Approval(binding) = proof {
+        return ConsumeError::WrongUser;
+    }
+    if let Some(end) = ended(item, now_secs) {
+        return end.into();
+    }
+    if let Proof::Approval(binding) = proof {
         if get_s(item, "binding") != Some(binding.encoded().as_str()) {
             ConsumeError::WrongVerifier
         } else if !approved {
