@@ -128,12 +128,17 @@ export async function requestSignInLink(email, redirectUri, { approveFromAnother
 const POLL_FIRST_MS = 1000;
 const POLL_MAX_MS = 5000;
 
+/** The error of a wait that its signal stopped. */
+function stoppedWaiting() {
+  return new MagicLinkError("aborted", "stopped waiting");
+}
+
 function pause(ms, signal) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
     signal?.addEventListener("abort", () => {
       clearTimeout(timer);
-      reject(new MagicLinkError("aborted", "stopped waiting"));
+      reject(stoppedWaiting());
     }, { once: true });
   });
 }
@@ -157,7 +162,7 @@ export async function waitForApproval(handle, { signal, onStatus } = {}) {
   let wait = POLL_FIRST_MS;
   let expiresAt = Infinity;
   for (;;) {
-    if (signal?.aborted) throw new MagicLinkError("aborted", "stopped waiting");
+    if (signal?.aborted) throw stoppedWaiting();
     if (Date.now() >= expiresAt) throw new MagicLinkError("expired", "nobody approved in time: ask for a new link");
     let status = null;
     try {
@@ -172,7 +177,7 @@ export async function waitForApproval(handle, { signal, onStatus } = {}) {
         throw await apiError(response);
       }
     } catch (error) {
-      if (signal?.aborted) throw new MagicLinkError("aborted", "stopped waiting");
+      if (signal?.aborted) throw stoppedWaiting();
       if (error instanceof MagicLinkError) throw error;
       // The network failed: try again after the pause.
     }
