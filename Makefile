@@ -22,7 +22,9 @@ BINARIES := $(or $(CARGO_TARGET_DIR),target)/$(PROFILE)
 # requests per IP per 15 min (not 30: the emulator's HTTP API gives every
 # request the source IP 127.0.0.1, and the load test sends 2,000), and the
 # demo page's origin as the redirect allow-list, and 100000 new accounts per
-# hour (not 500: the load test makes 2,000).
+# hour (not 500: the load test makes 2,000), and SES's events taken from the
+# source magiclink.test.ses (the emulator's SES publishes none, and PutEvents
+# refuses aws.* sources, so the tests put SES-shaped events with that one).
 DEV_ORIGIN ?= http://localhost:8000
 LINK_LIFETIME ?= 90
 FROM_ADDRESS ?= no-reply@magiclink.test
@@ -40,7 +42,8 @@ STACK_PARAMS := \
 	FromAddress=$(FROM_ADDRESS) \
 	AllowedRedirectUris=$(DEV_ORIGIN)/ \
 	DefaultRedirectUri=$(DEV_ORIGIN)/ \
-	AllowedOrigins=$(DEV_ORIGIN)
+	AllowedOrigins=$(DEV_ORIGIN) \
+	SesEventSource=magiclink.test.ses
 
 .PHONY: help tools emulator lint functions up test e2e soak soak-tools bench bench-core package package-tools down dev
 

@@ -7,6 +7,8 @@ is valid; this checks that it grants no more than the functions need:
   scan: the status endpoint and the approval read one challenge), and may
   only test (ConditionCheck) a user's watermark;
 - the mailer's Cognito permissions name this stack's user pool, not every pool;
+- the feedback function reads nothing: it updates challenges and puts
+  suppressions, each limited to its keys;
 - the verifier has no Cognito permission at all, and its only KMS use is
   deriving the fingerprint and code keys (its public keys come with its
   configuration); only the mailer and the verifier may derive the code key;
@@ -62,6 +64,16 @@ for s in dynamo:
     else:
         check("the request role writes only counters and challenges", keys == ["rate#*", "challenge#*"])
 
+feedback = [s for s in statements("FeedbackRole") if any(a.startswith("dynamodb:") for a in actions(s))]
+check("the feedback role has its table permissions", bool(feedback))
+for s in feedback:
+    keys = s.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
+    check(
+        "the feedback role only updates challenges and puts suppressions",
+        (actions(s), keys) in ((["dynamodb:UpdateItem"], ["challenge#*"]),
+                               (["dynamodb:PutItem"], ["suppressed#*"])),
+    )
+
 cognito = [s for name in ("MailerRole", "MailerDirectoryPolicy") for s in statements(name)
            if any(a.startswith("cognito-idp:") for a in actions(s))]
 check("the mailer has its Cognito permissions", bool(cognito))
@@ -98,12 +110,13 @@ check(
 check(
     "only the mailer and the verifier may derive the code key",
     all(("kms:GenerateMac" in granted_to(role, "CodeKey")) == (role in ("MailerRole", "VerifierRole"))
-        for role in ("RequestRole", "MailerRole", "VerifierRole", "RelayRole", "KeysRole")),
+        for role in ("RequestRole", "MailerRole", "VerifierRole", "RelayRole", "KeysRole",
+                     "FeedbackRole")),
 )
 check(
     "only the keys resource reads public keys",
     all("kms:GetPublicKey" not in granted_to(role) for role in
-        ("RequestRole", "MailerRole", "VerifierRole", "RelayRole")),
+        ("RequestRole", "MailerRole", "VerifierRole", "RelayRole", "FeedbackRole")),
 )
 
 client = resources["UserPoolClient"]["Properties"]

@@ -14,7 +14,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use criterion::{Criterion, criterion_group, criterion_main};
 use magiclink::token::{Expectations, UnverifiedToken, encode_signing_input, join_signature};
 use magiclink::{EmailAddress, TokenClaims};
-use magiclink_mailer::template::{MailTemplate, MailValues};
+use magiclink_mailer::template::{MailTemplates, MailValues};
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
 
@@ -73,7 +73,8 @@ fn email_benches(c: &mut Criterion) {
 }
 
 fn template_benches(c: &mut Criterion) {
-    let template = MailTemplate::built_in().unwrap();
+    let templates = MailTemplates::built_in("en").unwrap();
+    let (_, template) = templates.choose(&[]);
     let link = format!(
         "https://app.example.com/auth/callback?next=%2F&x=1#{}",
         "t".repeat(450)

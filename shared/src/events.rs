@@ -11,8 +11,10 @@
 //! in `detail`, and the envelope's other fields are ignored.
 //!
 //! The events of a challenge's state changes (`MagicLinkRequested`,
-//! `MagicLinkSent`, `MagicLinkApproved`, `SignInSucceeded`) are published from the table's change
-//! stream by the relay, at least once; each carries an `eventId` named after
+//! `MagicLinkSent`, `MagicLinkApproved`, `SignInSucceeded`, and what SES
+//! reported of the mail: `MagicLinkDelivered`, `MagicLinkBounced`,
+//! `MagicLinkComplained`, a rejection's `MagicLinkDeliveryFailed`) are
+//! published from the table's change stream by the relay, at least once; each carries an `eventId` named after
 //! the change ([`change_id`]), the same however often it is delivered, so that
 //! a consumer can drop duplicates.
 
@@ -21,6 +23,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use ulid::Ulid;
 
 use crate::aws::CallError;
+use crate::challenge::Delivery;
 
 /// The `source` of every magiclink event.
 pub const SOURCE: &str = "magiclink";
@@ -85,6 +88,10 @@ pub struct MagicLinkSent {
 #[serde(rename_all = "camelCase")]
 pub struct MagicLinkDeliveryFailed {
     pub version: V1,
+    /// When SES reported the failure after accepting the mail (`errorCode`
+    /// `Rejected`), the change's id (see [`change_id`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_id: Option<String>,
     pub challenge_id: Ulid,
     pub subject_hash: String,
     /// True when retrying cannot help (the message was rejected); false when
@@ -105,6 +112,80 @@ pub enum SuppressionReason {
     AddressChanged,
     /// Sign-up mode `open`, and the hour's allowance of new accounts is spent.
     SignUpCapReached,
+    /// A mail to the address bounced for good recently.
+    Bounced,
+    /// The address's owner marked a mail as spam recently.
+    Complained,
+}
+
+/// The recipient's mail server accepted the link's mail (as SES reported).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MagicLinkDelivered {
+    pub version: V1,
+    /// The change's id (see [`change_id`]), for deduplication.
+    pub event_id: String,
+    pub challenge_id: Ulid,
+    pub subject_hash: String,
+    pub ses_message_id: String,
+}
+
+/// How SES classified a bounce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BounceType {
+    /// A hard bounce: the address does not take mail; it is suppressed.
+    Permanent,
+    /// SES gave up after retrying (a full mailbox, say).
+    Transient,
+    Undetermined,
+}
+
+impl BounceType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Permanent => "permanent",
+            Self::Transient => "transient",
+            Self::Undetermined => "undetermined",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Permanent, Self::Transient, Self::Undetermined]
+            .into_iter()
+            .find(|t| t.as_str() == raw)
+    }
+}
+
+/// The link's mail bounced (as SES reported).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MagicLinkBounced {
+    pub version: V1,
+    /// The change's id (see [`change_id`]), for deduplication.
+    pub event_id: String,
+    pub challenge_id: Ulid,
+    pub subject_hash: String,
+    pub ses_message_id: String,
+    pub bounce_type: BounceType,
+    /// SES's finer reason, such as `NoEmail` or `MailboxFull`.
+    pub bounce_sub_type: String,
+}
+
+/// The recipient marked the link's mail as spam (as SES reported).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MagicLinkComplained {
+    pub version: V1,
+    /// The change's id (see [`change_id`]), for deduplication.
+    pub event_id: String,
+    pub challenge_id: Ulid,
+    pub subject_hash: String,
+    pub ses_message_id: String,
+    /// The complaint's feedback type (`abuse`, say), when the mailbox
+    /// provider gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feedback_type: Option<String>,
 }
 
 /// No mail was sent for a challenge, by design.
@@ -232,6 +313,69 @@ pub struct SignInRejected {
     pub reason: RejectionReason,
 }
 
+/// The challenge an SES report is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailReport {
+    pub challenge_id: Ulid,
+    pub subject_hash: String,
+    pub ses_message_id: String,
+}
+
+impl MailReport {
+    /// The event of `delivery` (none for `suppressed`); `bounce_type` and
+    /// `sub_type` as [`crate::challenge::DeliveryReport`] has them. The
+    /// feedback function uses it too, for a report whose challenge is gone,
+    /// so both give the same event with the same `eventId`.
+    pub fn event(
+        self,
+        delivery: Delivery,
+        bounce_type: Option<BounceType>,
+        sub_type: Option<&str>,
+    ) -> Option<Event> {
+        let Self {
+            challenge_id,
+            subject_hash,
+            ses_message_id,
+        } = self;
+        let event_id = change_id(challenge_id, delivery.as_str());
+        Some(match delivery {
+            Delivery::Delivered => Event::MagicLinkDelivered(MagicLinkDelivered {
+                version: V1,
+                event_id,
+                challenge_id,
+                subject_hash,
+                ses_message_id,
+            }),
+            Delivery::Bounced => Event::MagicLinkBounced(MagicLinkBounced {
+                version: V1,
+                event_id,
+                challenge_id,
+                subject_hash,
+                ses_message_id,
+                bounce_type: bounce_type.unwrap_or(BounceType::Undetermined),
+                bounce_sub_type: sub_type.unwrap_or("Undetermined").to_owned(),
+            }),
+            Delivery::Complained => Event::MagicLinkComplained(MagicLinkComplained {
+                version: V1,
+                event_id,
+                challenge_id,
+                subject_hash,
+                ses_message_id,
+                feedback_type: sub_type.map(str::to_owned),
+            }),
+            Delivery::Rejected => Event::MagicLinkDeliveryFailed(MagicLinkDeliveryFailed {
+                version: V1,
+                event_id: Some(event_id),
+                challenge_id,
+                subject_hash,
+                permanent: true,
+                error_code: "Rejected".into(),
+            }),
+            Delivery::Suppressed => return None,
+        })
+    }
+}
+
 /// Any magiclink event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "detail-type", content = "detail")]
@@ -241,6 +385,9 @@ pub enum Event {
     MagicLinkDeliveryFailed(MagicLinkDeliveryFailed),
     MagicLinkSuppressed(MagicLinkSuppressed),
     MagicLinkApproved(MagicLinkApproved),
+    MagicLinkDelivered(MagicLinkDelivered),
+    MagicLinkBounced(MagicLinkBounced),
+    MagicLinkComplained(MagicLinkComplained),
     SignInSucceeded(SignInSucceeded),
     SignInRejected(SignInRejected),
 }
@@ -254,6 +401,9 @@ impl Event {
             Self::MagicLinkDeliveryFailed(_) => "MagicLinkDeliveryFailed",
             Self::MagicLinkSuppressed(_) => "MagicLinkSuppressed",
             Self::MagicLinkApproved(_) => "MagicLinkApproved",
+            Self::MagicLinkDelivered(_) => "MagicLinkDelivered",
+            Self::MagicLinkBounced(_) => "MagicLinkBounced",
+            Self::MagicLinkComplained(_) => "MagicLinkComplained",
             Self::SignInSucceeded(_) => "SignInSucceeded",
             Self::SignInRejected(_) => "SignInRejected",
         }
@@ -267,6 +417,9 @@ impl Event {
             Self::MagicLinkDeliveryFailed(d) => serde_json::to_string(d),
             Self::MagicLinkSuppressed(d) => serde_json::to_string(d),
             Self::MagicLinkApproved(d) => serde_json::to_string(d),
+            Self::MagicLinkDelivered(d) => serde_json::to_string(d),
+            Self::MagicLinkBounced(d) => serde_json::to_string(d),
+            Self::MagicLinkComplained(d) => serde_json::to_string(d),
             Self::SignInSucceeded(d) => serde_json::to_string(d),
             Self::SignInRejected(d) => serde_json::to_string(d),
         };
@@ -499,6 +652,7 @@ mod tests {
             }),
             Event::MagicLinkDeliveryFailed(MagicLinkDeliveryFailed {
                 version: V1,
+                event_id: Some(change_id(id(), "rejected")),
                 challenge_id: id(),
                 subject_hash: subject_hash.clone(),
                 permanent: true,
@@ -508,7 +662,31 @@ mod tests {
                 version: V1,
                 challenge_id: id(),
                 subject_hash: subject_hash.clone(),
-                reason: SuppressionReason::UnknownUser,
+                reason: SuppressionReason::Bounced,
+            }),
+            Event::MagicLinkDelivered(MagicLinkDelivered {
+                version: V1,
+                event_id: change_id(id(), "delivered"),
+                challenge_id: id(),
+                subject_hash: subject_hash.clone(),
+                ses_message_id: "0100018c-abc".into(),
+            }),
+            Event::MagicLinkBounced(MagicLinkBounced {
+                version: V1,
+                event_id: change_id(id(), "bounced"),
+                challenge_id: id(),
+                subject_hash: subject_hash.clone(),
+                ses_message_id: "0100018c-abc".into(),
+                bounce_type: BounceType::Permanent,
+                bounce_sub_type: "NoEmail".into(),
+            }),
+            Event::MagicLinkComplained(MagicLinkComplained {
+                version: V1,
+                event_id: change_id(id(), "complained"),
+                challenge_id: id(),
+                subject_hash: subject_hash.clone(),
+                ses_message_id: "0100018c-abc".into(),
+                feedback_type: Some("abuse".into()),
             }),
             Event::MagicLinkApproved(MagicLinkApproved {
                 version: V1,

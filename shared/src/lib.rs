@@ -12,6 +12,9 @@
 //! - [`token`]: the signed link token (JWS, ES256 through KMS).
 //! - [`challenge`]: one-time challenges and their DynamoDB store.
 //! - [`rate_limit`]: fixed-window counters in DynamoDB.
+//! - [`locale`]: the language a mail is written in, read leniently.
+//! - [`suppression`]: addresses not mailed for a while after a bounce or a
+//!   complaint.
 //! - [`events`]: the events on the bus and their publisher.
 //! - [`fingerprint`]: keyed hashes that stand in for addresses and IPs.
 //! - [`code`]: the one-time code in a sign-in mail, derived, never stored.
@@ -31,7 +34,9 @@ mod dynamo;
 pub mod email;
 pub mod events;
 pub mod fingerprint;
+pub mod locale;
 pub mod rate_limit;
+pub mod suppression;
 pub mod telemetry;
 pub mod time;
 pub mod token;

@@ -125,6 +125,7 @@ impl PoolClient {
             .await
             .expect("AdminGetUser")
             .expect("an account")
+            .sub
             .0
     }
 

@@ -1,6 +1,7 @@
 //! The mailer's logic against the emulator's table, key, pool and bus, with a
 //! test double in place of SES: retries, permanent failures, redelivery,
-//! sign-up mode `existing`, and the dead-letter bookkeeping.
+//! sign-up mode `existing`, the dead-letter bookkeeping, suppressed
+//! addresses and the mail's language.
 
 #![allow(
     clippy::unwrap_used,
@@ -15,22 +16,25 @@ use std::time::{Duration, Instant, SystemTime};
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use magiclink::account::{AccountRef, AccountStore, Binding};
 use magiclink::challenge::Proof;
-use magiclink::challenge::{Challenge, ChallengeStatus, ChallengeStore};
+use magiclink::challenge::{Challenge, ChallengeStatus, ChallengeStore, Delivery};
 use magiclink::code::{CodeDigits, LazyCodeKey};
 use magiclink::config::SignUpMode;
 use magiclink::events::{Event, EventPublisher, SuppressionReason};
 use magiclink::fingerprint::FingerprintKey;
+use magiclink::locale::Locale;
 use magiclink::rate_limit::RateLimiter;
+use magiclink::suppression::{Cause, Suppressions};
 use magiclink::token::audience;
 use magiclink::{EmailAddress, LinkSigner};
 use magiclink_mailer::directory::CognitoDirectory;
 use magiclink_mailer::outbox::{Outbox, SendError};
 use magiclink_mailer::pacer::Pacer;
 use magiclink_mailer::process::{Mailer, Outcome, Settings};
-use magiclink_mailer::template::{MailTemplate, RenderedMail};
+use magiclink_mailer::template::{MailTemplates, RenderedMail};
 use magiclink_tests::{
     EventTap, PoolClient, Stack, attribute, aws, fresh_table, requested_message, unique,
 };
+use ulid::Ulid;
 
 /// An outbox that fails as told, then accepts; it records what it accepted,
 /// and how many sends were in flight at once at most (each send takes
@@ -39,6 +43,8 @@ use magiclink_tests::{
 struct FakeOutbox {
     failures: Mutex<Vec<SendError>>,
     sent: Mutex<Vec<(String, RenderedMail)>>,
+    /// The challenge each accepted mail was tagged with.
+    tags: Mutex<Vec<Ulid>>,
     send_time: Duration,
     in_flight: AtomicUsize,
     most_in_flight: AtomicUsize,
@@ -58,7 +64,7 @@ impl FakeOutbox {
 }
 
 impl Outbox for FakeOutbox {
-    async fn send(&self, to: &str, mail: &RenderedMail) -> Result<String, SendError> {
+    async fn send(&self, to: &str, mail: &RenderedMail, tag: Ulid) -> Result<String, SendError> {
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.most_in_flight.fetch_max(now, Ordering::SeqCst);
         tokio::time::sleep(self.send_time).await;
@@ -66,6 +72,7 @@ impl Outbox for FakeOutbox {
         if let Some(failure) = self.failures.lock().unwrap().pop() {
             return Err(failure);
         }
+        self.tags.lock().unwrap().push(tag);
         let mut sent = self.sent.lock().unwrap();
         sent.push((to.to_owned(), mail.clone()));
         Ok(format!("fake-{}", sent.len()))
@@ -93,6 +100,8 @@ struct World {
     /// The world's own table, of its challenges.
     table: String,
     store: ChallengeStore,
+    /// The suppressed addresses, in the world's own table.
+    suppressions: Suppressions,
     tap: EventTap,
     mailer: Mailer<CognitoDirectory, FakeOutbox>,
 }
@@ -112,6 +121,7 @@ async fn world_with_cap(outbox: FakeOutbox, sign_up: SignUpMode, accounts_per_ho
     let ddb = aws_sdk_dynamodb::Client::new(&config);
     let own_table = fresh_table(&config).await;
     let store = ChallengeStore::new(ddb.clone(), &own_table);
+    let suppressions = Suppressions::new(ddb.clone(), &own_table);
     let mailer = Mailer {
         store: store.clone(),
         accounts: AccountStore::new(ddb.clone(), stack.output("TableName")),
@@ -120,6 +130,7 @@ async fn world_with_cap(outbox: FakeOutbox, sign_up: SignUpMode, accounts_per_ho
             aws_sdk_kms::Client::new(&config),
             stack.output("FingerprintKeyId"),
         ),
+        suppressions: suppressions.clone(),
         codes: LazyCodeKey::new(aws_sdk_kms::Client::new(&config), stack.output("CodeKeyId")),
         signer: LinkSigner::new(
             aws_sdk_kms::Client::new(&config),
@@ -142,7 +153,7 @@ async fn world_with_cap(outbox: FakeOutbox, sign_up: SignUpMode, accounts_per_ho
             issuer: stack.issuer(),
             audience: audience(stack.output("UserPoolId"), stack.output("UserPoolClientId")),
             max_receives: 5,
-            template: MailTemplate::built_in().unwrap(),
+            templates: MailTemplates::built_in("en").unwrap(),
             code_digits: CodeDigits::DEFAULT,
         },
     };
@@ -151,6 +162,7 @@ async fn world_with_cap(outbox: FakeOutbox, sign_up: SignUpMode, accounts_per_ho
         table: own_table,
         stack,
         store,
+        suppressions,
         mailer,
     }
 }
@@ -164,12 +176,24 @@ impl World {
 
     /// A recorded challenge for `email`, and the message that asks to mail it.
     async fn requested_for(&self, email: EmailAddress, created: SystemTime) -> (Challenge, String) {
+        self.requested_in(email, None, created).await
+    }
+
+    /// A recorded challenge for `email` asked for in `locale`, and the
+    /// message that asks to mail it.
+    async fn requested_in(
+        &self,
+        email: EmailAddress,
+        locale: Option<&str>,
+        created: SystemTime,
+    ) -> (Challenge, String) {
         let challenge = Challenge::new(
             email,
             "http://localhost:8000/cb?x=1&y=2".into(),
             created,
             Duration::from_secs(900),
-        );
+        )
+        .with_locale(locale.and_then(Locale::parse));
         self.store.create(&challenge).await.unwrap();
         let body = requested_message(&challenge, self.stack.fingerprints());
         (challenge, body)
@@ -516,4 +540,128 @@ async fn unreadable_messages_are_retried_not_lost() {
             code: "UnreadableMessage".into()
         }
     );
+}
+
+#[tokio::test]
+async fn a_suppressed_address_gets_no_mail_until_the_suppression_ends() {
+    let mut w = world(FakeOutbox::default(), SignUpMode::Open).await;
+    let bounced = EmailAddress::parse(&format!("{}@example.com", unique("bounced"))).unwrap();
+    let complained = EmailAddress::parse(&format!("{}@example.com", unique("spam"))).unwrap();
+    let keys = &w.stack.fingerprints().clone();
+    let later = SystemTime::now() + Duration::from_secs(3600);
+    for (email, cause) in [(&bounced, Cause::Bounce), (&complained, Cause::Complaint)] {
+        w.suppressions
+            .suppress(&email.fingerprint(keys), cause, later)
+            .await
+            .unwrap();
+    }
+    for (email, reason) in [
+        (&bounced, SuppressionReason::Bounced),
+        (&complained, SuppressionReason::Complained),
+    ] {
+        let (challenge, body) = w.requested_for(email.clone(), SystemTime::now()).await;
+        assert_eq!(w.process(&body).await, Outcome::Suppressed);
+        match w
+            .events_of(&challenge, "MagicLinkSuppressed")
+            .await
+            .as_slice()
+        {
+            [Event::MagicLinkSuppressed(e)] => assert_eq!(e.reason, reason),
+            other => panic!("{other:?}"),
+        }
+        let stored = w.store.get(challenge.id).await.unwrap().unwrap();
+        assert_eq!(
+            stored.delivery,
+            Some(Delivery::Suppressed),
+            "the asking browser is told"
+        );
+        assert_eq!(stored.mail_progress(), "suppressed");
+    }
+    assert!(w.mailer.outbox.sent().is_empty());
+
+    // A shorter suppression never shortens a longer one.
+    w.suppressions
+        .suppress(&bounced.fingerprint(keys), Cause::Bounce, SystemTime::now())
+        .await
+        .unwrap();
+    let (_, body) = w.requested_for(bounced.clone(), SystemTime::now()).await;
+    assert_eq!(w.process(&body).await, Outcome::Suppressed);
+    assert_eq!(
+        w.suppressions
+            .find(
+                &complained.fingerprint(keys),
+                later + Duration::from_secs(1)
+            )
+            .await
+            .unwrap(),
+        None,
+        "it ends when it says"
+    );
+
+    // An ended suppression (DynamoDB deletes the item some time after it
+    // ends) stops nothing.
+    let ended = EmailAddress::parse(&format!("{}@example.com", unique("ended"))).unwrap();
+    w.suppressions
+        .suppress(
+            &ended.fingerprint(keys),
+            Cause::Bounce,
+            SystemTime::now() - Duration::from_secs(1),
+        )
+        .await
+        .unwrap();
+    let (challenge, body) = w.requested_for(ended, SystemTime::now()).await;
+    assert!(matches!(w.process(&body).await, Outcome::Sent { .. }));
+    assert_eq!(*w.mailer.outbox.tags.lock().unwrap(), [challenge.id]);
+}
+
+#[tokio::test]
+async fn the_mail_is_in_the_requests_language_else_the_accounts_else_the_default() {
+    let w = world(FakeOutbox::default(), SignUpMode::Open).await;
+    let pool = PoolClient::new(&aws().await, &w.stack);
+    let email = EmailAddress::parse(&format!("{}@example.com", unique("locale"))).unwrap();
+    let subject_of = |n: usize| w.mailer.outbox.sent()[n].1.subject.clone();
+
+    // A new address, no locale: the default language.
+    let (first, body) = w.requested_in(email.clone(), None, SystemTime::now()).await;
+    assert!(matches!(w.process(&body).await, Outcome::Sent { .. }));
+    assert_eq!(subject_of(0), "Your sign-in link and code");
+    assert_eq!(
+        *w.mailer.outbox.tags.lock().unwrap(),
+        [first.id],
+        "each mail is tagged with its challenge for SES's reports"
+    );
+
+    // The request's language, by fallback.
+    let (_, body) = w
+        .requested_in(email.clone(), Some("de-AT"), SystemTime::now())
+        .await;
+    assert!(matches!(w.process(&body).await, Outcome::Sent { .. }));
+    assert_eq!(subject_of(1), "Ihr Anmeldelink und Code");
+    assert!(w.mailer.outbox.sent()[1].1.text.contains("Uhr (UTC)"));
+
+    // The account's `locale` attribute, when the request names none (or
+    // one without a language here).
+    pool.idp()
+        .admin_update_user_attributes()
+        .user_pool_id(w.stack.output("UserPoolId"))
+        .username(email.as_str())
+        .user_attributes(attribute("locale", "fr_FR"))
+        .send()
+        .await
+        .unwrap();
+    let (_, body) = w.requested_in(email.clone(), None, SystemTime::now()).await;
+    assert!(matches!(w.process(&body).await, Outcome::Sent { .. }));
+    assert_eq!(subject_of(2), "Votre lien et votre code de connexion");
+    let (_, body) = w
+        .requested_in(email.clone(), Some("pt-BR"), SystemTime::now())
+        .await;
+    assert!(matches!(w.process(&body).await, Outcome::Sent { .. }));
+    assert_eq!(subject_of(3), "Votre lien et votre code de connexion");
+
+    // The request's language before the account's.
+    let (_, body) = w
+        .requested_in(email.clone(), Some("es"), SystemTime::now())
+        .await;
+    assert!(matches!(w.process(&body).await, Outcome::Sent { .. }));
+    assert_eq!(subject_of(4), "Tu enlace y código para iniciar sesión");
 }

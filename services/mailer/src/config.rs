@@ -7,7 +7,7 @@ use magiclink::config::{
     CodeConfig, ConfigError, Env, EventsConfig, SignUpMode, SigningConfig, StoreConfig, TokenConfig,
 };
 
-use crate::template::MailTemplate;
+use crate::template::MailTemplates;
 
 /// Everything the mailer needs to know.
 #[derive(Debug, Clone)]
@@ -45,15 +45,18 @@ pub struct MailerConfig {
     /// pacing off.
     pub send_rate: f64,
     pub max_concurrency: u32,
-    /// `MAIL_TEMPLATE_DIR`, or the built-in templates.
-    pub template: MailTemplate,
+    /// `MAIL_TEMPLATE_DIR` (a folder of language folders), or the built-in
+    /// templates; `DEFAULT_LOCALE` (default `en`) is the language of a mail
+    /// whose reader's language has none.
+    pub templates: MailTemplates,
 }
 
 impl MailerConfig {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let template = match env.optional("MAIL_TEMPLATE_DIR") {
-            Some(dir) => MailTemplate::from_dir(&PathBuf::from(dir)),
-            None => MailTemplate::built_in(),
+        let default = env.optional("DEFAULT_LOCALE").unwrap_or("en");
+        let templates = match env.optional("MAIL_TEMPLATE_DIR") {
+            Some(dir) => MailTemplates::from_dir(&PathBuf::from(dir), default),
+            None => MailTemplates::built_in(default),
         }
         .map_err(|e| ConfigError::Invalid {
             name: "MAIL_TEMPLATE_DIR",
@@ -76,7 +79,7 @@ impl MailerConfig {
             retry_base: env.seconds_or("RETRY_BASE_SECONDS", 30)?,
             send_rate: env.parse_or("SES_MAX_SEND_RATE", 14.0)?,
             max_concurrency: env.count_or("MAILER_MAX_CONCURRENCY", 2)?,
-            template,
+            templates,
         })
     }
 }
@@ -106,6 +109,12 @@ mod tests {
                 "{name}"
             );
         }
+        let mut no_such_language = all.to_vec();
+        no_such_language.push(("DEFAULT_LOCALE", "pt"));
+        assert!(matches!(
+            MailerConfig::from_env(&Env::from_pairs(no_such_language)).unwrap_err(),
+            ConfigError::Invalid { name: "MAIL_TEMPLATE_DIR", reason } if reason.contains("\"pt\"")
+        ));
         let mut bad = all.to_vec();
         bad.push(("SIGNUP_MODE", "closed"));
         assert!(matches!(

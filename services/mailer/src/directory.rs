@@ -8,10 +8,19 @@ use aws_sdk_cognitoidentityprovider::types::{AttributeType, MessageActionType};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use magiclink::aws::CallError;
 use magiclink::email::EmailAddress;
+use magiclink::locale::Locale;
 
 /// A Cognito user, named by its immutable `sub`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserSub(pub String);
+
+/// An existing account: its `sub`, and its `locale` attribute when that is
+/// a well-formed language tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub sub: UserSub,
+    pub locale: Option<Locale>,
+}
 
 /// Accounts, by address.
 pub trait Directory {
@@ -19,7 +28,7 @@ pub trait Directory {
     fn find(
         &self,
         email: &EmailAddress,
-    ) -> impl Future<Output = Result<Option<UserSub>, CallError>> + Send;
+    ) -> impl Future<Output = Result<Option<Account>, CallError>> + Send;
 
     /// A new account for `email`, its address verified (the link proves it);
     /// the existing one if another delivery made it first.
@@ -36,16 +45,19 @@ pub struct CognitoDirectory {
     pub pool_id: String,
 }
 
-fn sub_of(attributes: &[AttributeType]) -> Option<UserSub> {
+fn attribute<'a>(attributes: &'a [AttributeType], name: &str) -> Option<&'a str> {
     attributes
         .iter()
-        .find(|a| a.name() == "sub")
+        .find(|a| a.name() == name)
         .and_then(AttributeType::value)
-        .map(|sub| UserSub(sub.to_owned()))
+}
+
+fn sub_of(attributes: &[AttributeType]) -> Option<UserSub> {
+    attribute(attributes, "sub").map(|sub| UserSub(sub.to_owned()))
 }
 
 impl Directory for CognitoDirectory {
-    async fn find(&self, email: &EmailAddress) -> Result<Option<UserSub>, CallError> {
+    async fn find(&self, email: &EmailAddress) -> Result<Option<Account>, CallError> {
         let found = self
             .idp
             .admin_get_user()
@@ -54,9 +66,14 @@ impl Directory for CognitoDirectory {
             .send()
             .await;
         match found {
-            Ok(user) => sub_of(user.user_attributes())
-                .map(Some)
-                .ok_or_else(|| CallError::unexpected("Cognito AdminGetUser", "a user without sub")),
+            Ok(user) => {
+                let attributes = user.user_attributes();
+                let sub = sub_of(attributes).ok_or_else(|| {
+                    CallError::unexpected("Cognito AdminGetUser", "a user without sub")
+                })?;
+                let locale = attribute(attributes, "locale").and_then(Locale::parse);
+                Ok(Some(Account { sub, locale }))
+            }
             Err(e) if e.code() == Some("UserNotFoundException") => Ok(None),
             Err(e) => Err(CallError::from_sdk("Cognito AdminGetUser", &e)),
         }
@@ -84,7 +101,7 @@ impl Directory for CognitoDirectory {
             Ok(created) => created,
             // Another delivery of a request for the same address won the race.
             Err(e) if e.code() == Some("UsernameExistsException") => {
-                return self.find(email).await?.ok_or_else(|| {
+                return self.find(email).await?.map(|a| a.sub).ok_or_else(|| {
                     CallError::unexpected("Cognito AdminCreateUser", "exists, yet not found")
                 });
             }
@@ -92,7 +109,7 @@ impl Directory for CognitoDirectory {
         };
         match created.user().and_then(|user| sub_of(user.attributes())) {
             Some(sub) => Ok(sub),
-            None => self.find(email).await?.ok_or_else(|| {
+            None => self.find(email).await?.map(|a| a.sub).ok_or_else(|| {
                 CallError::unexpected("Cognito AdminCreateUser", "created, yet not found")
             }),
         }

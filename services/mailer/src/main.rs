@@ -13,6 +13,7 @@ use magiclink::config::Env;
 use magiclink::events::EventPublisher;
 use magiclink::fingerprint::FingerprintKey;
 use magiclink::rate_limit::RateLimiter;
+use magiclink::suppression::Suppressions;
 use magiclink::token::{LinkSigner, audience};
 use magiclink_mailer::config::MailerConfig;
 use magiclink_mailer::directory::CognitoDirectory;
@@ -36,8 +37,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let mailer = Mailer {
         store: ChallengeStore::new(ddb.clone(), table),
         accounts: AccountStore::new(ddb.clone(), table),
-        limiter: RateLimiter::new(ddb, table),
+        limiter: RateLimiter::new(ddb.clone(), table),
         fingerprints,
+        suppressions: Suppressions::new(ddb.clone(), table),
         codes,
         signer: LinkSigner::new(kms, &config.signing.key_id),
         events: EventPublisher::new(
@@ -65,7 +67,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             issuer: config.token.issuer.clone(),
             audience: audience(&config.user_pool_id, &config.user_pool_client_id),
             max_receives: config.max_receives,
-            template: config.template.clone(),
+            templates: config.templates.clone(),
             code_digits: config.code.digits,
         },
     };

@@ -9,8 +9,10 @@
 
 use std::future::Future;
 
-use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, MessageTag};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use magiclink::challenge::MAIL_TAG;
+use ulid::Ulid;
 
 use crate::template::RenderedMail;
 
@@ -29,11 +31,13 @@ pub struct SendError {
 
 /// Where mail goes.
 pub trait Outbox {
-    /// Sends `mail` to `to`; the provider's message id.
+    /// Sends `mail` to `to` for challenge `challenge`; the provider's
+    /// message id.
     fn send(
         &self,
         to: &str,
         mail: &RenderedMail,
+        challenge: Ulid,
     ) -> impl Future<Output = Result<String, SendError>> + Send;
 }
 
@@ -84,7 +88,23 @@ fn content(data: &str) -> Result<Content, SendError> {
 }
 
 impl Outbox for SesOutbox {
-    async fn send(&self, to: &str, mail: &RenderedMail) -> Result<String, SendError> {
+    async fn send(
+        &self,
+        to: &str,
+        mail: &RenderedMail,
+        challenge: Ulid,
+    ) -> Result<String, SendError> {
+        // SES repeats the tag in each report on the mail (see the feedback
+        // function); a ULID is within a tag value's allowed characters.
+        let tag = MessageTag::builder()
+            .name(MAIL_TAG)
+            .value(challenge.to_string())
+            .build()
+            .map_err(|e| SendError {
+                code: "InvalidTag".into(),
+                message: e.to_string(),
+                permanent: true,
+            })?;
         let message = Message::builder()
             .subject(content(&mail.subject)?)
             .body(
@@ -101,6 +121,7 @@ impl Outbox for SesOutbox {
             .destination(Destination::builder().to_addresses(to).build())
             .content(EmailContent::builder().simple(message).build())
             .set_configuration_set_name(self.configuration_set.clone())
+            .email_tags(tag)
             .send()
             .await;
         match result {

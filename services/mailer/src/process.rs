@@ -6,10 +6,15 @@
 //! `MagicLinkDeliveryFailed` (`errorCode` `Expired`); find the account, or
 //! make one in sign-up mode `open` while the hour's allowance of new accounts
 //! lasts, and check that it is still bound to the address magiclink verified
-//! (see [`magiclink::account`]), else report `MagicLinkSuppressed`; take the
+//! (see [`magiclink::account`]), else report `MagicLinkSuppressed`; likewise
+//! for an address that bounced or complained recently (see
+//! [`magiclink::suppression`]), recorded on the challenge too, so that the
+//! asking browser can be told; take the
 //! challenge's mailing lease, so that two deliveries of one message at the
 //! same moment (SQS delivers at least once) send one mail; sign the token;
-//! send the mail; mark the challenge mailed, which the relay publishes from the
+//! write the mail in the reader's language (the request's, else the
+//! account's `locale`, else the default; see [`crate::template`]) and send
+//! it, tagged with its challenge for SES's reports; mark the challenge mailed, which the relay publishes from the
 //! table's change stream as `MagicLinkSent`.
 //!
 //! Failures: a transient one (throttling, 5xx, timeouts, fixable account
@@ -42,14 +47,16 @@ use magiclink::events::{
     Event, EventPublisher, MagicLinkDeliveryFailed, MagicLinkSuppressed, SuppressionReason, V1,
 };
 use magiclink::fingerprint::FingerprintKey;
+use magiclink::locale::Locale;
 use magiclink::rate_limit::{Decision, Limit, RateLimiter};
+use magiclink::suppression::{Cause, Suppressions};
 use magiclink::token::LinkSigner;
 use ulid::Ulid;
 
 use crate::directory::Directory;
 use crate::outbox::Outbox;
 use crate::pacer::Pacer;
-use crate::template::{MailTemplate, MailValues};
+use crate::template::{MailTemplates, MailValues};
 
 /// What is kept back of a Lambda invocation's time for one message: a message
 /// started later than this before the deadline is given back to the queue.
@@ -113,7 +120,8 @@ pub struct Settings {
     /// The tokens' `aud`: the user pool and app client they sign in to.
     pub audience: String,
     pub max_receives: u32,
-    pub template: MailTemplate,
+    /// The mail, in every language the deployment has.
+    pub templates: MailTemplates,
     /// How many digits the mail's one-time code has.
     pub code_digits: CodeDigits,
 }
@@ -135,7 +143,8 @@ pub fn redelivery_delay(base: Duration, receive_count: u32) -> Duration {
 
 /// The account a challenge is mailed for, or why it is not.
 enum AccountCheck {
-    Ready,
+    /// Mail it; the account's language, if it has one.
+    Ready(Option<Locale>),
     Suppress(SuppressionReason),
 }
 
@@ -146,6 +155,8 @@ pub struct Mailer<D, O> {
     pub accounts: AccountStore,
     pub limiter: RateLimiter,
     pub fingerprints: FingerprintKey,
+    /// Addresses not mailed for a while after a bounce or a complaint.
+    pub suppressions: Suppressions,
     /// The key of the mails' one-time codes (see [`magiclink::code`]).
     pub codes: LazyCodeKey,
     pub signer: LinkSigner,
@@ -306,21 +317,23 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
             Ok(false) => {}
             Err(e) => return retry(&e, "DynamoDB"),
         }
-        match self.check_account(&challenge.email, now).await {
-            Ok(AccountCheck::Ready) => {}
-            Ok(AccountCheck::Suppress(reason)) => {
-                tracing::warn!(challenge = %id, ?reason, "not mailed");
-                self.publish(Event::MagicLinkSuppressed(MagicLinkSuppressed {
-                    version: V1,
-                    challenge_id: id,
-                    subject_hash: subject.subject_hash.clone(),
-                    reason,
-                }))
-                .await;
-                return Outcome::Suppressed;
+        match self.suppression_of(&challenge.email, now).await {
+            Ok(None) => {}
+            Ok(Some(cause)) => {
+                // The asking browser's status shows it; the event is the
+                // record, so a failure here is only logged.
+                if let Err(e) = self.store.mark_suppressed(id).await {
+                    tracing::warn!(challenge = %id, error = %e, "suppression not recorded on the challenge");
+                }
+                return self.suppress(subject, cause.reason()).await;
             }
             Err((e, service)) => return retry(&e, service),
         }
+        let account_locale = match self.check_account(&challenge.email, now).await {
+            Ok(AccountCheck::Ready(locale)) => locale,
+            Ok(AccountCheck::Suppress(reason)) => return self.suppress(subject, reason).await,
+            Err((e, service)) => return retry(&e, service),
+        };
         match self.store.claim_for_mailing(id, now, MAILING_LEASE).await {
             Ok(MailingClaim::Claimed) => {}
             Ok(MailingClaim::Busy) => {
@@ -360,7 +373,9 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
             Err(e) => return self.give_back(id, retry(&e, "KMS")).await,
         };
         let link = format!("{}#{token}", challenge.redirect_uri);
-        let mail = self.settings.template.render(&MailValues {
+        let wishes = challenge.locale.iter().chain(&account_locale);
+        let (language, template) = self.settings.templates.choose(wishes);
+        let mail = template.render(&MailValues {
             email: challenge.email.as_str(),
             link: &link,
             code: &code,
@@ -368,7 +383,8 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
             lifetime_minutes: challenge.expires_at.saturating_sub(challenge.created_at) / 60,
         });
         self.pacer.wait().await;
-        let ses_message_id = match self.outbox.send(challenge.email.as_str(), &mail).await {
+        tracing::debug!(challenge = %id, language, "mail written");
+        let ses_message_id = match self.outbox.send(challenge.email.as_str(), &mail, id).await {
             Ok(message_id) => message_id,
             Err(e) if e.permanent => {
                 tracing::error!(challenge = %id, code = %e.code, "SES refused the mail for good");
@@ -398,8 +414,8 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
         let cognito = |e| (e, "Cognito");
         let dynamodb = |e| (e, "DynamoDB");
         let fingerprints = self.fingerprints.get().await.map_err(|e| (e, "KMS"))?;
-        let sub = match self.directory.find(email).await.map_err(cognito)? {
-            Some(sub) => sub,
+        let (sub, locale) = match self.directory.find(email).await.map_err(cognito)? {
+            Some(account) => (account.sub, account.locale),
             None if self.settings.sign_up == SignUpMode::Existing => {
                 return Ok(AccountCheck::Suppress(SuppressionReason::UnknownUser));
             }
@@ -419,7 +435,7 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
                     );
                     return Ok(AccountCheck::Suppress(SuppressionReason::SignUpCapReached));
                 }
-                self.directory.create(email).await.map_err(cognito)?
+                (self.directory.create(email).await.map_err(cognito)?, None)
             }
         };
         let account = AccountRef {
@@ -427,9 +443,36 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
             address_hash: email.fingerprint(fingerprints),
         };
         match self.accounts.bind(&account, now).await.map_err(dynamodb)? {
-            Binding::Matches => Ok(AccountCheck::Ready),
+            Binding::Matches => Ok(AccountCheck::Ready(locale)),
             Binding::Changed => Ok(AccountCheck::Suppress(SuppressionReason::AddressChanged)),
         }
+    }
+
+    /// Why `email` is not to be mailed at `now` after a bounce or a
+    /// complaint, if it is not. An error names the service that failed.
+    async fn suppression_of(
+        &self,
+        email: &EmailAddress,
+        now: SystemTime,
+    ) -> Result<Option<Cause>, (CallError, &'static str)> {
+        let fingerprints = self.fingerprints.get().await.map_err(|e| (e, "KMS"))?;
+        self.suppressions
+            .find(&email.fingerprint(fingerprints), now)
+            .await
+            .map_err(|e| (e, "DynamoDB"))
+    }
+
+    /// Reports that `subject`'s challenge is not mailed, for `reason`.
+    async fn suppress(&self, subject: &Subject, reason: SuppressionReason) -> Outcome {
+        tracing::warn!(challenge = %subject.challenge_id, ?reason, "not mailed");
+        self.publish(Event::MagicLinkSuppressed(MagicLinkSuppressed {
+            version: V1,
+            challenge_id: subject.challenge_id,
+            subject_hash: subject.subject_hash.clone(),
+            reason,
+        }))
+        .await;
+        Outcome::Suppressed
     }
 
     /// Releases the mailing lease after a failure, so that the next delivery
@@ -445,6 +488,7 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
     async fn publish_failure(&self, subject: &Subject, permanent: bool, error_code: String) {
         self.publish(Event::MagicLinkDeliveryFailed(MagicLinkDeliveryFailed {
             version: V1,
+            event_id: None,
             challenge_id: subject.challenge_id,
             subject_hash: subject.subject_hash.clone(),
             permanent,

@@ -1,22 +1,46 @@
 //! The sign-in mail: a subject, a plain-text part and an HTML part, rendered
-//! from templates with `{{placeholders}}`.
+//! from templates with `{{placeholders}}`, in the reader's language.
 //!
-//! The default templates are the files in `services/mailer/templates/`, built
-//! into the binary. A deployment may replace them by pointing
-//! `MAIL_TEMPLATE_DIR` at a folder with `subject.txt`, `body.txt` and
-//! `body.html` (in a Lambda layer, say). Templates are checked at start-up:
-//! an unknown placeholder, or a body without `{{link}}` or `{{code}}`, stops
-//! the function from starting rather than sending a mail without them.
+//! Each language is a folder named by its tag (`en`, `de`, `pt-br`) with
+//! `subject.txt`, `body.txt`, `body.html` and `date.txt` (how the expiry is
+//! written: a pattern over `{{day}}`, `{{month}}`, `{{year}}`, `{{hour}}`
+//! and `{{minute}}` on the first line, then the twelve months' names, one
+//! per line; times are UTC, the reader's zone being unknown). The folders in
+//! `services/mailer/templates/` are built into the binary (see `build.rs`):
+//! a language is added by adding a folder. A deployment may replace them all
+//! by pointing `MAIL_TEMPLATE_DIR` at a folder of such folders (in a Lambda
+//! layer, say). Every language is checked at start-up: an unknown
+//! placeholder, a body without `{{link}}` or `{{code}}`, a bad `date.txt` or
+//! a folder name that is not a language tag stops the function from
+//! starting rather than sending a mail without them; so does a default
+//! language (`DEFAULT_LOCALE`) that has no folder.
+//!
+//! A mail's language: the challenge's locale, else the account's `locale`
+//! attribute, else the default, each by fallback (`de-at`, then `de`; see
+//! [`Locale::fallbacks`]).
 //!
 //! Placeholders: `{{email}}`, `{{link}}`, `{{code}}` (the one-time code, its
 //! digits in one run, as mail clients' code autofill reads it),
 //! `{{code_grouped}}` (the same in two groups, `1234 5678`, for reading),
-//! `{{expires_at}}` (UTC), `{{lifetime_minutes}}`. In the HTML part every
-//! value is escaped; in the subject, line breaks are removed.
+//! `{{expires_at}}` (by the language's `date.txt`), `{{lifetime_minutes}}`.
+//! In the HTML part every value is escaped; in the subject, line breaks are
+//! removed.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use magiclink::code::grouped;
+use magiclink::locale::Locale;
+
+/// The languages built into the binary: each folder's name and its files
+/// (see `build.rs`).
+const BUILT_IN: &[(&str, [&str; 4])] = include!(concat!(env!("OUT_DIR"), "/languages.rs"));
+
+/// A language's files, in the order [`MailTemplate::new`] takes them.
+const FILES: [&str; 4] = ["subject.txt", "body.txt", "body.html", "date.txt"];
+
+/// The placeholders of `date.txt`'s pattern, each one required.
+const DATE_PARTS: [&str; 5] = ["day", "month", "year", "hour", "minute"];
 
 /// The placeholders a template may use.
 const PLACEHOLDERS: [&str; 6] = [
@@ -42,6 +66,16 @@ pub enum TemplateError {
     Unclosed { file: String },
     #[error("template {file}: it must contain {{{{{name}}}}}")]
     Missing { file: String, name: &'static str },
+    #[error(
+        "template {file}: a pattern line, then the twelve months' names, one per line: {reason}"
+    )]
+    Date { file: String, reason: String },
+    #[error("template folder {name:?}: not a language tag (such as en, de or pt-br)")]
+    NotALanguage { name: String },
+    #[error("no language folder in {dir}")]
+    NoLanguages { dir: String },
+    #[error("the default language {name:?} has no template folder (there are: {known})")]
+    NoDefault { name: String, known: String },
 }
 
 /// What one mail says.
@@ -64,62 +98,91 @@ pub struct RenderedMail {
     pub html: String,
 }
 
-/// The three templates of the sign-in mail.
+/// How a language writes the expiry time.
+#[derive(Debug, Clone)]
+struct DateFormat {
+    pattern: String,
+    months: Vec<String>,
+}
+
+impl DateFormat {
+    fn new(file: &str, text: &str) -> Result<Self, TemplateError> {
+        let bad = |reason: String| TemplateError::Date {
+            file: file.to_owned(),
+            reason,
+        };
+        let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+        let pattern = lines.next().ok_or_else(|| bad("it is empty".into()))?;
+        let used = placeholders(file, pattern)?;
+        if let Some(name) = used.iter().find(|n| !DATE_PARTS.contains(n)) {
+            return Err(TemplateError::UnknownPlaceholder {
+                file: file.into(),
+                name: (*name).into(),
+            });
+        }
+        if let Some(name) = DATE_PARTS.into_iter().find(|n| !used.contains(n)) {
+            return Err(TemplateError::Missing {
+                file: file.into(),
+                name,
+            });
+        }
+        let months: Vec<String> = lines.map(str::to_owned).collect();
+        if months.len() != 12 {
+            return Err(bad(format!("{} month names", months.len())));
+        }
+        Ok(Self {
+            pattern: pattern.to_owned(),
+            months,
+        })
+    }
+
+    /// Seconds since the epoch, written in this language (UTC).
+    fn format(&self, secs: u64) -> String {
+        let (year, month, day, hour, minute) = civil_utc(secs);
+        let month_name = usize::try_from(month - 1)
+            .ok()
+            .and_then(|m| self.months.get(m))
+            .map_or("", String::as_str);
+        substitute(&self.pattern, |name| match name {
+            "day" => day.to_string(),
+            "month" => month_name.to_owned(),
+            "year" => year.to_string(),
+            "hour" => format!("{hour:02}"),
+            _ => format!("{minute:02}"),
+        })
+    }
+}
+
+/// The templates of the sign-in mail in one language.
 #[derive(Debug, Clone)]
 pub struct MailTemplate {
     subject: String,
     text: String,
     html: String,
+    date: DateFormat,
 }
 
 impl MailTemplate {
-    /// The templates built into the binary.
-    pub fn built_in() -> Result<Self, TemplateError> {
-        Self::new(
-            include_str!("../templates/subject.txt"),
-            include_str!("../templates/body.txt"),
-            include_str!("../templates/body.html"),
-        )
-    }
-
-    /// The templates in `dir`: `subject.txt`, `body.txt`, `body.html`.
-    pub fn from_dir(dir: &Path) -> Result<Self, TemplateError> {
-        let read = |name: &str| {
-            let path = dir.join(name);
-            std::fs::read_to_string(&path).map_err(|e| TemplateError::Unreadable {
-                file: path.display().to_string(),
-                reason: e.to_string(),
-            })
-        };
-        Self::new(
-            &read("subject.txt")?,
-            &read("body.txt")?,
-            &read("body.html")?,
-        )
-    }
-
-    /// Checks and keeps the three templates.
-    pub fn new(subject: &str, text: &str, html: &str) -> Result<Self, TemplateError> {
-        for (file, template) in [
-            ("subject.txt", subject),
-            ("body.txt", text),
-            ("body.html", html),
-        ] {
-            for name in placeholders(file, template)? {
-                if !PLACEHOLDERS.contains(&name) {
+    /// Checks and keeps one language's files; `language` names it in errors.
+    pub fn new(language: &str, files: [&str; 4]) -> Result<Self, TemplateError> {
+        let [subject, text, html, date] = files;
+        let file = |name: &str| format!("{language}/{name}");
+        for (name, template) in FILES.into_iter().zip([subject, text, html]) {
+            for placeholder in placeholders(&file(name), template)? {
+                if !PLACEHOLDERS.contains(&placeholder) {
                     return Err(TemplateError::UnknownPlaceholder {
-                        file: file.into(),
-                        name: name.into(),
+                        file: file(name),
+                        name: placeholder.into(),
                     });
                 }
             }
         }
-        for (file, template) in [("body.txt", text), ("body.html", html)] {
-            let used = placeholders(file, template)?;
-            if let Some(name) = REQUIRED.into_iter().find(|name| !used.contains(name)) {
+        for (name, template) in [("body.txt", text), ("body.html", html)] {
+            let used = placeholders(&file(name), template)?;
+            if let Some(placeholder) = REQUIRED.into_iter().find(|p| !used.contains(p)) {
                 return Err(TemplateError::Missing {
-                    file: file.into(),
-                    name,
+                    file: file(name),
+                    name: placeholder,
                 });
             }
         }
@@ -127,12 +190,13 @@ impl MailTemplate {
             subject: subject.trim().to_owned(),
             text: text.to_owned(),
             html: html.to_owned(),
+            date: DateFormat::new(&file("date.txt"), date)?,
         })
     }
 
     /// The mail for `values`.
     pub fn render(&self, values: &MailValues<'_>) -> RenderedMail {
-        let expires_at = format_utc(values.expires_at);
+        let expires_at = self.date.format(values.expires_at);
         let minutes = values.lifetime_minutes.to_string();
         let code_grouped = grouped(values.code);
         let value = |name: &str| -> &str {
@@ -150,6 +214,107 @@ impl MailTemplate {
             text: substitute(&self.text, |n| value(n).to_owned()),
             html: substitute(&self.html, |n| escape_html(value(n))),
         }
+    }
+}
+
+/// The sign-in mail in every language a deployment has, and its default.
+#[derive(Debug, Clone)]
+pub struct MailTemplates {
+    languages: BTreeMap<String, MailTemplate>,
+    default: String,
+    /// The default language's templates.
+    fallback: MailTemplate,
+}
+
+impl MailTemplates {
+    /// The languages built into the binary, with `default` as the default.
+    pub fn built_in(default: &str) -> Result<Self, TemplateError> {
+        let languages = BUILT_IN
+            .iter()
+            .map(|(name, files)| Ok(((*name).to_owned(), MailTemplate::new(name, *files)?)))
+            .collect::<Result<_, TemplateError>>()?;
+        Self::new(languages, default, "the built-in templates")
+    }
+
+    /// The language folders in `dir`, with `default` as the default.
+    pub fn from_dir(dir: &Path, default: &str) -> Result<Self, TemplateError> {
+        let unreadable = |path: &Path, e: std::io::Error| TemplateError::Unreadable {
+            file: path.display().to_string(),
+            reason: e.to_string(),
+        };
+        let mut languages = BTreeMap::new();
+        for entry in std::fs::read_dir(dir).map_err(|e| unreadable(dir, e))? {
+            let path = entry.map_err(|e| unreadable(dir, e))?.path();
+            if !path.is_dir() {
+                continue;
+            }
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let read = |file: &str| {
+                let file = path.join(file);
+                std::fs::read_to_string(&file).map_err(|e| unreadable(&file, e))
+            };
+            let files = [
+                read(FILES[0])?,
+                read(FILES[1])?,
+                read(FILES[2])?,
+                read(FILES[3])?,
+            ];
+            let template = MailTemplate::new(&name, files.each_ref().map(String::as_str))?;
+            languages.insert(name, template);
+        }
+        Self::new(languages, default, &dir.display().to_string())
+    }
+
+    fn new(
+        languages: BTreeMap<String, MailTemplate>,
+        default: &str,
+        dir: &str,
+    ) -> Result<Self, TemplateError> {
+        if languages.is_empty() {
+            return Err(TemplateError::NoLanguages { dir: dir.into() });
+        }
+        if let Some(name) = languages
+            .keys()
+            .find(|name| Locale::parse(name).is_none_or(|tag| tag.as_str() != name.as_str()))
+        {
+            return Err(TemplateError::NotALanguage { name: name.clone() });
+        }
+        let Some(fallback) = languages.get(default).cloned() else {
+            return Err(TemplateError::NoDefault {
+                name: default.into(),
+                known: languages.keys().cloned().collect::<Vec<_>>().join(", "),
+            });
+        };
+        Ok(Self {
+            languages,
+            default: default.into(),
+            fallback,
+        })
+    }
+
+    /// The languages, by name.
+    pub fn languages(&self) -> impl Iterator<Item = &str> {
+        self.languages.keys().map(String::as_str)
+    }
+
+    /// The language a mail for `wishes` (in order of preference) is written
+    /// in, and its templates: the first wish that has a language by
+    /// fallback, else the default.
+    pub fn choose<'a>(
+        &self,
+        wishes: impl IntoIterator<Item = &'a Locale>,
+    ) -> (&str, &MailTemplate) {
+        wishes
+            .into_iter()
+            .flat_map(Locale::fallbacks)
+            .find_map(|tag| self.languages.get_key_value(tag))
+            .map_or(
+                (self.default.as_str(), &self.fallback),
+                |(name, template)| (name.as_str(), template),
+            )
     }
 }
 
@@ -199,8 +364,9 @@ pub fn escape_html(raw: &str) -> String {
     out
 }
 
-/// `YYYY-MM-DD HH:MM UTC` for seconds since the epoch.
-pub fn format_utc(secs: u64) -> String {
+/// Year, month (1 to 12), day, hour and minute (UTC) of seconds since the
+/// epoch.
+fn civil_utc(secs: u64) -> (u64, u64, u64, u64, u64) {
     let days = secs / 86_400;
     let (hour, minute) = ((secs % 86_400) / 3600, (secs % 3600) / 60);
     // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
@@ -213,7 +379,7 @@ pub fn format_utc(secs: u64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + u64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02} UTC")
+    (year, month, day, hour, minute)
 }
 
 #[cfg(test)]
@@ -230,41 +396,112 @@ mod tests {
         }
     }
 
-    #[test]
-    fn dates_are_formatted_in_utc() {
-        assert_eq!(format_utc(0), "1970-01-01 00:00 UTC");
-        assert_eq!(format_utc(951_782_400), "2000-02-29 00:00 UTC");
-        assert_eq!(format_utc(1_795_000_000), "2026-11-18 11:06 UTC");
-        assert_eq!(format_utc(4_102_444_799), "2099-12-31 23:59 UTC");
+    fn built_in() -> MailTemplates {
+        MailTemplates::built_in("en").unwrap()
+    }
+
+    fn language(name: &str) -> MailTemplate {
+        built_in().languages[name].clone()
+    }
+
+    fn en_files() -> [&'static str; 4] {
+        BUILT_IN.iter().find(|(name, _)| *name == "en").unwrap().1
     }
 
     #[test]
-    fn the_built_in_mail_has_the_link_in_both_parts_and_the_expiry() {
-        let mail = MailTemplate::built_in().unwrap().render(&values(
-            "ann@example.com",
-            "https://app.example.com/cb#tok.en.sig",
-        ));
-        assert_eq!(mail.subject, "Your sign-in link and code");
-        assert!(mail.html.contains(">0123 4567</p>"), "large and grouped");
-        for part in [&mail.text, &mail.html] {
+    fn civil_dates_are_right() {
+        assert_eq!(civil_utc(0), (1970, 1, 1, 0, 0));
+        assert_eq!(civil_utc(951_782_400), (2000, 2, 29, 0, 0));
+        assert_eq!(civil_utc(1_795_000_000), (2026, 11, 18, 11, 6));
+        assert_eq!(civil_utc(4_102_444_799), (2099, 12, 31, 23, 59));
+    }
+
+    #[test]
+    fn each_language_writes_the_expiry_its_way() {
+        let expiry = |name: &str, secs| language(name).date.format(secs);
+        assert_eq!(expiry("en", 1_795_000_000), "18 November 2026, 11:06 UTC");
+        assert_eq!(
+            expiry("de", 1_795_000_000),
+            "18. November 2026, 11:06 Uhr (UTC)"
+        );
+        assert_eq!(expiry("de", 1_772_323_200), "1. März 2026, 00:00 Uhr (UTC)");
+        assert_eq!(expiry("fr", 1_787_000_000), "17 août 2026 à 20 h 53 (UTC)");
+        assert_eq!(
+            expiry("es", 1_795_000_000),
+            "18 de noviembre de 2026, a las 11:06 (UTC)"
+        );
+    }
+
+    /// Every shipped language: the link in both parts, the code in one run
+    /// and grouped, the lifetime, the expiry in the language, the HTML's
+    /// `lang`, no placeholder left; and the rendered subject and text part
+    /// as in `snapshots/<language>.txt` (`UPDATE_SNAPSHOTS=1` rewrites them
+    /// after a deliberate change, for review in the diff).
+    #[test]
+    fn every_shipped_language_renders_as_its_snapshot() {
+        let templates = built_in();
+        let names: Vec<&str> = templates.languages().collect();
+        assert_eq!(names, ["de", "en", "es", "fr"]);
+        let link = "https://app.example.com/cb#tok.en.sig";
+        for name in names {
+            let template = &templates.languages[name];
+            let mail = template.render(&values("ann@example.com", link));
+            let expiry = template.date.format(1_795_000_000);
             assert!(
-                part.contains("Sign-in code: 01234567"),
-                "the digits in one run, after the word code, for autofill: {part}"
+                mail.html.contains(&format!("<html lang=\"{name}\">")),
+                "{name}"
             );
-            assert!(
-                part.contains("https://app.example.com/cb#tok.en.sig"),
-                "{part}"
-            );
-            assert!(part.contains("2026-11-18 11:06 UTC"));
-            assert!(part.contains("15 minutes"));
-            assert!(part.contains("did not ask"));
-            assert!(!part.contains("{{"), "every placeholder is filled");
+            assert!(mail.html.contains(">0123 4567</p>"), "{name}: grouped");
+            for part in [&mail.text, &mail.html] {
+                assert!(part.contains(link), "{name}: {part}");
+                assert!(
+                    part.contains(": 01234567"),
+                    "{name}: the digits in one run after the words, for autofill"
+                );
+                assert!(part.contains(&expiry), "{name}: {expiry}");
+                assert!(part.contains("15"), "{name}: the lifetime");
+                assert!(!part.contains("{{"), "{name}: every placeholder is filled");
+            }
+            let snapshot = format!("{}\n\n{}", mail.subject, mail.text);
+            let path = format!("{}/snapshots/{name}.txt", env!("CARGO_MANIFEST_DIR"));
+            if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+                std::fs::write(&path, &snapshot).unwrap();
+            }
+            let expected = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{path}: {e} (UPDATE_SNAPSHOTS=1 writes it)"));
+            assert_eq!(snapshot, expected, "{name}");
         }
     }
 
     #[test]
+    fn the_language_is_chosen_by_fallback_then_default() {
+        let templates = built_in();
+        let tag = |raw: &str| Locale::parse(raw).unwrap();
+        let chosen = |wishes: &[Locale]| templates.choose(wishes).0.to_owned();
+        assert_eq!(chosen(&[tag("de-AT")]), "de");
+        assert_eq!(chosen(&[tag("de")]), "de");
+        assert_eq!(chosen(&[tag("fr-CA")]), "fr");
+        assert_eq!(chosen(&[tag("es-419")]), "es");
+        assert_eq!(chosen(&[tag("pt-BR")]), "en", "unknown: the default");
+        assert_eq!(chosen(&[]), "en");
+        assert_eq!(
+            chosen(&[tag("zh-Hant"), tag("fr")]),
+            "fr",
+            "the next wish before the default"
+        );
+        assert_eq!(chosen(&[tag("de-CH"), tag("fr")]), "de");
+        let german_default = MailTemplates::built_in("de").unwrap();
+        assert_eq!(german_default.choose(&[tag("it")]).0, "de");
+        let mail = templates
+            .choose(&[tag("de-DE")])
+            .1
+            .render(&values("a@b.co", "l"));
+        assert_eq!(mail.subject, "Ihr Anmeldelink und Code");
+    }
+
+    #[test]
     fn hostile_display_data_is_escaped_in_html() {
-        let template = MailTemplate::built_in().unwrap();
+        let template = language("en");
         let mail = template.render(&values(
             "o'brien&co@example.com",
             "https://app.example.com/cb?a=1&b=\"><script>alert(1)</script>#t",
@@ -275,10 +512,12 @@ mod tests {
                 .contains("href=\"https://app.example.com/cb?a=1&amp;b=&quot;&gt;&lt;script&gt;")
         );
         assert!(!mail.html.contains("<script>"));
-        assert!(
-            mail.html.contains("ses:no-track"),
-            "SES click tracking would rewrite the link, token and all"
-        );
+        for name in built_in().languages() {
+            assert!(
+                language(name).html.contains("ses:no-track"),
+                "{name}: SES click tracking would rewrite the link, token and all"
+            );
+        }
         assert!(
             mail.text.contains("o'brien&co@example.com"),
             "the text part is plain text"
@@ -287,10 +526,15 @@ mod tests {
 
     #[test]
     fn line_breaks_never_reach_the_subject() {
+        let [_, _, _, date] = en_files();
         let template = MailTemplate::new(
-            "Sign in as {{email}}",
-            "{{link}} {{code}}",
-            "{{link}} {{code}}",
+            "en",
+            [
+                "Sign in as {{email}}",
+                "{{link}} {{code}}",
+                "{{link}} {{code}}",
+                date,
+            ],
         )
         .unwrap();
         let mail = template.render(&values("a@b.co\r\nBcc: x@y.z", "l"));
@@ -299,37 +543,119 @@ mod tests {
 
     #[test]
     fn bad_templates_are_refused_at_start_up() {
+        let [subject, text, html, date] = en_files();
         let body = "{{link}} {{code}}";
         assert_eq!(
-            MailTemplate::new("Hi {{name}}", body, body).unwrap_err(),
+            MailTemplate::new("en", ["Hi {{name}}", body, body, date]).unwrap_err(),
             TemplateError::UnknownPlaceholder {
-                file: "subject.txt".into(),
+                file: "en/subject.txt".into(),
                 name: "name".into()
             }
         );
         assert_eq!(
-            MailTemplate::new("Hi", "no link here {{code}}", body).unwrap_err(),
+            MailTemplate::new("de", ["Hi", "no link here {{code}}", body, date]).unwrap_err(),
             TemplateError::Missing {
-                file: "body.txt".into(),
+                file: "de/body.txt".into(),
                 name: "link"
             }
         );
         assert_eq!(
-            MailTemplate::new("Hi", body, "{{link}}, and no code").unwrap_err(),
+            MailTemplate::new("en", ["Hi", body, "{{link}}, and no code", date]).unwrap_err(),
             TemplateError::Missing {
-                file: "body.html".into(),
+                file: "en/body.html".into(),
                 name: "code"
             }
         );
         assert_eq!(
-            MailTemplate::new("Hi", body, "{{link").unwrap_err(),
+            MailTemplate::new("en", ["Hi", body, "{{link", date]).unwrap_err(),
             TemplateError::Unclosed {
-                file: "body.html".into()
+                file: "en/body.html".into()
             }
         );
+        let eleven_months = date.lines().take(12).collect::<Vec<_>>().join("\n");
         assert!(matches!(
-            MailTemplate::from_dir(Path::new("/nonexistent")).unwrap_err(),
+            MailTemplate::new("en", [subject, text, html, &eleven_months]).unwrap_err(),
+            TemplateError::Date { file, .. } if file == "en/date.txt"
+        ));
+        let no_year = date.replacen("{{year}}", "", 1);
+        assert_eq!(
+            MailTemplate::new("en", [subject, text, html, &no_year]).unwrap_err(),
+            TemplateError::Missing {
+                file: "en/date.txt".into(),
+                name: "year"
+            }
+        );
+        let seconds = date.replacen("{{minute}}", "{{minute}}:{{second}}", 1);
+        assert!(matches!(
+            MailTemplate::new("en", [subject, text, html, &seconds]).unwrap_err(),
+            TemplateError::UnknownPlaceholder { name, .. } if name == "second"
+        ));
+        assert!(matches!(
+            MailTemplates::from_dir(Path::new("/nonexistent"), "en").unwrap_err(),
             TemplateError::Unreadable { .. }
+        ));
+        assert!(matches!(
+            MailTemplates::built_in("pt").unwrap_err(),
+            TemplateError::NoDefault { name, known } if name == "pt" && known == "de, en, es, fr"
+        ));
+    }
+
+    /// A folder of language folders: each built-in language, plus `extra`
+    /// (name and files).
+    fn template_dir(extra: &[(&str, [&str; 4])]) -> std::path::PathBuf {
+        let dir = std::env::temp_dir().join(format!(
+            "magiclink-templates-{}",
+            ulid::Ulid::from_datetime(std::time::SystemTime::now())
+        ));
+        for (name, files) in BUILT_IN.iter().chain(extra) {
+            let folder = dir.join(name);
+            std::fs::create_dir_all(&folder).unwrap();
+            for (file, content) in FILES.into_iter().zip(files) {
+                std::fs::write(folder.join(file), content).unwrap();
+            }
+        }
+        dir
+    }
+
+    #[test]
+    fn a_deployment_adds_a_language_by_adding_a_folder() {
+        let [_, text, html, _] = en_files();
+        let italian = [
+            "Il tuo link di accesso",
+            text,
+            html,
+            "{{day}} {{month}} {{year}}, {{hour}}:{{minute}} UTC\ngennaio\nfebbraio\nmarzo\naprile\nmaggio\ngiugno\nluglio\nagosto\nsettembre\nottobre\nnovembre\ndicembre\n",
+        ];
+        let dir = template_dir(&[("it", italian)]);
+        let templates = MailTemplates::from_dir(&dir, "en").unwrap();
+        let (name, template) = templates.choose(&[Locale::parse("it-IT").unwrap()]);
+        assert_eq!(name, "it");
+        let mail = template.render(&values("a@b.co", "l"));
+        assert_eq!(mail.subject, "Il tuo link di accesso");
+        assert!(mail.text.contains("18 novembre 2026, 11:06 UTC"));
+
+        for bad_name in ["Deutsch", "de_AT", "x"] {
+            let dir = template_dir(&[(bad_name, italian)]);
+            assert_eq!(
+                MailTemplates::from_dir(&dir, "en").unwrap_err(),
+                TemplateError::NotALanguage {
+                    name: bad_name.into()
+                }
+            );
+        }
+        let broken = template_dir(&[("it", ["Hi", "no link", html, italian[3]])]);
+        assert!(matches!(
+            MailTemplates::from_dir(&broken, "en").unwrap_err(),
+            TemplateError::Missing { file, .. } if file == "it/body.txt"
+        ));
+        let empty = std::env::temp_dir().join(format!(
+            "magiclink-empty-{}",
+            ulid::Ulid::from_datetime(std::time::SystemTime::now())
+        ));
+        std::fs::create_dir_all(&empty).unwrap();
+        assert!(matches!(
+            MailTemplates::from_dir(&empty, "en").unwrap_err(),
+            TemplateError::NoLanguages { .. }
         ));
     }
 }

@@ -4,7 +4,13 @@
 //! - a new challenge (`INSERT`, status `pending`): `MagicLinkRequested`;
 //! - status `pending` to `mailed`: `MagicLinkSent`;
 //! - status to `approved`: `MagicLinkApproved`;
-//! - status to `consumed`: `SignInSucceeded`.
+//! - status to `consumed`: `SignInSucceeded`;
+//! - what SES reported of the mail (`delivery`, written by the feedback
+//!   function), at its first value or a worse one: `delivered` to
+//!   `MagicLinkDelivered`, `bounced` to `MagicLinkBounced`, `complained` to
+//!   `MagicLinkComplained`, `rejected` to a permanent
+//!   `MagicLinkDeliveryFailed` (`errorCode` `Rejected`). `suppressed` (the
+//!   mailer's, which publishes `MagicLinkSuppressed` itself) is no event.
 //!
 //! Anything else (a mailing lease taken or given back, an item expiring, rate
 //! counters and other items, which the event source's filter keeps away
@@ -14,10 +20,11 @@
 use std::str::FromStr;
 
 use aws_lambda_events::event::dynamodb::EventRecord;
+use magiclink::challenge::Delivery;
 use magiclink::email::EmailAddress;
 use magiclink::events::{
-    Event, MagicLinkApproved, MagicLinkRequested, MagicLinkSent, SignInMethod, SignInSucceeded, V1,
-    change_id,
+    BounceType, Event, MagicLinkApproved, MagicLinkRequested, MagicLinkSent, MailReport,
+    SignInMethod, SignInSucceeded, V1, change_id,
 };
 use magiclink::fingerprint::Fingerprints;
 use serde_dynamo::AttributeValue;
@@ -61,8 +68,7 @@ pub fn event_of(record: &EventRecord, keys: &Fingerprints) -> Result<Option<Even
     };
     let id = Ulid::from_str(id).map_err(|_| unreadable("the id is not a ULID"))?;
     let new = &change.new_image;
-    let (old_status, new_status) = (text(&change.old_image, "status"), text(new, "status"));
-    if old_status == new_status || record.event_name == "REMOVE" {
+    if record.event_name == "REMOVE" {
         return Ok(None);
     }
     let subject_hash = || {
@@ -71,6 +77,36 @@ pub fn event_of(record: &EventRecord, keys: &Fingerprints) -> Result<Option<Even
             .map(|email| email.fingerprint(keys))
             .ok_or_else(|| unreadable("no readable email"))
     };
+    let (old_status, new_status) = (text(&change.old_image, "status"), text(new, "status"));
+    if old_status == new_status {
+        let (old_delivery, new_delivery) =
+            (text(&change.old_image, "delivery"), text(new, "delivery"));
+        if old_delivery == new_delivery {
+            return Ok(None);
+        }
+        let Some(delivery) = new_delivery else {
+            return Ok(None);
+        };
+        let delivery = Delivery::parse(delivery).ok_or_else(|| unreadable("unknown delivery"))?;
+        if delivery == Delivery::Suppressed {
+            return Ok(None);
+        }
+        let ses_message_id = || {
+            text(new, "sesMessageId")
+                .map(str::to_owned)
+                .ok_or_else(|| unreadable("no sesMessageId"))
+        };
+        let report = MailReport {
+            challenge_id: id,
+            subject_hash: subject_hash()?,
+            ses_message_id: ses_message_id()?,
+        };
+        return Ok(report.event(
+            delivery,
+            text(new, "bounceType").and_then(BounceType::parse),
+            text(new, "bounceSubType").or(text(new, "feedbackType")),
+        ));
+    }
     let event = match (old_status, new_status) {
         (None, Some("pending")) => Event::MagicLinkRequested(MagicLinkRequested {
             version: V1,
@@ -236,6 +272,99 @@ mod tests {
             Event::SignInSucceeded(e) => assert_eq!(e.method, SignInMethod::Approval),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn each_ses_report_is_its_event_once() {
+        let mailed = || image("mailed", json!({"sesMessageId": {"S": "m-1"}}));
+        let with = |extra: Value| {
+            let mut new = mailed();
+            if let (Value::Object(new), Value::Object(extra)) = (&mut new, extra) {
+                new.extend(extra);
+            }
+            new
+        };
+        let delivered = record(
+            "MODIFY",
+            Some(mailed()),
+            Some(with(
+                json!({"delivery": {"S": "delivered"}, "deliveryAt": {"N": "1"}}),
+            )),
+        );
+        match event_of(&delivered, &keys()).unwrap().unwrap() {
+            Event::MagicLinkDelivered(e) => {
+                assert_eq!(e.event_id, format!("{ID}/delivered"));
+                assert_eq!(e.ses_message_id, "m-1");
+                assert_eq!(e.subject_hash, keys().of("ann@example.com"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let bounced = record(
+            "MODIFY",
+            Some(with(json!({"delivery": {"S": "delivered"}}))),
+            Some(with(json!({
+                "delivery": {"S": "bounced"},
+                "bounceType": {"S": "permanent"},
+                "bounceSubType": {"S": "NoEmail"}
+            }))),
+        );
+        match event_of(&bounced, &keys()).unwrap().unwrap() {
+            Event::MagicLinkBounced(e) => {
+                assert_eq!(e.event_id, format!("{ID}/bounced"));
+                assert_eq!(e.bounce_type, BounceType::Permanent);
+                assert_eq!(e.bounce_sub_type, "NoEmail");
+            }
+            other => panic!("{other:?}"),
+        }
+        let complained = record(
+            "MODIFY",
+            Some(mailed()),
+            Some(with(
+                json!({"delivery": {"S": "complained"}, "feedbackType": {"S": "abuse"}}),
+            )),
+        );
+        match event_of(&complained, &keys()).unwrap().unwrap() {
+            Event::MagicLinkComplained(e) => {
+                assert_eq!(e.feedback_type.as_deref(), Some("abuse"))
+            }
+            other => panic!("{other:?}"),
+        }
+        let rejected = record(
+            "MODIFY",
+            Some(mailed()),
+            Some(with(json!({"delivery": {"S": "rejected"}}))),
+        );
+        match event_of(&rejected, &keys()).unwrap().unwrap() {
+            Event::MagicLinkDeliveryFailed(e) => {
+                assert!(e.permanent);
+                assert_eq!(e.error_code, "Rejected");
+                assert_eq!(e.event_id, Some(format!("{ID}/rejected")));
+            }
+            other => panic!("{other:?}"),
+        }
+        let suppressed = record(
+            "MODIFY",
+            Some(image("pending", json!({}))),
+            Some(image("pending", json!({"delivery": {"S": "suppressed"}}))),
+        );
+        assert_eq!(event_of(&suppressed, &keys()), Ok(None));
+        let again = record(
+            "MODIFY",
+            Some(with(json!({"delivery": {"S": "delivered"}}))),
+            Some(with(
+                json!({"delivery": {"S": "delivered"}, "wrongCodes": {"N": "1"}}),
+            )),
+        );
+        assert_eq!(event_of(&again, &keys()), Ok(None), "no new report");
+        let unknown = record(
+            "MODIFY",
+            Some(mailed()),
+            Some(with(json!({"delivery": {"S": "opened"}}))),
+        );
+        assert_eq!(
+            event_of(&unknown, &keys()).unwrap_err().what,
+            "unknown delivery"
+        );
     }
 
     #[test]

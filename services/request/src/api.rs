@@ -151,14 +151,14 @@ impl ApiResponse {
         )
     }
 
-    /// `200 {"status":"pending"|…,"expiresAt":<seconds>}`: a challenge's
-    /// progress, for the browser that asked.
+    /// `200 {"status":"pending"|…,"expiresAt":<seconds>[,"delivery":…]}`:
+    /// a challenge's progress, for the browser that asked.
     pub fn status(status: Status) -> Self {
-        Self::json(
-            200,
-            &json!({"status": status.progress.as_str(), "expiresAt": status.expires_at}),
-            Vec::new(),
-        )
+        let mut body = json!({"status": status.progress.as_str(), "expiresAt": status.expires_at});
+        if let Some(delivery) = status.delivery {
+            body["delivery"] = delivery.into();
+        }
+        Self::json(200, &body, Vec::new())
     }
 
     /// `204`, no body: the approval was recorded.

@@ -12,6 +12,11 @@
 //!   the store then changes the challenge with one conditional write, so an
 //!   approval happens once, and three wrong numbers burn the challenge.
 //!
+//! The status also tells where the mail is (`delivery`: `sending`, `sent`,
+//! `delivered`, `bounced`, `complained`, `rejected`, `suppressed`), in
+//! sign-up mode `open` only: in mode `existing` an address without an
+//! account is never mailed, so its mail's state would tell who has one.
+//!
 //! Both are counted per client IP (a fingerprint, as every counter key) in
 //! one window shared by the two, so that neither can be used to hammer the
 //! table. Neither logs the verifier, the token or the number.
@@ -72,6 +77,8 @@ pub struct ApprovalConfig {
     pub audience: String,
     /// Status and approval requests per client IP.
     pub per_ip: Limit,
+    /// Whether the status tells where the mail is (sign-up mode `open`).
+    pub reports_delivery: bool,
 }
 
 /// The `200` of the status endpoint.
@@ -80,6 +87,8 @@ pub struct Status {
     pub progress: Progress,
     /// Seconds since the epoch: the challenge is of no use from then on.
     pub expires_at: u64,
+    /// Where the mail is (see [`Challenge::mail_progress`]), when told.
+    pub delivery: Option<&'static str>,
 }
 
 /// The parts of a status or approval request the endpoints read.
@@ -126,6 +135,7 @@ pub async fn status<B: Approvals>(
     Ok(Status {
         progress: challenge.progress(revoked, now),
         expires_at: challenge.expires_at,
+        delivery: config.reports_delivery.then(|| challenge.mail_progress()),
     })
 }
 

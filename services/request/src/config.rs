@@ -1,7 +1,8 @@
 //! The request service's configuration, read once at start-up.
 
 use magiclink::config::{
-    ConfigError, Env, EventsConfig, RateLimitConfig, StoreConfig, TokenConfig, VerificationConfig,
+    ConfigError, Env, EventsConfig, RateLimitConfig, SignUpMode, StoreConfig, TokenConfig,
+    VerificationConfig,
 };
 use magiclink::rate_limit::Limit;
 use magiclink::token::{LinkVerifier, audience};
@@ -52,6 +53,7 @@ impl RequestConfig {
                 env.count_or("RATE_STATUS_IP_MAX", 1200)?,
                 env.seconds_or("RATE_IP_WINDOW_SECONDS", 900)?,
             ),
+            reports_delivery: env.parse_or("SIGNUP_MODE", SignUpMode::Open)? == SignUpMode::Open,
         };
         Ok(Self {
             store: StoreConfig::from_env(env)?,

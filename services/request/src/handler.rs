@@ -35,6 +35,7 @@ use magiclink::binding::DeviceBinding;
 use magiclink::challenge::{Approval, ApprovalError, Challenge, ChallengeStore};
 use magiclink::email::EmailAddress;
 use magiclink::fingerprint::{FingerprintKey, Fingerprints};
+use magiclink::locale::Locale;
 use magiclink::rate_limit::{Decision, Limit, RateLimiter};
 use serde_json::Value;
 use ulid::Ulid;
@@ -134,7 +135,12 @@ pub async fn handle<B: Backend>(
     if !is_json(inbound.content_type) {
         return Err(ApiError::UnsupportedMediaType);
     }
-    let (email, redirect, binding) = parse_body(inbound.body)?;
+    let Body {
+        email,
+        redirect,
+        binding,
+        locale,
+    } = parse_body(inbound.body)?;
     let email = EmailAddress::parse(&email).map_err(|e| ApiError::InvalidEmail(e.to_string()))?;
     let redirect = config
         .redirects
@@ -169,8 +175,9 @@ pub async fn handle<B: Backend>(
         // with (see the module documentation).
         counter("mailbox", &mailbox, limits.per_mailbox, Some(&email)),
     ];
-    let challenge =
-        Challenge::new(email, redirect.into(), now, config.token.link_ttl).with_binding(binding);
+    let challenge = Challenge::new(email, redirect.into(), now, config.token.link_ttl)
+        .with_binding(binding)
+        .with_locale(locale);
     let decision = backend
         .admit(&counters, &challenge, now)
         .await
@@ -192,9 +199,21 @@ pub(crate) fn is_json(content_type: Option<&str>) -> bool {
         .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }
 
-/// The body's `email`, optional `redirectUri` and optional `binding` (see
-/// [`magiclink::binding`]). Unknown fields are ignored.
-fn parse_body(body: &[u8]) -> Result<(String, Option<String>, Option<DeviceBinding>), ApiError> {
+/// What a link request asks for.
+struct Body {
+    email: String,
+    redirect: Option<String>,
+    /// See [`magiclink::binding`].
+    binding: Option<DeviceBinding>,
+    /// The language of the mail. A value that is not a language tag (of
+    /// any JSON type) is no locale: the mail is in the default language,
+    /// and the answer is the same as for any other request.
+    locale: Option<Locale>,
+}
+
+/// The body's `email`, optional `redirectUri`, `binding` and `locale`.
+/// Unknown fields are ignored.
+fn parse_body(body: &[u8]) -> Result<Body, ApiError> {
     let mut fields = json_object(body)?;
     let email = match fields.remove("email") {
         Some(Value::String(email)) => email,
@@ -229,5 +248,14 @@ fn parse_body(body: &[u8]) -> Result<(String, Option<String>, Option<DeviceBindi
             ));
         }
     };
-    Ok((email, redirect, binding))
+    let locale = match fields.remove("locale") {
+        Some(Value::String(raw)) => Locale::parse(&raw),
+        _ => None,
+    };
+    Ok(Body {
+        email,
+        redirect,
+        binding,
+        locale,
+    })
 }

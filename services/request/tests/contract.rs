@@ -15,8 +15,8 @@ use std::time::{Duration, SystemTime};
 use magiclink::admission::Counter;
 use magiclink::aws::CallError;
 use magiclink::binding::Verifier;
-use magiclink::challenge::{Approval, ApprovalError, Challenge, ChallengeStatus};
-use magiclink::config::Env;
+use magiclink::challenge::{Approval, ApprovalError, Challenge, ChallengeStatus, Delivery};
+use magiclink::config::{Env, SignUpMode};
 use magiclink::email::EmailAddress;
 use magiclink::fingerprint::Fingerprints;
 use magiclink::rate_limit::{Decision, Limit};
@@ -148,7 +148,16 @@ impl Approvals for Fake {
 }
 
 fn config() -> RequestConfig {
+    config_in(SignUpMode::Open)
+}
+
+fn config_in(mode: SignUpMode) -> RequestConfig {
+    let mode = match mode {
+        SignUpMode::Open => "open",
+        SignUpMode::Existing => "existing",
+    };
     RequestConfig::from_env(&Env::from_pairs([
+        ("SIGNUP_MODE", mode),
         ("TABLE_NAME", "t"),
         ("EVENT_BUS_NAME", "b"),
         ("FINGERPRINT_KEY_ID", "fingerprint-key"),
@@ -616,6 +625,54 @@ fn approval_body(token: &str, number: Value) -> Vec<u8> {
 }
 
 #[tokio::test]
+async fn a_locale_is_kept_on_the_challenge_and_anything_else_ignored_alike() {
+    let backend = Fake::default();
+    let body = json!({"email": "ann@example.com", "locale": "de_AT"}).to_string();
+    let response = call_with(&backend, Some("application/json"), body.as_bytes()).await;
+    assert_eq!(response.status, 202);
+    assert_eq!(
+        backend.created.lock().unwrap()[0]
+            .locale
+            .as_ref()
+            .map(|l| l.as_str().to_owned()),
+        Some("de-at".to_owned())
+    );
+    let answer_shape = |response: &ApiResponse| {
+        let mut body: Value = serde_json::from_str(&response.body).unwrap();
+        body["challengeId"] = "<id>".into();
+        (response.status, body, response.headers.clone())
+    };
+    let plain = call_with(
+        &Fake::default(),
+        Some("application/json"),
+        json!({"email": "ann@example.com"}).to_string().as_bytes(),
+    )
+    .await;
+    for odd in [
+        json!("de\r\nBcc: mallory@example.com"),
+        json!("x".repeat(300)),
+        json!("klingon-of-the-galaxy-far-away-too-long"),
+        json!("tlh"),
+        json!(""),
+        json!("\u{0}"),
+        json!(42),
+        json!(["de"]),
+        json!({"de": true}),
+        json!(null),
+    ] {
+        let backend = Fake::default();
+        let body = json!({"email": "ann@example.com", "locale": odd}).to_string();
+        let response = call_with(&backend, Some("application/json"), body.as_bytes()).await;
+        assert_eq!(answer_shape(&response), answer_shape(&plain), "{odd}");
+        let locale = backend.created.lock().unwrap()[0].locale.clone();
+        assert!(
+            locale.as_ref().is_none_or(|l| l.as_str() == "tlh"),
+            "{odd}: {locale:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_binding_is_kept_on_the_challenge_and_a_bad_one_refused() {
     let binding = Verifier::parse(VERIFIER).unwrap().binding();
     let backend = Fake::default();
@@ -652,16 +709,37 @@ async fn the_status_is_told_to_the_holder_of_the_verifier_only() {
     let challenge = bound_challenge();
     let id = challenge.id.to_string();
     let cases = [
-        (ChallengeStatus::Pending, false, "pending"),
-        (ChallengeStatus::Mailed, false, "pending"),
-        (ChallengeStatus::Approved, false, "approved"),
-        (ChallengeStatus::Consumed, false, "used"),
-        (ChallengeStatus::Mailed, true, "revoked"),
+        (ChallengeStatus::Pending, None, false, "pending", "sending"),
+        (
+            ChallengeStatus::Pending,
+            Some(Delivery::Suppressed),
+            false,
+            "pending",
+            "suppressed",
+        ),
+        (ChallengeStatus::Mailed, None, false, "pending", "sent"),
+        (
+            ChallengeStatus::Mailed,
+            Some(Delivery::Bounced),
+            false,
+            "pending",
+            "bounced",
+        ),
+        (
+            ChallengeStatus::Approved,
+            Some(Delivery::Delivered),
+            false,
+            "approved",
+            "delivered",
+        ),
+        (ChallengeStatus::Consumed, None, false, "used", "sent"),
+        (ChallengeStatus::Mailed, None, true, "revoked", "sent"),
     ];
-    for (status, revoked, told) in cases {
+    for (status, delivery, revoked, told, mail) in cases {
         let backend = with_stored(
             Challenge {
                 status,
+                delivery,
                 ..challenge.clone()
             },
             revoked,
@@ -671,10 +749,26 @@ async fn the_status_is_told_to_the_holder_of_the_verifier_only() {
         let body: Value = serde_json::from_str(&response.body).unwrap();
         assert_eq!(
             body,
+            json!({"status": told, "expiresAt": challenge.expires_at, "delivery": mail})
+        );
+        // In sign-up mode `existing`, where an address without an account
+        // is never mailed, where the mail is is not told.
+        let existing = approval::status(
+            &backend,
+            &config_in(SignUpMode::Existing).approval,
+            asked(&id),
+            Some(VERIFIER),
+            SystemTime::now(),
+        )
+        .await;
+        let existing: ApiResponse = existing.into();
+        let body: Value = serde_json::from_str(&existing.body).unwrap();
+        assert_eq!(
+            body,
             json!({"status": told, "expiresAt": challenge.expires_at})
         );
         assert_eq!(header(&response, "cache-control"), Some("no-store"));
-        let reads = usize::from(status != ChallengeStatus::Consumed);
+        let reads = 2 * usize::from(status != ChallengeStatus::Consumed);
         assert_eq!(
             backend.watermark_reads.load(Ordering::Relaxed),
             reads,

@@ -25,13 +25,20 @@ use ulid::Ulid;
 
 use crate::binding::DeviceBinding;
 use crate::email::EmailAddress;
+use crate::events::BounceType;
+use crate::locale::Locale;
 use crate::time::unix_seconds;
 
 pub use store::{
     Approval, ApprovalError, ChallengeStore, ConsumeError, MAX_WRONG_CODES, MAX_WRONG_NUMBERS,
-    MailingClaim, MarkMailed, Proof, WrongCode,
+    MailingClaim, MarkMailed, Proof, Recorded, WrongCode,
 };
 pub(crate) use store::{challenge_item, user_key};
+
+/// The SES message tag that names a mail's challenge: SES repeats a mail's
+/// tags in every event it publishes about it, so a report can be tied to its
+/// challenge even after the challenge item is gone.
+pub const MAIL_TAG: &str = "challenge";
 
 /// Where a challenge is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,6 +75,70 @@ impl ChallengeStatus {
     }
 }
 
+/// What became of a challenge's mail after SES took it, as SES reported it
+/// (see the feedback service), or why the mailer did not send it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// The recipient's mail server accepted it.
+    Delivered,
+    /// The recipient's mail server refused it (or SES gave up on a soft
+    /// bounce).
+    Bounced,
+    /// SES refused it after accepting it (a virus, say).
+    Rejected,
+    /// The recipient marked it as spam.
+    Complained,
+    /// Not sent: the address bounced or complained recently.
+    Suppressed,
+}
+
+impl Delivery {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Delivered => "delivered",
+            Self::Bounced => "bounced",
+            Self::Rejected => "rejected",
+            Self::Complained => "complained",
+            Self::Suppressed => "suppressed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [
+            Self::Delivered,
+            Self::Bounced,
+            Self::Rejected,
+            Self::Complained,
+            Self::Suppressed,
+        ]
+        .into_iter()
+        .find(|d| d.as_str() == raw)
+    }
+
+    /// The reports a later report of this kind replaces: SES may report a
+    /// delivery, then a bounce from further down the line, then a complaint;
+    /// never the other way round, so a late or repeated report never undoes
+    /// a worse one.
+    pub fn replaces(self) -> &'static [Delivery] {
+        match self {
+            Self::Delivered | Self::Suppressed => &[],
+            Self::Bounced | Self::Rejected => &[Self::Delivered],
+            Self::Complained => &[Self::Delivered, Self::Bounced, Self::Rejected],
+        }
+    }
+}
+
+/// One report of SES on a challenge's mail, as recorded on the challenge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryReport {
+    pub delivery: Delivery,
+    /// For a bounce, how SES classified it.
+    pub bounce_type: Option<BounceType>,
+    /// For a bounce, SES's sub-type (`NoEmail`); for a complaint, the
+    /// feedback type (`abuse`), when there is one.
+    pub sub_type: Option<String>,
+}
+
 /// A one-time challenge. It holds no secret: the link's power is the signed
 /// token, which is never stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +159,10 @@ pub struct Challenge {
     /// Burnt by too many wrong codes or approval numbers: nothing signs in
     /// with it any more.
     pub burnt: bool,
+    /// The language the asking browser named, if it named one.
+    pub locale: Option<Locale>,
+    /// What SES reported of the mail, if anything yet.
+    pub delivery: Option<Delivery>,
 }
 
 impl Challenge {
@@ -109,6 +184,23 @@ impl Challenge {
             ses_message_id: None,
             binding: None,
             burnt: false,
+            locale: None,
+            delivery: None,
+        }
+    }
+
+    /// This challenge, mailed in the language `locale` when there is one.
+    pub fn with_locale(self, locale: Option<Locale>) -> Self {
+        Self { locale, ..self }
+    }
+
+    /// Where the challenge's mail is, as the status endpoint tells it:
+    /// `sending` until SES took it, then `sent`, then what SES reported.
+    pub fn mail_progress(&self) -> &'static str {
+        match (self.delivery, self.status) {
+            (Some(delivery), _) => delivery.as_str(),
+            (None, ChallengeStatus::Pending) => "sending",
+            (None, _) => "sent",
         }
     }
 
@@ -286,6 +378,54 @@ mod tests {
                 challenge.burnt
             );
         }
+    }
+
+    #[test]
+    fn mail_progress_follows_the_mail() {
+        let email = EmailAddress::parse("ann@example.com").unwrap();
+        let fresh = Challenge::new(
+            email,
+            String::new(),
+            from_unix_seconds(1_800_000_000),
+            Duration::from_secs(900),
+        );
+        let with = |status, delivery| Challenge {
+            status,
+            delivery,
+            ..fresh.clone()
+        };
+        use ChallengeStatus::*;
+        assert_eq!(with(Pending, None).mail_progress(), "sending");
+        assert_eq!(with(Mailed, None).mail_progress(), "sent");
+        assert_eq!(with(Consumed, None).mail_progress(), "sent");
+        assert_eq!(
+            with(Pending, Some(Delivery::Suppressed)).mail_progress(),
+            "suppressed"
+        );
+        assert_eq!(
+            with(Approved, Some(Delivery::Delivered)).mail_progress(),
+            "delivered"
+        );
+        assert_eq!(
+            with(Mailed, Some(Delivery::Bounced)).mail_progress(),
+            "bounced"
+        );
+    }
+
+    #[test]
+    fn a_report_never_undoes_a_worse_one() {
+        use Delivery::*;
+        let all = [Delivered, Bounced, Rejected, Complained, Suppressed];
+        for d in all {
+            assert_eq!(Delivery::parse(d.as_str()), Some(d));
+            assert!(!d.replaces().contains(&d), "{d:?} is recorded once");
+            for earlier in d.replaces() {
+                assert!(!earlier.replaces().contains(&d), "{d:?} {earlier:?}");
+            }
+        }
+        assert!(Complained.replaces().contains(&Delivered));
+        assert!(!Delivered.replaces().contains(&Bounced));
+        assert_eq!(Delivery::parse("sent"), None);
     }
 
     #[test]

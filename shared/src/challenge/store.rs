@@ -9,7 +9,10 @@
 //!   cross-device approval (see [`crate::binding`]); after a wrong code
 //!   `wrongCodes`, after a wrong approval number `wrongNumbers` (at
 //!   [`MAX_WRONG_CODES`] or [`MAX_WRONG_NUMBERS`] the challenge is burnt:
-//!   nothing signs in with it). It lives a day past its expiry, so a late
+//!   nothing signs in with it); `locale` when the request named a language;
+//!   once SES reported on the mail `delivery` ([`Delivery`]), `deliveryAt`,
+//!   and for a bounce `bounceType` and `bounceSubType`, for a complaint
+//!   `feedbackType` (see [`DeliveryReport`]). It lives a day past its expiry, so a late
 //!   replay is still told `used` or `expired` rather than "unknown".
 //! - `user#<address>`: `revokedThrough`, the id up to which the user's
 //!   challenges are used or revoked (see [`Challenge::watermark_after`]).
@@ -30,13 +33,14 @@ use aws_sdk_dynamodb::types::{
 };
 use ulid::Ulid;
 
-use super::{Challenge, ChallengeStatus};
+use super::{Challenge, ChallengeStatus, Delivery, DeliveryReport};
 use crate::account::{AccountRef, account_key};
 use crate::aws::CallError;
 use crate::binding::DeviceBinding;
 use crate::dynamo::{Item, PK, TTL, get_n, get_s, item_found, n, s};
 use crate::email::EmailAddress;
 use crate::events::SignInMethod;
+use crate::locale::Locale;
 use crate::time::unix_seconds;
 
 /// How long a challenge item outlives its expiry.
@@ -161,6 +165,18 @@ pub enum MarkMailed {
     /// Nothing changed: the challenge was already past pending (in that
     /// state), or is gone (`None`).
     Unchanged(Option<ChallengeStatus>),
+}
+
+/// What [`ChallengeStore::record_delivery`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recorded {
+    /// The report is on the challenge now (the relay publishes it).
+    Recorded,
+    /// The challenge already carries this report, or a worse one.
+    Known,
+    /// The challenge is gone (it lives a day past its expiry), or its
+    /// recorded mail is another one: the report has no challenge to go on.
+    NoChallenge,
 }
 
 /// What [`ChallengeStore::claim_for_mailing`] found.
@@ -322,6 +338,100 @@ impl ChallengeStore {
             Ok(_) => Ok(MarkMailed::Marked),
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
                 Ok(MarkMailed::Unchanged(status_found(e.err())))
+            }
+            Err(e) => Err(CallError::from_sdk("DynamoDB UpdateItem", &e)),
+        }
+    }
+
+    /// Records on challenge `id` what SES reported at `now` of its mail
+    /// `ses_message_id`, unless the challenge already carries that report or
+    /// a worse one ([`Delivery::replaces`]).
+    pub async fn record_delivery(
+        &self,
+        id: Ulid,
+        ses_message_id: &str,
+        report: &DeliveryReport,
+        now: SystemTime,
+    ) -> Result<Recorded, CallError> {
+        let replaceable: Vec<String> = (0..report.delivery.replaces().len())
+            .map(|i| format!(":r{i}"))
+            .collect();
+        let unrecorded = if replaceable.is_empty() {
+            "attribute_not_exists(delivery)".to_owned()
+        } else {
+            format!(
+                "(attribute_not_exists(delivery) OR delivery IN ({}))",
+                replaceable.join(", ")
+            )
+        };
+        let mut set = vec!["delivery = :d", "deliveryAt = :now"];
+        let mut update = self
+            .ddb
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(challenge_key(id)))
+            .condition_expression(format!(
+                "attribute_exists(pk) AND sesMessageId = :mid AND {unrecorded}"
+            ))
+            .expression_attribute_values(":d", s(report.delivery.as_str()))
+            .expression_attribute_values(":now", n(unix_seconds(now)))
+            .expression_attribute_values(":mid", s(ses_message_id))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        for (name, earlier) in replaceable.iter().zip(report.delivery.replaces()) {
+            update = update.expression_attribute_values(name, s(earlier.as_str()));
+        }
+        if let Some(bounce_type) = report.bounce_type {
+            set.push("bounceType = :bt");
+            update = update.expression_attribute_values(":bt", s(bounce_type.as_str()));
+        }
+        if let Some(sub_type) = &report.sub_type {
+            let attribute = if report.delivery == Delivery::Complained {
+                "feedbackType = :st"
+            } else {
+                "bounceSubType = :st"
+            };
+            set.push(attribute);
+            update = update.expression_attribute_values(":st", s(sub_type));
+        }
+        let result = update
+            .update_expression(format!("SET {}", set.join(", ")))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Recorded::Recorded),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                let this_mail = item_found(e.err())
+                    .and_then(|item| get_s(item, "sesMessageId"))
+                    .is_some_and(|found| found == ses_message_id);
+                Ok(if this_mail {
+                    Recorded::Known
+                } else {
+                    Recorded::NoChallenge
+                })
+            }
+            Err(e) => Err(CallError::from_sdk("DynamoDB UpdateItem", &e)),
+        }
+    }
+
+    /// Records that challenge `id`, still pending, was not mailed because its
+    /// address is suppressed, so that the asking browser can be told.
+    pub async fn mark_suppressed(&self, id: Ulid) -> Result<(), CallError> {
+        let result = self
+            .ddb
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(challenge_key(id)))
+            .update_expression("SET delivery = :d")
+            .condition_expression("#s = :pending")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":d", s(Delivery::Suppressed.as_str()))
+            .expression_attribute_values(":pending", s(ChallengeStatus::Pending.as_str()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
+                Ok(())
             }
             Err(e) => Err(CallError::from_sdk("DynamoDB UpdateItem", &e)),
         }
@@ -900,6 +1010,9 @@ pub(crate) fn challenge_item(challenge: &Challenge) -> Item {
     if let Some(binding) = &challenge.binding {
         item.insert("binding".to_owned(), s(binding.encoded()));
     }
+    if let Some(locale) = &challenge.locale {
+        item.insert("locale".to_owned(), s(locale.as_str()));
+    }
     item
 }
 
@@ -926,5 +1039,7 @@ fn from_item(id: Ulid, item: &Item) -> Result<Challenge, CallError> {
             Some(raw) => Some(DeviceBinding::parse(raw).map_err(|_| corrupt("binding"))?),
         },
         burnt: is_burnt(item),
+        locale: get_s(item, "locale").and_then(Locale::parse),
+        delivery: get_s(item, "delivery").and_then(Delivery::parse),
     })
 }

@@ -1,0 +1,289 @@
+//! SES's events, as EventBridge delivers them, read into what magiclink
+//! keeps of them. Pure code.
+//!
+//! The shape (AWS's "Amazon SES event publishing" record, in an EventBridge
+//! envelope with `source` `aws.ses` and `detail-type` `Email Delivered`,
+//! `Email Bounced`, `Email Complaint Received` or `Email Rejected`):
+//! `detail.eventType` (`Delivery`, `Bounce`, `Complaint`, `Reject`),
+//! `detail.mail.messageId`, `detail.mail.destination` (the recipients),
+//! `detail.mail.tags` (each tag's values, as a list), and per type
+//! `detail.bounce.bounceType` (`Permanent`, `Transient`, `Undetermined`)
+//! with `bounceSubType`, or `detail.complaint.complaintFeedbackType`.
+//!
+//! Other event types (sends, opens, delays) are no report. The address is
+//! needed only to suppress it and to fingerprint it; it is never logged.
+
+use magiclink::challenge::{Delivery, DeliveryReport, MAIL_TAG};
+use magiclink::email::EmailAddress;
+use magiclink::events::BounceType;
+use magiclink::suppression::Cause;
+use serde_json::Value;
+use ulid::Ulid;
+
+/// One report of SES on one of magiclink's mails.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SesReport {
+    pub challenge_id: Ulid,
+    pub ses_message_id: String,
+    pub recipient: EmailAddress,
+    pub report: DeliveryReport,
+}
+
+impl SesReport {
+    /// Why this report stops mail to its address for a while, if it does:
+    /// a hard bounce or a complaint.
+    pub fn suppression(&self) -> Option<Cause> {
+        match self.report.delivery {
+            Delivery::Bounced if self.report.bounce_type == Some(BounceType::Permanent) => {
+                Some(Cause::Bounce)
+            }
+            Delivery::Complained => Some(Cause::Complaint),
+            _ => None,
+        }
+    }
+}
+
+/// Why an SES event cannot be used; it is logged and dropped (no retry can
+/// mend it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unusable {
+    #[error("the event has no detail.eventType")]
+    NoEventType,
+    #[error("the event has no detail.mail.messageId")]
+    NoMessageId,
+    #[error("the mail has no {MAIL_TAG} tag: not a magiclink mail")]
+    NoChallengeTag,
+    #[error("the mail's {MAIL_TAG} tag is not a ULID")]
+    BadChallengeTag,
+    #[error("the mail has no readable recipient")]
+    NoRecipient,
+}
+
+/// SES's sub-types and feedback types are short words; anything else is
+/// not kept (it would end up in the table and in events).
+fn word(raw: Option<&str>) -> Option<String> {
+    raw.filter(|w| {
+        (1..=64).contains(&w.len())
+            && w.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
+    .map(str::to_owned)
+}
+
+/// The report in `event`, `None` for an event type that is no report.
+pub fn read(event: &Value) -> Result<Option<SesReport>, Unusable> {
+    let detail = &event["detail"];
+    let event_type = detail["eventType"].as_str().ok_or(Unusable::NoEventType)?;
+    let report = match event_type {
+        "Delivery" => DeliveryReport {
+            delivery: Delivery::Delivered,
+            bounce_type: None,
+            sub_type: None,
+        },
+        "Bounce" => DeliveryReport {
+            delivery: Delivery::Bounced,
+            bounce_type: Some(
+                detail["bounce"]["bounceType"]
+                    .as_str()
+                    .map(str::to_ascii_lowercase)
+                    .and_then(|t| BounceType::parse(&t))
+                    .unwrap_or(BounceType::Undetermined),
+            ),
+            sub_type: word(detail["bounce"]["bounceSubType"].as_str()),
+        },
+        "Complaint" => DeliveryReport {
+            delivery: Delivery::Complained,
+            bounce_type: None,
+            sub_type: word(detail["complaint"]["complaintFeedbackType"].as_str()),
+        },
+        "Reject" => DeliveryReport {
+            delivery: Delivery::Rejected,
+            bounce_type: None,
+            sub_type: None,
+        },
+        _ => return Ok(None),
+    };
+    let mail = &detail["mail"];
+    let ses_message_id = mail["messageId"]
+        .as_str()
+        .filter(|id| !id.is_empty())
+        .ok_or(Unusable::NoMessageId)?
+        .to_owned();
+    let tag = mail["tags"][MAIL_TAG][0]
+        .as_str()
+        .ok_or(Unusable::NoChallengeTag)?;
+    let challenge_id = Ulid::from_string(tag).map_err(|_| Unusable::BadChallengeTag)?;
+    let recipient = mail["destination"][0]
+        .as_str()
+        .and_then(|raw| EmailAddress::parse(raw).ok())
+        .ok_or(Unusable::NoRecipient)?;
+    Ok(Some(SesReport {
+        challenge_id,
+        ses_message_id,
+        recipient,
+        report,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    const ID: &str = "01JD0000000000000000000000";
+
+    /// An event as SES publishes it to EventBridge (AWS's documented
+    /// example, with this project's tag), of `event_type` with `extra` in
+    /// its detail.
+    fn ses_event(detail_type: &str, event_type: &str, extra: Value) -> Value {
+        let mut detail = json!({
+            "eventType": event_type,
+            "mail": {
+                "timestamp": "2026-11-22T08:00:00.000Z",
+                "source": "no-reply@magiclink.test",
+                "sendingAccountId": "000000000000",
+                "messageId": "0100019a-0b1c-4d2e-9f30-123456789abc-000000",
+                "destination": ["ann@example.com"],
+                "headersTruncated": false,
+                "tags": {
+                    "ses:configuration-set": ["magiclink-mail"],
+                    "ses:source-ip": ["192.0.2.1"],
+                    "challenge": [ID]
+                }
+            }
+        });
+        if let (Value::Object(detail), Value::Object(extra)) = (&mut detail, extra) {
+            detail.extend(extra);
+        }
+        json!({
+            "version": "0",
+            "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+            "detail-type": detail_type,
+            "source": "aws.ses",
+            "account": "000000000000",
+            "time": "2026-11-22T08:00:01Z",
+            "region": "us-east-1",
+            "resources": ["arn:aws:ses:us-east-1:000000000000:configuration-set/magiclink-mail"],
+            "detail": detail
+        })
+    }
+
+    fn bounce(bounce_type: &str, sub_type: &str) -> Value {
+        ses_event(
+            "Email Bounced",
+            "Bounce",
+            json!({"bounce": {
+                "feedbackId": "0100019a-feedback",
+                "bounceType": bounce_type,
+                "bounceSubType": sub_type,
+                "bouncedRecipients": [{"emailAddress": "ann@example.com", "action": "failed", "status": "5.1.1", "diagnosticCode": "smtp; 550 5.1.1 user unknown"}],
+                "timestamp": "2026-11-22T08:00:01.000Z",
+                "reportingMTA": "dsn; a1-2.smtp-out.amazonses.com"
+            }}),
+        )
+    }
+
+    #[test]
+    fn each_report_type_is_read() {
+        let delivered = read(&ses_event(
+            "Email Delivered",
+            "Delivery",
+            json!({"delivery": {"timestamp": "2026-11-22T08:00:01.000Z", "processingTimeMillis": 900, "recipients": ["ann@example.com"], "smtpResponse": "250 ok"}}),
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(delivered.challenge_id.to_string(), ID);
+        assert_eq!(
+            delivered.ses_message_id,
+            "0100019a-0b1c-4d2e-9f30-123456789abc-000000"
+        );
+        assert_eq!(delivered.recipient.as_str(), "ann@example.com");
+        assert_eq!(delivered.report.delivery, Delivery::Delivered);
+        assert_eq!(delivered.suppression(), None);
+
+        let hard = read(&bounce("Permanent", "NoEmail")).unwrap().unwrap();
+        assert_eq!(
+            hard.report,
+            DeliveryReport {
+                delivery: Delivery::Bounced,
+                bounce_type: Some(BounceType::Permanent),
+                sub_type: Some("NoEmail".into()),
+            }
+        );
+        assert_eq!(hard.suppression(), Some(Cause::Bounce));
+        let soft = read(&bounce("Transient", "MailboxFull")).unwrap().unwrap();
+        assert_eq!(soft.report.bounce_type, Some(BounceType::Transient));
+        assert_eq!(
+            soft.suppression(),
+            None,
+            "a full mailbox is worth trying later"
+        );
+
+        let complaint = read(&ses_event(
+            "Email Complaint Received",
+            "Complaint",
+            json!({"complaint": {"complainedRecipients": [{"emailAddress": "ann@example.com"}], "timestamp": "2026-11-22T09:00:00.000Z", "feedbackId": "f", "complaintFeedbackType": "abuse"}}),
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(complaint.report.delivery, Delivery::Complained);
+        assert_eq!(complaint.report.sub_type.as_deref(), Some("abuse"));
+        assert_eq!(complaint.suppression(), Some(Cause::Complaint));
+
+        let rejected = read(&ses_event(
+            "Email Rejected",
+            "Reject",
+            json!({"reject": {"reason": "Bad content"}}),
+        ))
+        .unwrap()
+        .unwrap();
+        assert_eq!(rejected.report.delivery, Delivery::Rejected);
+        assert_eq!(rejected.suppression(), None);
+    }
+
+    #[test]
+    fn other_event_types_are_no_report() {
+        for (detail_type, event_type) in [
+            ("Email Sent", "Send"),
+            ("Email Opened", "Open"),
+            ("Email Delivery Delayed", "DeliveryDelay"),
+        ] {
+            assert_eq!(
+                read(&ses_event(detail_type, event_type, json!({}))),
+                Ok(None)
+            );
+        }
+    }
+
+    #[test]
+    fn unusable_events_are_refused_with_their_reason() {
+        let mut untagged = bounce("Permanent", "General");
+        untagged["detail"]["mail"]["tags"]
+            .as_object_mut()
+            .unwrap()
+            .remove("challenge");
+        assert_eq!(read(&untagged), Err(Unusable::NoChallengeTag));
+        let mut bad_tag = bounce("Permanent", "General");
+        bad_tag["detail"]["mail"]["tags"]["challenge"] = json!(["not-a-ulid"]);
+        assert_eq!(read(&bad_tag), Err(Unusable::BadChallengeTag));
+        let mut no_id = bounce("Permanent", "General");
+        no_id["detail"]["mail"]["messageId"] = json!("");
+        assert_eq!(read(&no_id), Err(Unusable::NoMessageId));
+        let mut no_recipient = bounce("Permanent", "General");
+        no_recipient["detail"]["mail"]["destination"] = json!(["not an address"]);
+        assert_eq!(read(&no_recipient), Err(Unusable::NoRecipient));
+        assert_eq!(read(&json!({"detail": 7})), Err(Unusable::NoEventType));
+        assert_eq!(read(&json!("text")), Err(Unusable::NoEventType));
+    }
+
+    #[test]
+    fn odd_words_from_ses_are_not_kept() {
+        let odd = read(&bounce("permanent", "No\r\nEmail")).unwrap().unwrap();
+        assert_eq!(odd.report.bounce_type, Some(BounceType::Permanent));
+        assert_eq!(odd.report.sub_type, None);
+        let huge = read(&bounce("Sideways", &"x".repeat(65))).unwrap().unwrap();
+        assert_eq!(huge.report.bounce_type, Some(BounceType::Undetermined));
+        assert_eq!(huge.report.sub_type, None);
+    }
+}

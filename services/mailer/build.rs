@@ -1,0 +1,43 @@
+//! Builds the mail templates in `templates/` into the binary: one entry per
+//! language folder, so that a language is added by adding a folder. The
+//! templates are checked when the mailer starts (and by its tests).
+
+#![allow(
+    clippy::print_stdout,
+    reason = "cargo reads a build script's instructions from its standard output"
+)]
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// The files of a language, in the order `MailTemplate::new` takes them.
+const FILES: [&str; 4] = ["subject.txt", "body.txt", "body.html", "date.txt"];
+
+fn main() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut languages: Vec<_> = std::fs::read_dir(&dir)
+        .expect("templates/ is readable")
+        .map(|entry| entry.expect("templates/ is readable").path())
+        .filter(|path| path.is_dir())
+        .collect();
+    languages.sort();
+    let mut code = String::from("&[\n");
+    for language in languages {
+        let name = language
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("language folders have UTF-8 names");
+        write!(code, "    ({name:?}, [").expect("writing to a String");
+        for file in FILES {
+            let path = language.join(file);
+            write!(code, "include_str!({:?}), ", path.display().to_string())
+                .expect("writing to a String");
+        }
+        code.push_str("]),\n");
+    }
+    code.push(']');
+    let out =
+        Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("languages.rs");
+    std::fs::write(out, code).expect("OUT_DIR is writable");
+}

@@ -1,0 +1,414 @@
+//! Delivery feedback and localized mail against the deployed stack.
+//!
+//! The emulator's SES publishes no events, so these tests put SES-shaped
+//! events (AWS's documented "Amazon SES event publishing" records, in their
+//! EventBridge envelope) on the default bus, with the source the emulator's
+//! stack listens on (`SesEventSource`; EventBridge refuses `aws.*` sources
+//! from PutEvents, on AWS and on the emulator alike). From there on it is
+//! the stack's own path: the rule, the feedback function, the table, the
+//! relay, the bus, the status endpoint and the mailer's suppression check.
+
+#![allow(
+    clippy::unwrap_used,
+    reason = "test code: a panic is how a test reports failure"
+)]
+
+use std::time::{Duration, Instant};
+
+use magiclink::EmailAddress;
+use magiclink::binding::Verifier;
+use magiclink::events::{BounceType, Event, SuppressionReason};
+use magiclink_tests::{EventTap, Mail, Stack, aws, mail_to, unique};
+use serde_json::{Value, json};
+use ulid::Ulid;
+
+/// The source the emulator's stack takes SES's events from (the Makefile's
+/// `SesEventSource`).
+const SES_SOURCE: &str = "magiclink.test.ses";
+
+/// How long the emulator's stack waits between two links to one address
+/// (the Makefile's `RateEmailBurstSeconds`), and a little more.
+const BURST: Duration = Duration::from_millis(5_500);
+
+struct World {
+    stack: Stack,
+    tap: EventTap,
+    http: reqwest::Client,
+    bus: aws_sdk_eventbridge::Client,
+}
+
+async fn world() -> World {
+    let config = aws().await;
+    let stack = Stack::load(&config).await;
+    World {
+        tap: EventTap::on(&config, stack.output("EventBusName")).await,
+        http: reqwest::Client::new(),
+        bus: aws_sdk_eventbridge::Client::new(&config),
+        stack,
+    }
+}
+
+/// A mail as SES's reports name it.
+struct Sent {
+    challenge_id: String,
+    message_id: String,
+    to: String,
+}
+
+impl Sent {
+    fn of(mail: &Mail) -> Self {
+        Self {
+            challenge_id: mail.challenge_id(),
+            message_id: mail.message_id.clone(),
+            to: mail.to[0].clone(),
+        }
+    }
+}
+
+/// A verifier of 43 `c`s, and its binding.
+fn verifier(c: char) -> (String, String) {
+    let verifier = c.to_string().repeat(43);
+    let binding = Verifier::parse(&verifier).unwrap().binding().encoded();
+    (verifier, binding)
+}
+
+fn new_address(prefix: &str) -> EmailAddress {
+    EmailAddress::parse(&format!("{}@example.com", unique(prefix))).unwrap()
+}
+
+impl World {
+    /// `POST /v1/magic-links` for `email` with `extra` fields; the
+    /// challenge id of the 202.
+    async fn ask(&self, email: &EmailAddress, extra: Value) -> String {
+        let mut body = json!({"email": email.as_str()});
+        if let (Value::Object(body), Value::Object(extra)) = (&mut body, extra) {
+            body.extend(extra);
+        }
+        let response = self
+            .http
+            .post(self.stack.magic_links_url())
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 202);
+        let body: Value = response.json().await.unwrap();
+        body["challengeId"].as_str().unwrap().to_owned()
+    }
+
+    /// The status endpoint's `delivery` of challenge `id`, once it is
+    /// `expected` (or after 20 s, whatever it is then).
+    async fn delivery(&self, id: &str, verifier: &str, expected: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let body: Value = self
+                .http
+                .get(format!("{}/{id}", self.stack.magic_links_url()))
+                .header("x-magiclink-verifier", verifier)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let delivery = body["delivery"].as_str().unwrap_or("<none>").to_owned();
+            if delivery == expected || Instant::now() > deadline {
+                return delivery;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// Puts SES's report of `event_type` on `sent` on the default bus,
+    /// tagged with `configuration_set`; `extra` goes into its detail.
+    async fn report_as(
+        &self,
+        configuration_set: &str,
+        detail_type: &str,
+        event_type: &str,
+        sent: &Sent,
+        extra: Value,
+    ) {
+        let mut detail = json!({
+            "eventType": event_type,
+            "mail": {
+                "timestamp": "2026-11-22T08:00:00.000Z",
+                "source": "no-reply@magiclink.test",
+                "sendingAccountId": "000000000000",
+                "messageId": sent.message_id,
+                "destination": [sent.to],
+                "headersTruncated": false,
+                "tags": {
+                    "ses:configuration-set": [configuration_set],
+                    "ses:source-ip": ["192.0.2.1"],
+                    "challenge": [sent.challenge_id]
+                }
+            }
+        });
+        if let (Value::Object(detail), Value::Object(extra)) = (&mut detail, extra) {
+            detail.extend(extra);
+        }
+        let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+            .event_bus_name("default")
+            .source(SES_SOURCE)
+            .detail_type(detail_type)
+            .detail(detail.to_string())
+            .build();
+        let put = self.bus.put_events().entries(entry).send().await.unwrap();
+        assert_eq!(put.failed_entry_count(), 0, "{put:?}");
+    }
+
+    async fn report(&self, detail_type: &str, event_type: &str, sent: &Sent, extra: Value) {
+        let set = self.stack.output("MailConfigurationSetName").to_owned();
+        self.report_as(&set, detail_type, event_type, sent, extra)
+            .await;
+    }
+
+    /// The events of `detail_type` about challenge `id`, once `count` have
+    /// arrived (within 20 s).
+    async fn events_of(&mut self, id: &str, detail_type: &str, count: usize) -> Vec<Event> {
+        let (id, detail_type) = (id.to_owned(), detail_type.to_owned());
+        self.tap
+            .wait_for(count, Duration::from_secs(20), move |e| {
+                e.detail_type() == detail_type
+                    && serde_json::from_str::<Value>(&e.detail_json()).unwrap()["challengeId"] == id
+            })
+            .await
+    }
+}
+
+fn bounce(bounce_type: &str, sub_type: &str) -> Value {
+    json!({"bounce": {
+        "feedbackId": "0100019a-feedback",
+        "bounceType": bounce_type,
+        "bounceSubType": sub_type,
+        "bouncedRecipients": [{"action": "failed", "status": "5.1.1", "diagnosticCode": "smtp; 550 5.1.1 user unknown"}],
+        "timestamp": "2026-11-22T08:00:01.000Z",
+        "reportingMTA": "dsn; a1-2.smtp-out.amazonses.com"
+    }})
+}
+
+fn delivered() -> Value {
+    json!({"delivery": {"timestamp": "2026-11-22T08:00:01.000Z", "processingTimeMillis": 900, "smtpResponse": "250 ok"}})
+}
+
+#[tokio::test]
+async fn a_de_de_request_gets_the_german_mail_and_a_hostile_locale_the_default() {
+    let w = world().await;
+    let german = new_address("deutsch");
+    w.ask(&german, json!({"locale": "de-DE"})).await;
+    let mail = mail_to(german.as_str(), 1, Duration::from_secs(20)).await;
+    let [mail] = mail.as_slice() else {
+        panic!("one mail: {mail:?}")
+    };
+    assert_eq!(mail.subject, "Ihr Anmeldelink und Code");
+    assert!(mail.text.contains("Anmeldecode: "), "{}", mail.text);
+    assert!(mail.text.contains(" Uhr (UTC)"), "{}", mail.text);
+    assert!(mail.html.contains("<html lang=\"de\">"));
+    assert!(mail.link().contains('#'));
+
+    let hostile = new_address("hostile");
+    w.ask(
+        &hostile,
+        json!({"locale": format!("de\r\nBcc: {}\r\n{}", hostile.as_str(), "x".repeat(300))}),
+    )
+    .await;
+    let mail = mail_to(hostile.as_str(), 1, Duration::from_secs(20)).await;
+    let [mail] = mail.as_slice() else {
+        panic!("one mail: {mail:?}")
+    };
+    assert_eq!(mail.subject, "Your sign-in link and code");
+    assert_eq!(mail.to, [hostile.as_str()], "no header injection");
+}
+
+#[tokio::test]
+async fn ses_reports_reach_the_status_the_events_and_the_suppression_list() {
+    let mut w = world().await;
+    let email = new_address("bouncing");
+    let (verifier, binding) = verifier('v');
+    let id = w.ask(&email, json!({"binding": binding})).await;
+    let mail = mail_to(email.as_str(), 1, Duration::from_secs(20)).await;
+    let sent = Sent::of(&mail[0]);
+    assert_eq!(sent.challenge_id, id);
+    assert_eq!(w.delivery(&id, &verifier, "sent").await, "sent");
+
+    w.report("Email Delivered", "Delivery", &sent, delivered())
+        .await;
+    assert_eq!(w.delivery(&id, &verifier, "delivered").await, "delivered");
+    match w.events_of(&id, "MagicLinkDelivered", 1).await.as_slice() {
+        [Event::MagicLinkDelivered(e)] => {
+            assert_eq!(e.ses_message_id, sent.message_id);
+            assert_eq!(e.event_id, format!("{id}/delivered"));
+            assert_eq!(e.subject_hash, email.fingerprint(w.stack.fingerprints()));
+        }
+        other => panic!("{other:?}"),
+    }
+
+    w.report(
+        "Email Bounced",
+        "Bounce",
+        &sent,
+        bounce("Permanent", "NoEmail"),
+    )
+    .await;
+    assert_eq!(w.delivery(&id, &verifier, "bounced").await, "bounced");
+    match w.events_of(&id, "MagicLinkBounced", 1).await.as_slice() {
+        [Event::MagicLinkBounced(e)] => {
+            assert_eq!(e.bounce_type, BounceType::Permanent);
+            assert_eq!(e.bounce_sub_type, "NoEmail");
+            assert!(
+                !e.ses_message_id.is_empty() && !e.subject_hash.contains('@'),
+                "no address in the event"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // A late or repeated delivery report does not undo the bounce.
+    w.report("Email Delivered", "Delivery", &sent, delivered())
+        .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(w.delivery(&id, &verifier, "bounced").await, "bounced");
+    assert_eq!(w.events_of(&id, "MagicLinkDelivered", 2).await.len(), 1);
+
+    // The address is suppressed: the next request is accepted as ever, and
+    // mails nothing; the asking browser is told why.
+    tokio::time::sleep(BURST).await;
+    let again = w.ask(&email, json!({"binding": binding})).await;
+    assert_eq!(
+        w.delivery(&again, &verifier, "suppressed").await,
+        "suppressed"
+    );
+    match w
+        .events_of(&again, "MagicLinkSuppressed", 1)
+        .await
+        .as_slice()
+    {
+        [Event::MagicLinkSuppressed(e)] => assert_eq!(e.reason, SuppressionReason::Bounced),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        mail_to(email.as_str(), 2, Duration::from_secs(2))
+            .await
+            .len(),
+        1,
+        "no second mail"
+    );
+}
+
+#[tokio::test]
+async fn a_soft_bounce_is_told_and_suppresses_nothing() {
+    let mut w = world().await;
+    let email = new_address("fullbox");
+    let (verifier, binding) = verifier('w');
+    let id = w.ask(&email, json!({"binding": binding})).await;
+    let mail = mail_to(email.as_str(), 1, Duration::from_secs(20)).await;
+    let sent = Sent::of(&mail[0]);
+    w.report(
+        "Email Bounced",
+        "Bounce",
+        &sent,
+        bounce("Transient", "MailboxFull"),
+    )
+    .await;
+    assert_eq!(w.delivery(&id, &verifier, "bounced").await, "bounced");
+    match w.events_of(&id, "MagicLinkBounced", 1).await.as_slice() {
+        [Event::MagicLinkBounced(e)] => assert_eq!(e.bounce_type, BounceType::Transient),
+        other => panic!("{other:?}"),
+    }
+    tokio::time::sleep(BURST).await;
+    w.ask(&email, json!({})).await;
+    assert_eq!(
+        mail_to(email.as_str(), 2, Duration::from_secs(20))
+            .await
+            .len(),
+        2,
+        "a full mailbox is tried again"
+    );
+}
+
+#[tokio::test]
+async fn a_complaint_whose_challenge_is_gone_is_published_and_suppresses() {
+    let mut w = world().await;
+    let email = new_address("complainer");
+    // A challenge long gone from the table (complaints may come days later).
+    let gone = Sent {
+        challenge_id: Ulid::generate().to_string(),
+        message_id: format!("0100019a-{}", unique("gone")),
+        to: email.as_str().to_owned(),
+    };
+    w.report(
+        "Email Complaint Received",
+        "Complaint",
+        &gone,
+        json!({"complaint": {"complainedRecipients": [{}], "timestamp": "2026-11-22T09:00:00.000Z", "feedbackId": "f", "complaintFeedbackType": "abuse"}}),
+    )
+    .await;
+    match w
+        .events_of(&gone.challenge_id, "MagicLinkComplained", 1)
+        .await
+        .as_slice()
+    {
+        [Event::MagicLinkComplained(e)] => {
+            assert_eq!(e.event_id, format!("{}/complained", gone.challenge_id));
+            assert_eq!(e.ses_message_id, gone.message_id);
+            assert_eq!(e.feedback_type.as_deref(), Some("abuse"));
+            assert_eq!(e.subject_hash, email.fingerprint(w.stack.fingerprints()));
+        }
+        other => panic!("{other:?}"),
+    }
+    let id = w.ask(&email, json!({})).await;
+    match w.events_of(&id, "MagicLinkSuppressed", 1).await.as_slice() {
+        [Event::MagicLinkSuppressed(e)] => assert_eq!(e.reason, SuppressionReason::Complained),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        mail_to(email.as_str(), 1, Duration::from_secs(2))
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn reports_on_other_mail_are_not_taken() {
+    let w = world().await;
+    let email = new_address("othermail");
+    let (verifier, binding) = verifier('x');
+    let id = w.ask(&email, json!({"binding": binding})).await;
+    let mail = mail_to(email.as_str(), 1, Duration::from_secs(20)).await;
+    let sent = Sent::of(&mail[0]);
+    assert_eq!(w.delivery(&id, &verifier, "sent").await, "sent");
+    // Another configuration set's mail (the rule does not match it), and a
+    // mail of ours without its challenge tag (the function drops it).
+    w.report_as(
+        "someone-elses-set",
+        "Email Bounced",
+        "Bounce",
+        &sent,
+        bounce("Permanent", "General"),
+    )
+    .await;
+    let untagged = Sent {
+        challenge_id: "not-a-challenge".into(),
+        ..Sent::of(&mail[0])
+    };
+    w.report(
+        "Email Bounced",
+        "Bounce",
+        &untagged,
+        bounce("Permanent", "General"),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(w.delivery(&id, &verifier, "sent").await, "sent");
+    tokio::time::sleep(BURST).await;
+    w.ask(&email, json!({})).await;
+    assert_eq!(
+        mail_to(email.as_str(), 2, Duration::from_secs(20))
+            .await
+            .len(),
+        2,
+        "not suppressed"
+    );
+}
