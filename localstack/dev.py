@@ -3,9 +3,14 @@ stack that `make up` deployed, and follows the functions' logs until Ctrl-C.
 
 Besides the files of clients/web it answers:
 - /config.json: what the page needs to reach the stack (from .emulator/outputs.json);
-- /inbox.json: the mail the emulator's SES captured, newest first.
+- /inbox.json: the mail the emulator's SES captured, newest first;
+- POST /ses-report {"id": <message id>, "report": "delivered"|"bounced"|"complained"}:
+  puts SES's report on that mail on the default bus, as SES would on AWS (the
+  emulator's SES publishes no events), with the source the emulator's stack
+  takes SES's events from (the Makefile's SesEventSource).
 """
 
+import base64
 import json
 import os
 import sys
@@ -24,7 +29,20 @@ OUTPUTS = ROOT / ".emulator" / "outputs.json"
 ENDPOINT = os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566").rstrip("/")
 REGION = os.environ.get("AWS_REGION", "us-east-1")
 PORT = int(os.environ.get("DEV_PORT", "8000"))
-FUNCTIONS = ("request", "mailer", "verifier", "relay", "keys")
+FUNCTIONS = ("request", "mailer", "verifier", "relay", "feedback", "keys")
+SES_SOURCE = "magiclink.test.ses"
+
+# SES's reports, as its event publishing writes them: detail type, event
+# type, and the part of the detail that is the report's own.
+REPORTS = {
+    "delivered": ("Email Delivered", "Delivery", {
+        "delivery": {"processingTimeMillis": 900, "smtpResponse": "250 2.0.0 OK"}}),
+    "bounced": ("Email Bounced", "Bounce", {
+        "bounce": {"bounceType": "Permanent", "bounceSubType": "NoEmail", "feedbackId": "local",
+                   "bouncedRecipients": [{"action": "failed", "status": "5.1.1"}]}}),
+    "complained": ("Email Complaint Received", "Complaint", {
+        "complaint": {"complainedRecipients": [{}], "feedbackId": "local", "complaintFeedbackType": "abuse"}}),
+}
 
 
 def page_config() -> dict:
@@ -50,6 +68,39 @@ def inbox() -> list:
     ]
 
 
+def challenge_of(mail: dict) -> str:
+    """The challenge id (the token's jti) of the link in a mail's text."""
+    link = next(line.strip() for line in mail["text"].splitlines()
+                if line.strip().startswith("http") and "#" in line)
+    payload = link.split("#", 1)[1].split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["jti"]
+
+
+def ses_report(request: dict) -> dict:
+    """Puts SES's report `request["report"]` on mail `request["id"]` on the default bus."""
+    detail_type, event_type, report = REPORTS[request["report"]]
+    mail = next(m for m in inbox() if m["id"] == request["id"])
+    outputs = json.loads(OUTPUTS.read_text())
+    detail = {
+        "eventType": event_type,
+        "mail": {
+            "messageId": mail["id"],
+            "destination": mail["to"],
+            "tags": {
+                "ses:configuration-set": [outputs["MailConfigurationSetName"]],
+                "challenge": [challenge_of(mail)],
+            },
+        },
+        **report,
+    }
+    events = boto3.client("events", endpoint_url=ENDPOINT, region_name=REGION)
+    put = events.put_events(Entries=[{
+        "EventBusName": "default", "Source": SES_SOURCE,
+        "DetailType": detail_type, "Detail": json.dumps(detail),
+    }])
+    return {"failed": put["FailedEntryCount"]}
+
+
 class Handler(SimpleHTTPRequestHandler):
     def end_headers(self):
         # The pages carry their Content-Security-Policy in a meta element;
@@ -71,6 +122,22 @@ class Handler(SimpleHTTPRequestHandler):
             self.wfile.write(body)
             return
         super().do_GET()
+
+    def do_POST(self):  # noqa: N802 (http.server's naming)
+        if self.path != "/ses-report":
+            self.send_error(404)
+            return
+        try:
+            length = min(int(self.headers.get("content-length", 0)), 4096)
+            answer, status = ses_report(json.loads(self.rfile.read(length))), 200
+        except (KeyError, StopIteration, ValueError) as error:
+            answer, status = {"error": f"no such mail or report: {error}"}, 400
+        body = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def log_message(self, *args):
         pass

@@ -46,7 +46,10 @@ $("ask-form").addEventListener("submit", async (event) => {
   const email = $("email").value.trim();
   try {
     stopWaiting();
-    request = await magiclink.requestSignInLink(email, `${location.origin}/`, { approveFromAnotherDevice: true });
+    request = await magiclink.requestSignInLink(email, `${location.origin}/`, {
+      approveFromAnotherDevice: true,
+      locale: navigator.language,
+    });
     $("sent-to").textContent = email;
     $("code").value = "";
     $("code-button").disabled = false;
@@ -68,14 +71,34 @@ function stopWaiting() {
   waiting = null;
 }
 
+// What the waiting screen says of the mail, by where it is.
+const DELIVERY = {
+  sending: "Sending the mail…",
+  sent: "The mail has left. It may take a minute to arrive.",
+  delivered: "Your mail server has accepted the mail. Look in your inbox, and in the spam folder.",
+  bounced: "The mail bounced: check the address, then use another address.",
+  complained: "The mail was marked as spam, so no more mail goes to this address for a while.",
+  rejected: "The mail could not be sent. Please ask again later.",
+  suppressed: "No mail was sent: mail to this address bounced or was marked as spam recently. Check the address, or use another.",
+};
+
+function showDelivery(delivery) {
+  const said = DELIVERY[delivery];
+  $("delivery-state").hidden = !said;
+  $("delivery-state").textContent = said || "";
+  $("delivery-state").classList.toggle("warning", ["bounced", "complained", "rejected", "suppressed"].includes(delivery));
+}
+
 /** Shows the number, and signs in when the link's holder approves. */
 async function waitForApproval(handle) {
   $("approval-number").textContent = String(handle.approvalNumber).padStart(2, "0");
   $("approval-state").textContent = "This page signs in by itself once you approve.";
   $("approval").hidden = false;
+  showDelivery(null);
   waiting = new AbortController();
   try {
-    showSignedIn(await magiclink.waitForApproval(handle, { signal: waiting.signal }));
+    const onStatus = (_, { delivery }) => showDelivery(delivery);
+    showSignedIn(await magiclink.waitForApproval(handle, { signal: waiting.signal, onStatus }));
   } catch (error) {
     if (error.code === "aborted") return;
     $("approval").hidden = true;

@@ -17,6 +17,25 @@ async function load() {
       anchor.dataset.to = message.to.join(",");
       item.append(anchor);
     }
+    const reports = document.createElement("p");
+    reports.className = "quiet";
+    reports.append("Play SES's report on it: ");
+    for (const report of ["delivered", "bounced", "complained"]) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "secondary small";
+      button.textContent = report;
+      button.addEventListener("click", async () => {
+        const answer = await fetch("ses-report", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ id: message.id, report }),
+        });
+        button.textContent = answer.ok ? `${report} ✓` : `${report} ✗`;
+      });
+      reports.append(button, " ");
+    }
+    item.append(reports);
     list.append(item);
   }
 }

@@ -30,16 +30,45 @@ export interface RequestOptions {
    * this tab's sign-in (waitForApproval()).
    */
   approveFromAnotherDevice?: boolean;
+  /**
+   * The mail's language, a BCP 47 tag (navigator.language, say). Without it
+   * the user's Cognito `locale` attribute decides, else the deployment's
+   * default. A tag the deployment has no language for gets the default.
+   */
+  locale?: string;
 }
 
 /** A challenge's progress, as the status endpoint tells it. */
 export type ApprovalStatus = "pending" | "approved" | "used" | "expired" | "revoked";
 
+/**
+ * Where the mail is: not yet handed to SES, handed over, then what SES
+ * reported (accepted by the recipient's server, bounced, marked as spam,
+ * refused by SES), or not sent because the address bounced or complained
+ * recently.
+ */
+export type DeliveryState =
+  | "sending"
+  | "sent"
+  | "delivered"
+  | "bounced"
+  | "complained"
+  | "rejected"
+  | "suppressed";
+
+/** What each poll tells besides the status. */
+export interface StatusDetails {
+  /** Where the mail is; null when the API does not tell (sign-up mode existing). */
+  delivery: DeliveryState | null;
+  /** Seconds since the epoch at which the request expires. */
+  expiresAt: number;
+}
+
 export interface WaitOptions {
   /** Stops the wait; it then rejects with `aborted`. */
   signal?: AbortSignal;
-  /** Hears each poll's status. */
-  onStatus?: (status: ApprovalStatus) => void;
+  /** Hears each poll's status, and where the mail is. */
+  onStatus?: (status: ApprovalStatus, details: StatusDetails) => void;
 }
 
 /** What requestSignInLink() resolves to: the request, for completeSignInWithCode(). */

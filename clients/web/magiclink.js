@@ -21,7 +21,9 @@
 // this tab's sign-in with that number.
 //   const handle = await magiclink.requestSignInLink(email, redirectUri, { approveFromAnotherDevice: true });
 //   show(handle.approvalNumber);
-//   await magiclink.waitForApproval(handle, { signal });  // resolves with the session
+//   await magiclink.waitForApproval(handle, { signal, onStatus: (status, { delivery }) => ... });
+//   // resolves with the session; `delivery` tells where the mail is (sent,
+//   // delivered, bounced, ...), in sign-up mode open
 //   // ... and on the phone, on the page the link opens:
 //   if (link.approvable) await magiclink.approveSignIn(link, 42);
 
@@ -102,10 +104,15 @@ async function apiError(response) {
  * and the handle an `approvalNumber` (0-99) to show: the link, opened on
  * another device, can then approve this tab's sign-in with that number (see
  * waitForApproval()). The verifier stays in this page's memory only.
+ *
+ * With `{ locale }` (a BCP 47 tag such as navigator.language) the mail is
+ * written in that language where the deployment has it; without, in the
+ * user's Cognito `locale` attribute's language, else the default.
  */
-export async function requestSignInLink(email, redirectUri, { approveFromAnotherDevice = false } = {}) {
+export async function requestSignInLink(email, redirectUri, { approveFromAnotherDevice = false, locale } = {}) {
   const body = { email };
   if (redirectUri) body.redirectUri = redirectUri;
+  if (typeof locale === "string" && locale) body.locale = locale;
   const approval = approveFromAnotherDevice ? await newVerifier() : null;
   if (approval) body.binding = approval.binding;
   const response = await fetch(`${config().apiUrl}/v1/magic-links`, {
@@ -148,7 +155,10 @@ function pause(ms, signal) {
  * until the link's holder approves this tab's sign-in from another device,
  * then signs in here and resolves with the session. Polls the challenge's
  * status with growing pauses (1 s to 5 s). `signal` (an AbortSignal) stops
- * the wait (`aborted`); `onStatus(status)` hears each poll's status. Rejects
+ * the wait (`aborted`); `onStatus(status, { delivery, expiresAt })` hears
+ * each poll's status, with where the mail is when the API tells it
+ * (`sending`, `sent`, `delivered`, `bounced`, `complained`, `rejected`,
+ * `suppressed`; see the README) and when the request expires. Rejects
  * with a MagicLinkError: `expired` (nobody approved in time), `used` (the
  * link or code signed in somewhere), `revoked` (another sign-in replaced it,
  * or too many wrong codes or numbers), `not_found`, `no_approval` (the
@@ -165,12 +175,14 @@ export async function waitForApproval(handle, { signal, onStatus } = {}) {
     if (signal?.aborted) throw stoppedWaiting();
     if (Date.now() >= expiresAt) throw new MagicLinkError("expired", "nobody approved in time: ask for a new link");
     let status = null;
+    let details = null;
     try {
       const response = await fetch(url, { headers: { "x-magiclink-verifier": verifier }, signal });
       if (response.ok) {
         const answer = await response.json();
         status = answer.status;
         expiresAt = answer.expiresAt * 1000;
+        details = { delivery: answer.delivery ?? null, expiresAt: answer.expiresAt };
       } else if (response.status === 429) {
         wait = Math.max(wait, (Number(response.headers.get("retry-after")) || 5) * 1000);
       } else if (response.status < 500) {
@@ -181,7 +193,7 @@ export async function waitForApproval(handle, { signal, onStatus } = {}) {
       if (error instanceof MagicLinkError) throw error;
       // The network failed: try again after the pause.
     }
-    if (status) onStatus?.(status);
+    if (status) onStatus?.(status, details);
     if (status === "approved") {
       const answer = JSON.stringify({ challengeId: handle.challengeId, verifier });
       const answered = await answerChallenge(handle.email, answer);

@@ -110,3 +110,75 @@ pub fn mail_subject(event: &Event) -> Option<&str> {
         _ => None,
     }
 }
+
+/// The source the emulator's stack takes SES's events from (the Makefile's
+/// `SesEventSource`): EventBridge refuses `aws.*` sources from `PutEvents`.
+pub const SES_TEST_SOURCE: &str = "magiclink.test.ses";
+
+/// A mail as SES's reports name it: its challenge tag, its message id and
+/// its recipient.
+#[derive(Debug, Clone)]
+pub struct SesMail {
+    pub challenge_id: String,
+    pub message_id: String,
+    pub to: String,
+}
+
+impl SesMail {
+    /// The mail the emulator captured.
+    pub fn of(mail: &crate::Mail) -> Self {
+        Self {
+            challenge_id: mail.challenge_id(),
+            message_id: mail.message_id.clone(),
+            to: mail.to[0].clone(),
+        }
+    }
+}
+
+/// Puts SES's report on `mail` on the default bus, as SES publishes it
+/// (AWS's event publishing record in its EventBridge envelope): of
+/// `detail_type` (`Email Bounced`) and `event_type` (`Bounce`), tagged with
+/// `configuration_set` and the mail's challenge; `extra` goes into the
+/// detail (`{"bounce": {...}}`).
+pub async fn put_ses_report(
+    config: &SdkConfig,
+    configuration_set: &str,
+    (detail_type, event_type): (&str, &str),
+    mail: &SesMail,
+    extra: serde_json::Value,
+) {
+    let mut detail = serde_json::json!({
+        "eventType": event_type,
+        "mail": {
+            "timestamp": "2026-11-22T08:00:00.000Z",
+            "source": "no-reply@magiclink.test",
+            "sendingAccountId": "000000000000",
+            "messageId": mail.message_id,
+            "destination": [mail.to],
+            "headersTruncated": false,
+            "tags": {
+                "ses:configuration-set": [configuration_set],
+                "ses:source-ip": ["192.0.2.1"],
+                "challenge": [mail.challenge_id]
+            }
+        }
+    });
+    if let (serde_json::Value::Object(detail), serde_json::Value::Object(extra)) =
+        (&mut detail, extra)
+    {
+        detail.extend(extra);
+    }
+    let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+        .event_bus_name("default")
+        .source(SES_TEST_SOURCE)
+        .detail_type(detail_type)
+        .detail(detail.to_string())
+        .build();
+    let put = aws_sdk_eventbridge::Client::new(config)
+        .put_events()
+        .entries(entry)
+        .send()
+        .await
+        .expect("PutEvents on the default bus");
+    assert_eq!(put.failed_entry_count(), 0, "{put:?}");
+}

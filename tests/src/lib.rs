@@ -14,7 +14,10 @@ mod sign_in;
 mod stack;
 
 pub use emulator::*;
-pub use events::{EventTap, dead_letters_of, mail_subject, requested_message};
+pub use events::{
+    EventTap, SES_TEST_SOURCE, SesMail, dead_letters_of, mail_subject, put_ses_report,
+    requested_message,
+};
 pub use fault_proxy::FaultProxy;
 pub use functions::{FunctionEnvironment, PausedDeliveries, kill_function_processes};
 pub use inbox::{Mail, captured_mail, mail_to};

@@ -18,23 +18,19 @@ use std::time::{Duration, Instant};
 use magiclink::EmailAddress;
 use magiclink::binding::Verifier;
 use magiclink::events::{BounceType, Event, SuppressionReason};
-use magiclink_tests::{EventTap, Mail, Stack, aws, mail_to, unique};
+use magiclink_tests::{EventTap, SesMail, Stack, aws, mail_to, put_ses_report, unique};
 use serde_json::{Value, json};
 use ulid::Ulid;
-
-/// The source the emulator's stack takes SES's events from (the Makefile's
-/// `SesEventSource`).
-const SES_SOURCE: &str = "magiclink.test.ses";
 
 /// How long the emulator's stack waits between two links to one address
 /// (the Makefile's `RateEmailBurstSeconds`), and a little more.
 const BURST: Duration = Duration::from_millis(5_500);
 
 struct World {
+    config: aws_config::SdkConfig,
     stack: Stack,
     tap: EventTap,
     http: reqwest::Client,
-    bus: aws_sdk_eventbridge::Client,
 }
 
 async fn world() -> World {
@@ -43,25 +39,8 @@ async fn world() -> World {
     World {
         tap: EventTap::on(&config, stack.output("EventBusName")).await,
         http: reqwest::Client::new(),
-        bus: aws_sdk_eventbridge::Client::new(&config),
         stack,
-    }
-}
-
-/// A mail as SES's reports name it.
-struct Sent {
-    challenge_id: String,
-    message_id: String,
-    to: String,
-}
-
-impl Sent {
-    fn of(mail: &Mail) -> Self {
-        Self {
-            challenge_id: mail.challenge_id(),
-            message_id: mail.message_id.clone(),
-            to: mail.to[0].clone(),
-        }
+        config,
     }
 }
 
@@ -120,46 +99,25 @@ impl World {
         }
     }
 
-    /// Puts SES's report of `event_type` on `sent` on the default bus,
-    /// tagged with `configuration_set`; `extra` goes into its detail.
     async fn report_as(
         &self,
         configuration_set: &str,
         detail_type: &str,
         event_type: &str,
-        sent: &Sent,
+        sent: &SesMail,
         extra: Value,
     ) {
-        let mut detail = json!({
-            "eventType": event_type,
-            "mail": {
-                "timestamp": "2026-11-22T08:00:00.000Z",
-                "source": "no-reply@magiclink.test",
-                "sendingAccountId": "000000000000",
-                "messageId": sent.message_id,
-                "destination": [sent.to],
-                "headersTruncated": false,
-                "tags": {
-                    "ses:configuration-set": [configuration_set],
-                    "ses:source-ip": ["192.0.2.1"],
-                    "challenge": [sent.challenge_id]
-                }
-            }
-        });
-        if let (Value::Object(detail), Value::Object(extra)) = (&mut detail, extra) {
-            detail.extend(extra);
-        }
-        let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
-            .event_bus_name("default")
-            .source(SES_SOURCE)
-            .detail_type(detail_type)
-            .detail(detail.to_string())
-            .build();
-        let put = self.bus.put_events().entries(entry).send().await.unwrap();
-        assert_eq!(put.failed_entry_count(), 0, "{put:?}");
+        put_ses_report(
+            &self.config,
+            configuration_set,
+            (detail_type, event_type),
+            sent,
+            extra,
+        )
+        .await;
     }
 
-    async fn report(&self, detail_type: &str, event_type: &str, sent: &Sent, extra: Value) {
+    async fn report(&self, detail_type: &str, event_type: &str, sent: &SesMail, extra: Value) {
         let set = self.stack.output("MailConfigurationSetName").to_owned();
         self.report_as(&set, detail_type, event_type, sent, extra)
             .await;
@@ -229,7 +187,7 @@ async fn ses_reports_reach_the_status_the_events_and_the_suppression_list() {
     let (verifier, binding) = verifier('v');
     let id = w.ask(&email, json!({"binding": binding})).await;
     let mail = mail_to(email.as_str(), 1, Duration::from_secs(20)).await;
-    let sent = Sent::of(&mail[0]);
+    let sent = SesMail::of(&mail[0]);
     assert_eq!(sent.challenge_id, id);
     assert_eq!(w.delivery(&id, &verifier, "sent").await, "sent");
 
@@ -304,7 +262,7 @@ async fn a_soft_bounce_is_told_and_suppresses_nothing() {
     let (verifier, binding) = verifier('w');
     let id = w.ask(&email, json!({"binding": binding})).await;
     let mail = mail_to(email.as_str(), 1, Duration::from_secs(20)).await;
-    let sent = Sent::of(&mail[0]);
+    let sent = SesMail::of(&mail[0]);
     w.report(
         "Email Bounced",
         "Bounce",
@@ -333,7 +291,7 @@ async fn a_complaint_whose_challenge_is_gone_is_published_and_suppresses() {
     let mut w = world().await;
     let email = new_address("complainer");
     // A challenge long gone from the table (complaints may come days later).
-    let gone = Sent {
+    let gone = SesMail {
         challenge_id: Ulid::generate().to_string(),
         message_id: format!("0100019a-{}", unique("gone")),
         to: email.as_str().to_owned(),
@@ -377,7 +335,7 @@ async fn reports_on_other_mail_are_not_taken() {
     let (verifier, binding) = verifier('x');
     let id = w.ask(&email, json!({"binding": binding})).await;
     let mail = mail_to(email.as_str(), 1, Duration::from_secs(20)).await;
-    let sent = Sent::of(&mail[0]);
+    let sent = SesMail::of(&mail[0]);
     assert_eq!(w.delivery(&id, &verifier, "sent").await, "sent");
     // Another configuration set's mail (the rule does not match it), and a
     // mail of ours without its challenge tag (the function drops it).
@@ -389,9 +347,9 @@ async fn reports_on_other_mail_are_not_taken() {
         bounce("Permanent", "General"),
     )
     .await;
-    let untagged = Sent {
+    let untagged = SesMail {
         challenge_id: "not-a-challenge".into(),
-        ..Sent::of(&mail[0])
+        ..SesMail::of(&mail[0])
     };
     w.report(
         "Email Bounced",

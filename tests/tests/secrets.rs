@@ -1,5 +1,6 @@
 //! Secrets stay secret: after a full run (a link requested, mailed, used,
-//! replayed and forged), no log line, event, queue message or table item holds
+//! replayed and forged, then SES's report of a hard bounce of its mail), no
+//! log line, event, queue message or table item holds
 //! a token or a signature, no log line or event holds an address, and nothing
 //! holds key material.
 
@@ -12,7 +13,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use magiclink::events::Event;
-use magiclink_tests::{EventTap, PoolClient, Stack, aws, log_lines, mail_to, unique};
+use magiclink_tests::{
+    EventTap, PoolClient, SesMail, Stack, aws, log_lines, mail_to, put_ses_report, unique,
+};
 
 #[tokio::test]
 async fn no_token_address_or_key_material_leaks_anywhere() {
@@ -31,11 +34,21 @@ async fn no_token_address_or_key_material_leaks_anywhere() {
     // The full run.
     let email = format!("{}@example.com", unique("secret"));
     assert_eq!(stack.request_link(&email).await, 202);
-    let token = mail_to(&email, 1, Duration::from_secs(30)).await[0].token();
+    let mail = mail_to(&email, 1, Duration::from_secs(30)).await;
+    let token = mail[0].token();
     assert!(pool.sign_in(&email, &token).await.is_tokens());
     assert!(!pool.sign_in(&email, &token).await.is_tokens());
     let forged = format!("{}AAAA", &token[..token.len() - 4]);
     assert!(!pool.sign_in(&email, &forged).await.is_tokens());
+    put_ses_report(
+        &config,
+        stack.output("MailConfigurationSetName"),
+        ("Email Bounced", "Bounce"),
+        &SesMail::of(&mail[0]),
+        serde_json::json!({"bounce": {"bounceType": "Permanent", "bounceSubType": "General",
+            "bouncedRecipients": [{"emailAddress": email, "diagnosticCode": format!("smtp; 550 {email} unknown")}]}}),
+    )
+    .await;
 
     let signature = token.rsplit('.').next().unwrap().to_owned();
     let public_key = aws_sdk_kms::Client::new(&config)
@@ -57,17 +70,18 @@ async fn no_token_address_or_key_material_leaks_anywhere() {
 
     // Events (and so the mail queue's messages, which are these events).
     let events = tap
-        .wait_for(5, Duration::from_secs(30), |e| {
+        .wait_for(6, Duration::from_secs(30), |e| {
             matches!(
                 e,
                 Event::MagicLinkRequested(_)
                     | Event::MagicLinkSent(_)
                     | Event::SignInSucceeded(_)
                     | Event::SignInRejected(_)
+                    | Event::MagicLinkBounced(_)
             )
         })
         .await;
-    assert!(events.len() >= 5, "{events:?}");
+    assert!(events.len() >= 6, "{events:?}");
     for event in &events {
         let detail = event.detail_json();
         for secret in never_anywhere.iter().chain([&email.as_str()]) {
@@ -80,28 +94,46 @@ async fn no_token_address_or_key_material_leaks_anywhere() {
 
     // Log lines of the functions since the run began.
     let mut lines = Vec::new();
-    for function in ["request", "mailer", "verifier", "relay"] {
+    for function in ["request", "mailer", "verifier", "relay", "feedback"] {
         lines.extend(log_lines(&config, &stack.function_name(function), started_ms).await);
     }
-    assert!(
-        lines.iter().any(|l| l.contains("link requested")),
-        "the run's log lines were collected"
-    );
+    for said in ["link requested", "address suppressed"] {
+        assert!(
+            lines.iter().any(|l| l.contains(said)),
+            "the run's log lines were collected: {said}"
+        );
+    }
     for line in &lines {
         for secret in never_anywhere.iter().chain([&email.as_str()]) {
             assert!(!line.contains(secret), "a log line holds a secret: {line}");
         }
     }
 
-    // Table items: the address is the challenge's (it must be), but no token.
-    let items = aws_sdk_dynamodb::Client::new(&config)
+    // Table items: the address is the challenge's and the watermark's (it
+    // must be), nobody else's (a suppression is keyed by its fingerprint);
+    // no token anywhere.
+    let items: Vec<_> = aws_sdk_dynamodb::Client::new(&config)
         .scan()
         .table_name(stack.output("TableName"))
+        .into_paginator()
+        .items()
         .send()
+        .collect::<Result<_, _>>()
         .await
         .unwrap();
-    for item in items.items() {
+    assert!(
+        items.iter().any(|item| item
+            .get("pk")
+            .and_then(|k| k.as_s().ok())
+            .is_some_and(|k| k.starts_with("suppressed#"))),
+        "the bounce's suppression was read"
+    );
+    for item in &items {
         let text = format!("{item:?}");
+        let key = item.get("pk").and_then(|k| k.as_s().ok()).unwrap();
+        if !key.starts_with("challenge#") && !key.starts_with("user#") {
+            assert!(!text.contains(&email), "a table item holds an address: {text}");
+        }
         for secret in &never_anywhere {
             assert!(
                 !text.contains(secret),

@@ -151,6 +151,19 @@ test("newVerifier makes a 43-character verifier, its SHA-256 binding and the num
   assert.notEqual((await magiclink.newVerifier()).verifier, verifier);
 });
 
+test("requestSignInLink sends a locale only when given one", async () => {
+  globalThis.fetch = async (url, init) => {
+    calls.push({ url, init });
+    return answer(202, { status: "accepted", challengeId: "01KAB0ZQ8Y3N6M2F4T7W9XRCDE" });
+  };
+  await magiclink.requestSignInLink("ann@example.com", null, { locale: "de-AT" });
+  await magiclink.requestSignInLink("ann@example.com", null);
+  await magiclink.requestSignInLink("ann@example.com", null, { locale: 42 });
+  const sent = calls.map((c) => JSON.parse(c.init.body));
+  assert.equal(sent[0].locale, "de-AT");
+  assert.ok(!("locale" in sent[1]) && !("locale" in sent[2]));
+});
+
 test("requestSignInLink with approval sends the binding and keeps the verifier out of the handle", async () => {
   globalThis.fetch = async (url, init) => {
     calls.push({ url, init });
@@ -171,7 +184,11 @@ function approvalWorld(statuses) {
     if (String(url).endsWith("/v1/magic-links")) return answer(202, { status: "accepted", challengeId: "01KAB0ZQ8Y3N6M2F4T7W9XRCDE" });
     if (String(url).includes("/v1/magic-links/")) {
       const status = statuses.shift();
-      return typeof status === "number" ? answer(status, { error: { code: "not_found", message: "no such challenge" } }) : answer(200, { status, expiresAt: Math.floor(Date.now() / 1000) + 900 });
+      if (typeof status === "number") return answer(status, { error: { code: "not_found", message: "no such challenge" } });
+      const [progress, delivery] = status.split("/");
+      const body = { status: progress, expiresAt: Math.floor(Date.now() / 1000) + 900 };
+      if (delivery) body.delivery = delivery;
+      return answer(200, body);
     }
     const target = init.headers["x-amz-target"];
     if (target.endsWith("InitiateAuth")) return answer(200, { ChallengeName: "CUSTOM_CHALLENGE", Session: "s" });
@@ -180,14 +197,14 @@ function approvalWorld(statuses) {
 }
 
 test("waitForApproval polls with the verifier and signs in with it once approved", async () => {
-  approvalWorld(["pending", "approved"]);
+  approvalWorld(["pending/sent", "pending/bounced", "approved"]);
   const handle = await magiclink.requestSignInLink("ann@example.com", null, { approveFromAnotherDevice: true });
   const heard = [];
-  const session = await magiclink.waitForApproval(handle, { onStatus: (s) => heard.push(s) });
+  const session = await magiclink.waitForApproval(handle, { onStatus: (s, d) => heard.push(`${s}/${d.delivery}`) });
   assert.equal(session.claims.email, "ann@example.com");
-  assert.deepEqual(heard, ["pending", "approved"]);
+  assert.deepEqual(heard, ["pending/sent", "pending/bounced", "approved/null"], "each status with where the mail is, when told");
   const polls = calls.filter((c) => String(c.url).endsWith("/v1/magic-links/01KAB0ZQ8Y3N6M2F4T7W9XRCDE"));
-  assert.equal(polls.length, 2);
+  assert.equal(polls.length, 3);
   const verifier = polls[0].init.headers["x-magiclink-verifier"];
   const binding = JSON.parse(calls[0].init.body).binding;
   const hash = (await import("node:crypto")).createHash("sha256").update(verifier).digest("base64url");

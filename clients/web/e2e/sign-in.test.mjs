@@ -42,16 +42,21 @@ function uniqueAddress(prefix) {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}@example.com`;
 }
 
-/** The text of the mail to `address`, from the dev server's inbox. */
-async function mailText(address, within = 30_000) {
+/** The mail to `address` ({ id, subject, text, ... }), from the dev server's inbox. */
+async function mailTo(address, within = 30_000) {
   const deadline = Date.now() + within;
   while (Date.now() < deadline) {
     const mail = await (await fetch(new URL("inbox.json", PAGE))).json();
     const message = mail.find((m) => m.to.includes(address));
-    if (message) return message.text;
+    if (message) return message;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   assert.fail(`no mail to ${address} within ${within} ms`);
+}
+
+/** The text of the mail to `address`. */
+async function mailText(address) {
+  return (await mailTo(address)).text;
 }
 
 /** The sign-in link mailed to `address`. */
@@ -215,4 +220,29 @@ test("a link opened on another device approves the asking tab with its number; o
   assert.equal(phoneSession, null);
   await phone.close();
   await laptop.close();
+});
+
+test("the waiting screen tells where the mail is, and the mail is in the browser's language", async () => {
+  const context = await browser.newContext({ locale: "de-DE" });
+  const page = await context.newPage();
+  const address = uniqueAddress("bounce");
+  await askForLink(page, address, "delivery");
+  const mail = await mailTo(address);
+  assert.equal(mail.subject, "Ihr Anmeldelink und Code");
+  assert.match(mail.text, /Anmeldecode: \d{8}/);
+  const state = page.locator("#delivery-state");
+  await page.waitForFunction(() => document.getElementById("delivery-state").textContent.includes("The mail has left"), null, { timeout: 15_000 });
+
+  // SES reports a hard bounce (played by the dev server, as the emulator's
+  // SES reports nothing): the waiting screen says so.
+  const played = await fetch(new URL("ses-report", PAGE), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ id: mail.id, report: "bounced" }),
+  });
+  assert.equal(played.status, 200);
+  await page.waitForFunction(() => document.getElementById("delivery-state").textContent.includes("bounced: check the address"), null, { timeout: 20_000 });
+  assert.ok(await state.isVisible());
+  await screenshot(page, "delivery-bounced");
+  await context.close();
 });
