@@ -132,7 +132,10 @@ async fn no_token_address_or_key_material_leaks_anywhere() {
         let text = format!("{item:?}");
         let key = item.get("pk").and_then(|k| k.as_s().ok()).unwrap();
         if !key.starts_with("challenge#") && !key.starts_with("user#") {
-            assert!(!text.contains(&email), "a table item holds an address: {text}");
+            assert!(
+                !text.contains(&email),
+                "a table item holds an address: {text}"
+            );
         }
         for secret in &never_anywhere {
             assert!(
