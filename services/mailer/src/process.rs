@@ -312,12 +312,17 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
                 .await;
             return Outcome::Expired;
         }
-        match self.store.is_revoked(&challenge).await {
+        // Two reads of their own items, at once.
+        let (revoked, suppression) = tokio::join!(
+            self.store.is_revoked(&challenge),
+            self.suppression_of(&challenge.email, now)
+        );
+        match revoked {
             Ok(true) => return Outcome::Skipped("revoked by a sign-in"),
             Ok(false) => {}
             Err(e) => return retry(&e, "DynamoDB"),
         }
-        match self.suppression_of(&challenge.email, now).await {
+        match suppression {
             Ok(None) => {}
             Ok(Some(cause)) => {
                 // The asking browser's status shows it; the event is the
