@@ -51,11 +51,38 @@ fn verifier(c: char) -> (String, String) {
     (verifier, binding)
 }
 
+/// A request asked for with a binding, once its mail is out.
+struct Asked {
+    email: EmailAddress,
+    id: String,
+    verifier: String,
+    binding: String,
+    sent: SesMail,
+}
+
 fn new_address(prefix: &str) -> EmailAddress {
     EmailAddress::parse(&format!("{}@example.com", unique(prefix))).unwrap()
 }
 
 impl World {
+    /// A link asked for a new address (named after `prefix`) with the
+    /// binding of the verifier of `c`s, and its mail.
+    async fn asked_and_mailed(&self, prefix: &str, c: char) -> Asked {
+        let email = new_address(prefix);
+        let (verifier, binding) = verifier(c);
+        let id = self.ask(&email, json!({"binding": binding})).await;
+        let mail = mail_to(email.as_str(), 1, Duration::from_secs(20)).await;
+        let sent = SesMail::of(&mail[0]);
+        assert_eq!(sent.challenge_id, id);
+        Asked {
+            email,
+            id,
+            verifier,
+            binding,
+            sent,
+        }
+    }
+
     /// `POST /v1/magic-links` for `email` with `extra` fields; the
     /// challenge id of the 202.
     async fn ask(&self, email: &EmailAddress, extra: Value) -> String {
@@ -183,12 +210,13 @@ async fn a_de_de_request_gets_the_german_mail_and_a_hostile_locale_the_default()
 #[tokio::test]
 async fn ses_reports_reach_the_status_the_events_and_the_suppression_list() {
     let mut w = world().await;
-    let email = new_address("bouncing");
-    let (verifier, binding) = verifier('v');
-    let id = w.ask(&email, json!({"binding": binding})).await;
-    let mail = mail_to(email.as_str(), 1, Duration::from_secs(20)).await;
-    let sent = SesMail::of(&mail[0]);
-    assert_eq!(sent.challenge_id, id);
+    let Asked {
+        email,
+        id,
+        verifier,
+        binding,
+        sent,
+    } = w.asked_and_mailed("bouncing", 'v').await;
     assert_eq!(w.delivery(&id, &verifier, "sent").await, "sent");
 
     w.report("Email Delivered", "Delivery", &sent, delivered())
@@ -258,11 +286,13 @@ async fn ses_reports_reach_the_status_the_events_and_the_suppression_list() {
 #[tokio::test]
 async fn a_soft_bounce_is_told_and_suppresses_nothing() {
     let mut w = world().await;
-    let email = new_address("fullbox");
-    let (verifier, binding) = verifier('w');
-    let id = w.ask(&email, json!({"binding": binding})).await;
-    let mail = mail_to(email.as_str(), 1, Duration::from_secs(20)).await;
-    let sent = SesMail::of(&mail[0]);
+    let Asked {
+        email,
+        id,
+        verifier,
+        sent,
+        ..
+    } = w.asked_and_mailed("fullbox", 'w').await;
     w.report(
         "Email Bounced",
         "Bounce",
@@ -331,11 +361,13 @@ async fn a_complaint_whose_challenge_is_gone_is_published_and_suppresses() {
 #[tokio::test]
 async fn reports_on_other_mail_are_not_taken() {
     let w = world().await;
-    let email = new_address("othermail");
-    let (verifier, binding) = verifier('x');
-    let id = w.ask(&email, json!({"binding": binding})).await;
-    let mail = mail_to(email.as_str(), 1, Duration::from_secs(20)).await;
-    let sent = SesMail::of(&mail[0]);
+    let Asked {
+        email,
+        id,
+        verifier,
+        sent,
+        ..
+    } = w.asked_and_mailed("othermail", 'x').await;
     assert_eq!(w.delivery(&id, &verifier, "sent").await, "sent");
     // Another configuration set's mail (the rule does not match it), and a
     // mail of ours without its challenge tag (the function drops it).
@@ -349,7 +381,7 @@ async fn reports_on_other_mail_are_not_taken() {
     .await;
     let untagged = SesMail {
         challenge_id: "not-a-challenge".into(),
-        ..SesMail::of(&mail[0])
+        ..sent.clone()
     };
     w.report(
         "Email Bounced",

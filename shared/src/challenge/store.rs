@@ -291,24 +291,8 @@ impl ChallengeStore {
     /// need not wait for it to end. Best effort: a lease not given back ends
     /// by itself.
     pub async fn release_mailing(&self, id: Ulid) -> Result<(), CallError> {
-        let result = self
-            .ddb
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(challenge_key(id)))
-            .update_expression("REMOVE mailingUntil")
-            .condition_expression("#s = :pending")
-            .expression_attribute_names("#s", "status")
-            .expression_attribute_values(":pending", s(ChallengeStatus::Pending.as_str()))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                Ok(())
-            }
-            Err(e) => Err(CallError::from_sdk("DynamoDB UpdateItem", &e)),
-        }
+        self.update_if_pending(id, "REMOVE mailingUntil", None)
+            .await
     }
 
     /// Records that the mail went out. Idempotent: a second call, or a call
@@ -416,19 +400,33 @@ impl ChallengeStore {
     /// Records that challenge `id`, still pending, was not mailed because its
     /// address is suppressed, so that the asking browser can be told.
     pub async fn mark_suppressed(&self, id: Ulid) -> Result<(), CallError> {
-        let result = self
+        let suppressed = (":d", s(Delivery::Suppressed.as_str()));
+        self.update_if_pending(id, "SET delivery = :d", Some(suppressed))
+            .await
+    }
+
+    /// Applies `expression` (with the value `value`, if any) to challenge
+    /// `id` while it is pending; a challenge past pending, or gone, is left
+    /// as it is.
+    async fn update_if_pending(
+        &self,
+        id: Ulid,
+        expression: &str,
+        value: Option<(&str, AttributeValue)>,
+    ) -> Result<(), CallError> {
+        let mut update = self
             .ddb
             .update_item()
             .table_name(&self.table)
             .key(PK, s(challenge_key(id)))
-            .update_expression("SET delivery = :d")
+            .update_expression(expression)
             .condition_expression("#s = :pending")
             .expression_attribute_names("#s", "status")
-            .expression_attribute_values(":d", s(Delivery::Suppressed.as_str()))
-            .expression_attribute_values(":pending", s(ChallengeStatus::Pending.as_str()))
-            .send()
-            .await;
-        match result {
+            .expression_attribute_values(":pending", s(ChallengeStatus::Pending.as_str()));
+        if let Some((name, value)) = value {
+            update = update.expression_attribute_values(name, value);
+        }
+        match update.send().await {
             Ok(_) => Ok(()),
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
                 Ok(())
