@@ -14,8 +14,9 @@
 //! same moment (SQS delivers at least once) send one mail; sign the token;
 //! write the mail in the reader's language (the request's, else the
 //! account's `locale`, else the default; see [`crate::template`]) and send
-//! it, tagged with its challenge for SES's reports; mark the challenge mailed, which the relay publishes from the
-//! table's change stream as `MagicLinkSent`.
+//! it, tagged with its challenge for SES's reports; mark the challenge
+//! mailed, which the relay publishes from the table's change stream as
+//! `MagicLinkSent`.
 //!
 //! Failures: a transient one (throttling, 5xx, timeouts, fixable account
 //! problems) leaves the message in the queue, to be received again after a
@@ -49,7 +50,7 @@ use magiclink::events::{
 use magiclink::fingerprint::FingerprintKey;
 use magiclink::locale::Locale;
 use magiclink::rate_limit::{Decision, Limit, RateLimiter};
-use magiclink::suppression::{Cause, Suppressions};
+use magiclink::suppression::Suppressions;
 use magiclink::token::LinkSigner;
 use ulid::Ulid;
 
@@ -312,10 +313,17 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
                 .await;
             return Outcome::Expired;
         }
+        // The address's fingerprint, computed here rather than taken from
+        // the event: the verifier checks the account's binding against the
+        // token's copy of it. It also keys the address's suppression.
+        let address_hash = match self.fingerprints.get().await {
+            Ok(fingerprints) => challenge.email.fingerprint(fingerprints),
+            Err(e) => return retry(&e, "KMS"),
+        };
         // Two reads of their own items, at once.
         let (revoked, suppression) = tokio::join!(
             self.store.is_revoked(&challenge),
-            self.suppression_of(&challenge.email, now)
+            self.suppressions.find(&address_hash, now)
         );
         match revoked {
             Ok(true) => return Outcome::Skipped("revoked by a sign-in"),
@@ -332,9 +340,12 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
                 }
                 return self.suppress(subject, cause.reason()).await;
             }
-            Err((e, service)) => return retry(&e, service),
+            Err(e) => return retry(&e, "DynamoDB"),
         }
-        let account_locale = match self.check_account(&challenge.email, now).await {
+        let account_locale = match self
+            .check_account(&challenge.email, &address_hash, now)
+            .await
+        {
             Ok(AccountCheck::Ready(locale)) => locale,
             Ok(AccountCheck::Suppress(reason)) => return self.suppress(subject, reason).await,
             Err((e, service)) => return retry(&e, service),
@@ -353,12 +364,6 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
             Ok(MailingClaim::Done(None)) => return Outcome::Skipped("unknown challenge"),
             Err(e) => return retry(&e, "DynamoDB"),
         }
-        // The address's fingerprint, computed here rather than taken from
-        // the event: the verifier checks the account's binding against it.
-        let address_hash = match self.fingerprints.get().await {
-            Ok(fingerprints) => challenge.email.fingerprint(fingerprints),
-            Err(e) => return self.give_back(id, retry(&e, "KMS")).await,
-        };
         let claims = TokenClaims {
             iss: self.settings.issuer.clone(),
             aud: self.settings.audience.clone(),
@@ -409,16 +414,17 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
         Outcome::Sent { ses_message_id }
     }
 
-    /// Finds or makes the account of `email`, and checks its binding. An
-    /// error names the service that failed.
+    /// Finds or makes the account of `email` (whose fingerprint is
+    /// `address_hash`), and checks its binding. An error names the service
+    /// that failed.
     async fn check_account(
         &self,
         email: &EmailAddress,
+        address_hash: &str,
         now: SystemTime,
     ) -> Result<AccountCheck, (CallError, &'static str)> {
         let cognito = |e| (e, "Cognito");
         let dynamodb = |e| (e, "DynamoDB");
-        let fingerprints = self.fingerprints.get().await.map_err(|e| (e, "KMS"))?;
         let (sub, locale) = match self.directory.find(email).await.map_err(cognito)? {
             Some(account) => (account.sub, account.locale),
             None if self.settings.sign_up == SignUpMode::Existing => {
@@ -445,26 +451,12 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
         };
         let account = AccountRef {
             sub: sub.0,
-            address_hash: email.fingerprint(fingerprints),
+            address_hash: address_hash.to_owned(),
         };
         match self.accounts.bind(&account, now).await.map_err(dynamodb)? {
             Binding::Matches => Ok(AccountCheck::Ready(locale)),
             Binding::Changed => Ok(AccountCheck::Suppress(SuppressionReason::AddressChanged)),
         }
-    }
-
-    /// Why `email` is not to be mailed at `now` after a bounce or a
-    /// complaint, if it is not. An error names the service that failed.
-    async fn suppression_of(
-        &self,
-        email: &EmailAddress,
-        now: SystemTime,
-    ) -> Result<Option<Cause>, (CallError, &'static str)> {
-        let fingerprints = self.fingerprints.get().await.map_err(|e| (e, "KMS"))?;
-        self.suppressions
-            .find(&email.fingerprint(fingerprints), now)
-            .await
-            .map_err(|e| (e, "DynamoDB"))
     }
 
     /// Reports that `subject`'s challenge is not mailed, for `reason`.
