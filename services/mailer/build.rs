@@ -14,7 +14,10 @@ use std::path::Path;
 const FILES: [&str; 4] = ["subject.txt", "body.txt", "body.html", "date.txt"];
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    // Read when the script runs, not when it was compiled: a cached build
+    // script may serve a checkout at another path.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let dir = Path::new(&manifest_dir).join("templates");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut languages: Vec<_> = std::fs::read_dir(&dir)
         .expect("templates/ is readable")
