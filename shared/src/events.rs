@@ -16,7 +16,9 @@
 //! `MagicLinkComplained`, a rejection's `MagicLinkDeliveryFailed`) are
 //! published from the table's change stream by the relay, at least once; each carries an `eventId` named after
 //! the change ([`change_id`]), the same however often it is delivered, so that
-//! a consumer can drop duplicates.
+//! a consumer can drop duplicates. So are a passkey's (`PasskeyRegistered`,
+//! `PasskeyRemoved`, and a passkey sign-in's `SignInSucceeded`), from the
+//! changes of its user's passkeys item.
 
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -208,6 +210,8 @@ pub enum SignInMethod {
     Code,
     /// The asking browser's verifier, after the link's holder approved it.
     Approval,
+    /// A passkey's assertion.
+    Passkey,
 }
 
 impl SignInMethod {
@@ -217,6 +221,7 @@ impl SignInMethod {
             Self::Link => "link",
             Self::Code => "code",
             Self::Approval => "approval",
+            Self::Passkey => "passkey",
         }
     }
 
@@ -225,6 +230,7 @@ impl SignInMethod {
             "link" => Some(Self::Link),
             "code" => Some(Self::Code),
             "approval" => Some(Self::Approval),
+            "passkey" => Some(Self::Passkey),
             _ => None,
         }
     }
@@ -278,6 +284,20 @@ pub enum RejectionReason {
     NotApproved,
     /// A verifier that is not the one the challenge was asked with.
     WrongVerifier,
+    /// A passkey the user does not hold (never registered, or removed).
+    UnknownPasskey,
+    /// A passkey assertion of another challenge, or of a usernameless
+    /// challenge used or expired.
+    WrongChallenge,
+    /// A passkey assertion made on a page of an origin not allowed.
+    WrongOrigin,
+    /// A passkey assertion made for another relying party.
+    WrongRpId,
+    /// A passkey whose authenticator did not verify its user, where the
+    /// configuration requires it.
+    UserNotVerified,
+    /// A passkey whose counter did not move forward: maybe a clone.
+    CounterRegressed,
 }
 
 impl RejectionReason {
@@ -296,8 +316,37 @@ impl RejectionReason {
             Self::ApprovedElsewhere => "approved_elsewhere",
             Self::NotApproved => "not_approved",
             Self::WrongVerifier => "wrong_verifier",
+            Self::UnknownPasskey => "unknown_passkey",
+            Self::WrongChallenge => "wrong_challenge",
+            Self::WrongOrigin => "wrong_origin",
+            Self::WrongRpId => "wrong_rp_id",
+            Self::UserNotVerified => "user_not_verified",
+            Self::CounterRegressed => "counter_regressed",
         }
     }
+}
+
+/// A user added a passkey to their account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PasskeyRegistered {
+    pub version: V1,
+    /// `<passkey id>/registered`, for deduplication.
+    pub event_id: String,
+    /// The passkey's id in magiclink (not the WebAuthn credential id).
+    pub passkey_id: Ulid,
+    pub subject_hash: String,
+}
+
+/// A user removed a passkey from their account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PasskeyRemoved {
+    pub version: V1,
+    /// `<passkey id>/removed`, for deduplication.
+    pub event_id: String,
+    pub passkey_id: Ulid,
+    pub subject_hash: String,
 }
 
 /// An answer to a sign-in challenge was refused.
@@ -390,6 +439,8 @@ pub enum Event {
     MagicLinkComplained(MagicLinkComplained),
     SignInSucceeded(SignInSucceeded),
     SignInRejected(SignInRejected),
+    PasskeyRegistered(PasskeyRegistered),
+    PasskeyRemoved(PasskeyRemoved),
 }
 
 impl Event {
@@ -406,6 +457,8 @@ impl Event {
             Self::MagicLinkComplained(_) => "MagicLinkComplained",
             Self::SignInSucceeded(_) => "SignInSucceeded",
             Self::SignInRejected(_) => "SignInRejected",
+            Self::PasskeyRegistered(_) => "PasskeyRegistered",
+            Self::PasskeyRemoved(_) => "PasskeyRemoved",
         }
     }
 
@@ -422,6 +475,8 @@ impl Event {
             Self::MagicLinkComplained(d) => serde_json::to_string(d),
             Self::SignInSucceeded(d) => serde_json::to_string(d),
             Self::SignInRejected(d) => serde_json::to_string(d),
+            Self::PasskeyRegistered(d) => serde_json::to_string(d),
+            Self::PasskeyRemoved(d) => serde_json::to_string(d),
         };
         // Plain structs of strings, numbers and enums always serialize.
         detail.unwrap_or_default()
@@ -636,6 +691,18 @@ mod tests {
     fn samples() -> Vec<Event> {
         let subject_hash = "0123456789abcdef0123456789abcdef".to_owned();
         vec![
+            Event::PasskeyRegistered(PasskeyRegistered {
+                version: V1,
+                event_id: change_id(id(), "registered"),
+                passkey_id: id(),
+                subject_hash: subject_hash.clone(),
+            }),
+            Event::PasskeyRemoved(PasskeyRemoved {
+                version: V1,
+                event_id: change_id(id(), "removed"),
+                passkey_id: id(),
+                subject_hash: subject_hash.clone(),
+            }),
             Event::MagicLinkRequested(MagicLinkRequested {
                 version: V1,
                 event_id: change_id(id(), "requested"),

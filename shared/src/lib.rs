@@ -12,6 +12,8 @@
 //! - [`token`]: the signed link token (JWS, ES256 through KMS).
 //! - [`challenge`]: one-time challenges and their DynamoDB store.
 //! - [`rate_limit`]: fixed-window counters in DynamoDB.
+//! - [`passkeys`]: users' passkeys, pending registrations and usernameless
+//!   sign-in challenges in the table.
 //! - [`locale`]: the language a mail is written in, read leniently.
 //! - [`suppression`]: addresses not mailed for a while after a bounce or a
 //!   complaint.
@@ -35,6 +37,7 @@ pub mod email;
 pub mod events;
 pub mod fingerprint;
 pub mod locale;
+pub mod passkeys;
 pub mod rate_limit;
 pub mod suppression;
 pub mod telemetry;
