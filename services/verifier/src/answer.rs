@@ -4,7 +4,10 @@
 //! after its approval from another device (see [`crate::form`])? A token is
 //! checked offline; a code is compared, in constant time, with the one
 //! derived from the challenge id; a verifier's hash must be the challenge's
-//! binding, in the store's condition. Then the challenge is consumed with the store's single
+//! binding, in the store's condition; a passkey's assertion is checked
+//! against the user's stored credential and this round's (or a usernameless
+//! sign-in's) WebAuthn challenge, and recorded by moving its counter (see
+//! [`magiclink::passkeys`]). Otherwise the challenge is consumed with the store's single
 //! conditional transaction (which also requires the account to be still
 //! bound to the address magiclink verified, see [`magiclink::account`]), or,
 //! for a wrong code, the code is counted on the challenge (five burn it).
@@ -25,7 +28,9 @@ use magiclink::code::{CodeDigits, LazyCodeKey};
 use magiclink::email::EmailAddress;
 use magiclink::events::{Event, EventPublisher, RejectionReason, SignInRejected, V1};
 use magiclink::fingerprint::FingerprintKey;
+use magiclink::passkeys::{PasskeyStore, SignIn, SignInError};
 use magiclink::token::{LinkVerifier, TokenError};
+use magiclink_passkey::{Assertion, Refusal, RelyingParty};
 use ulid::Ulid;
 
 use crate::form::{self, AnswerForm};
@@ -98,14 +103,43 @@ pub fn consume_rejection(error: &ConsumeError) -> Option<RejectionReason> {
     })
 }
 
+/// The reason a refused passkey assertion is reported with.
+pub fn passkey_rejection(refusal: &Refusal) -> RejectionReason {
+    match refusal {
+        Refusal::WrongChallenge => RejectionReason::WrongChallenge,
+        Refusal::WrongOrigin => RejectionReason::WrongOrigin,
+        Refusal::WrongRpId => RejectionReason::WrongRpId,
+        Refusal::UserNotVerified => RejectionReason::UserNotVerified,
+        Refusal::BadSignature => RejectionReason::BadSignature,
+        Refusal::CounterRegressed => RejectionReason::CounterRegressed,
+        Refusal::UnsupportedKey | Refusal::Malformed(_) => RejectionReason::Malformed,
+    }
+}
+
 /// Who is signing in, as the trigger tells: the user's `email` and `sub`
-/// attributes (`None` for an unknown user), and the pool and app client the
-/// sign-in goes through (the token's expected audience).
+/// attributes (`None` for an unknown user), the pool and app client the
+/// sign-in goes through (the token's expected audience), and this round's
+/// passkey ceremony (its challenge and state), when passkeys are on.
 #[derive(Debug, Clone, Copy)]
 pub struct SigningIn<'a> {
     pub email: Option<&'a str>,
     pub sub: Option<&'a str>,
     pub audience: &'a str,
+    pub passkey_round: Option<PasskeyRound<'a>>,
+}
+
+/// The passkey ceremony of a round, from its private parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct PasskeyRound<'a> {
+    pub challenge: &'a str,
+    pub state: &'a str,
+}
+
+/// Passkey sign-in: the relying party and the users' passkeys.
+#[derive(Debug)]
+pub struct Passkeys {
+    pub rp: RelyingParty,
+    pub store: PasskeyStore,
 }
 
 /// Checks answers and reports them.
@@ -118,6 +152,8 @@ pub struct AnswerChecker {
     /// The key of the mails' one-time codes (see [`magiclink::code`]).
     pub codes: LazyCodeKey,
     pub code_digits: CodeDigits,
+    /// `None` when passkeys are off: a passkey answer is then malformed.
+    pub passkeys: Option<Passkeys>,
 }
 
 impl AnswerChecker {
@@ -224,6 +260,9 @@ impl AnswerChecker {
                 }
                 (challenge_id, Proof::Code, user.fingerprint(fingerprints))
             }
+            Ok(AnswerForm::Passkey(assertion)) => {
+                return self.passkey(sub, &assertion, who.passkey_round, now).await;
+            }
             Ok(AnswerForm::Approval {
                 challenge_id,
                 verifier,
@@ -248,6 +287,86 @@ impl AnswerChecker {
             .consume(challenge_id, user, &account, proof, now)
             .await;
         self.verdict(challenge_id, consumed.map(|()| None))
+    }
+
+    /// Checks a passkey's assertion for the user `sub` and records the
+    /// sign-in. It answers this round's challenge, or a usernameless one that
+    /// is still open (which the sign-in then uses up).
+    async fn passkey(
+        &self,
+        sub: &str,
+        assertion: &Assertion,
+        round: Option<PasskeyRound<'_>>,
+        now: SystemTime,
+    ) -> Verdict {
+        let rejected = |reason| Verdict::Rejected {
+            reason,
+            challenge_id: None,
+        };
+        let Some(passkeys) = &self.passkeys else {
+            tracing::info!("passkey answer while passkeys are off");
+            return rejected(RejectionReason::Malformed);
+        };
+        if assertion
+            .user_handle()
+            .is_some_and(|handle| handle != sub.as_bytes())
+        {
+            return rejected(RejectionReason::WrongUser);
+        }
+        let (state, usernameless) = match round {
+            Some(round) if constant_time_eq(round.challenge, assertion.challenge()) => {
+                (round.state.to_owned(), None)
+            }
+            _ => match passkeys.store.challenge(assertion.challenge(), now).await {
+                Ok(Some(state)) => (state, Some(assertion.challenge())),
+                Ok(None) => return rejected(RejectionReason::WrongChallenge),
+                Err(error) => {
+                    tracing::error!(%error, "passkey challenge unreadable");
+                    return Verdict::Unavailable;
+                }
+            },
+        };
+        let held = match passkeys.store.list(sub).await {
+            Ok(held) => held,
+            Err(error) => {
+                tracing::error!(%error, "passkeys unreadable");
+                return Verdict::Unavailable;
+            }
+        };
+        let credential_id = base64_url(assertion.credential_id());
+        let Some(passkey) = held.iter().find(|p| p.credential_id == credential_id) else {
+            return rejected(RejectionReason::UnknownPasskey);
+        };
+        let asserted =
+            match passkeys
+                .rp
+                .check(assertion, &state, &passkey.credential, passkey.sign_count)
+            {
+                Ok(asserted) => asserted,
+                Err(refusal) => {
+                    tracing::info!(%refusal, passkey = %passkey.id, "passkey refused");
+                    return rejected(passkey_rejection(&refusal));
+                }
+            };
+        let sign_in = SignIn {
+            sub,
+            passkey: passkey.id,
+            counter: asserted.counter,
+            id: Ulid::from_datetime(now),
+            challenge: usernameless,
+        };
+        match passkeys.store.record_sign_in(sign_in, now).await {
+            Ok(()) => Verdict::Accepted {
+                challenge_id: sign_in.id,
+            },
+            Err(SignInError::CounterRegressed) => rejected(RejectionReason::CounterRegressed),
+            Err(SignInError::Gone) => rejected(RejectionReason::UnknownPasskey),
+            Err(SignInError::ChallengeUsed) => rejected(RejectionReason::Used),
+            Err(SignInError::Store(error)) => {
+                tracing::error!(%error, "passkey sign-in not recorded");
+                Verdict::Unavailable
+            }
+        }
     }
 
     /// Counts a wrong code on its challenge (if the challenge is the user's
@@ -293,6 +412,18 @@ impl AnswerChecker {
             challenge_id: Some(challenge_id),
         }
     }
+}
+
+/// Whether two public challenges are equal, compared in constant time all
+/// the same (the habit of every comparison on the sign-in path).
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+fn base64_url(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 #[cfg(test)]
@@ -341,5 +472,23 @@ mod tests {
         }
         let outage = ConsumeError::Store(CallError::unexpected("DynamoDB", "down"));
         assert_eq!(consume_rejection(&outage), None);
+    }
+
+    #[test]
+    fn passkey_refusals_map_to_the_contract_reasons() {
+        use RejectionReason::*;
+        let cases = [
+            (Refusal::WrongChallenge, WrongChallenge),
+            (Refusal::WrongOrigin, WrongOrigin),
+            (Refusal::WrongRpId, WrongRpId),
+            (Refusal::UserNotVerified, UserNotVerified),
+            (Refusal::BadSignature, BadSignature),
+            (Refusal::CounterRegressed, CounterRegressed),
+            (Refusal::UnsupportedKey, Malformed),
+            (Refusal::Malformed("x".into()), Malformed),
+        ];
+        for (refusal, reason) in cases {
+            assert_eq!(passkey_rejection(&refusal), reason, "{refusal:?}");
+        }
     }
 }

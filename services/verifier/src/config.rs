@@ -3,6 +3,7 @@
 use magiclink::config::{
     CodeConfig, ConfigError, Env, EventsConfig, StoreConfig, TokenConfig, VerificationConfig,
 };
+use magiclink_passkey::PasskeyConfig;
 
 /// Everything the triggers need to know.
 #[derive(Debug, Clone)]
@@ -12,6 +13,8 @@ pub struct VerifierConfig {
     pub token: TokenConfig,
     pub keys: VerificationConfig,
     pub code: CodeConfig,
+    /// The relying party of passkey sign-ins; `None` when passkeys are off.
+    pub passkeys: Option<PasskeyConfig>,
 }
 
 impl VerifierConfig {
@@ -22,6 +25,7 @@ impl VerifierConfig {
             token: TokenConfig::from_env(env)?,
             keys: VerificationConfig::from_env(env)?,
             code: CodeConfig::from_env(env)?,
+            passkeys: PasskeyConfig::from_env(env)?,
         })
     }
 }

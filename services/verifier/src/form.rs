@@ -1,17 +1,21 @@
 //! The forms an answer to the custom challenge takes: a link's token; the
 //! JSON text `{"challengeId":"<ULID>","code":"<digits>"}` with the code from
-//! the same mail; or, after an approval from another device, the JSON text
-//! `{"challengeId":"<ULID>","verifier":"<the asking browser's verifier>"}`.
+//! the same mail; after an approval from another device, the JSON text
+//! `{"challengeId":"<ULID>","verifier":"<the asking browser's verifier>"}`;
+//! or a passkey's assertion, `{"passkey":<PublicKeyCredential.toJSON()>}`
+//! (read by [`magiclink_passkey::Assertion`]).
 //! Reading one is strict and bounded: anything else is `malformed`,
 //! whatever its size or nesting.
 
 use magiclink::binding::{BindingError, Verifier};
 use magiclink::code::{CodeDigits, CodeFormatError, normalize};
+use magiclink_passkey::{Assertion, AssertionError};
 use serde::Deserialize;
 use ulid::Ulid;
 
-/// Answers longer than this are refused unread (a token is far shorter).
-pub const MAX_ANSWER_LEN: usize = 4096;
+/// Answers longer than this are refused unread (a token is far shorter; a
+/// passkey's assertion, with a credential id of WebAuthn's longest, fits).
+pub const MAX_ANSWER_LEN: usize = 8192;
 
 /// A readable answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +29,8 @@ pub enum AnswerForm<'a> {
         challenge_id: Ulid,
         verifier: Verifier,
     },
+    /// A passkey's assertion, read but not yet checked.
+    Passkey(Box<Assertion>),
 }
 
 /// Why an answer cannot be read.
@@ -40,19 +46,23 @@ pub enum FormError {
     BadCode(#[from] CodeFormatError),
     #[error(transparent)]
     BadVerifier(#[from] BindingError),
+    #[error(transparent)]
+    BadPasskey(#[from] AssertionError),
 }
 
-/// A JSON answer: `challengeId` and exactly one of `code` and `verifier`.
+/// A JSON answer: `passkey` alone, or `challengeId` and exactly one of
+/// `code` and `verifier`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct JsonAnswer {
-    challenge_id: String,
+    challenge_id: Option<String>,
     code: Option<String>,
     verifier: Option<String>,
+    passkey: Option<serde_json::Value>,
 }
 
-/// Reads `raw`: JSON text (it starts with `{`) is a code or approval
-/// answer, anything else is taken for a token.
+/// Reads `raw`: JSON text (it starts with `{`) is a code, approval or
+/// passkey answer, anything else is taken for a token.
 pub fn parse(raw: &str, digits: CodeDigits) -> Result<AnswerForm<'_>, FormError> {
     if raw.len() > MAX_ANSWER_LEN {
         return Err(FormError::TooLong);
@@ -63,8 +73,19 @@ pub fn parse(raw: &str, digits: CodeDigits) -> Result<AnswerForm<'_>, FormError>
     }
     let answer: JsonAnswer =
         serde_json::from_str(raw).map_err(|e| FormError::NotACodeAnswer(e.to_string()))?;
+    if let Some(passkey) = answer.passkey {
+        if answer.challenge_id.is_some() || answer.code.is_some() || answer.verifier.is_some() {
+            return Err(FormError::NotACodeAnswer(
+                "a passkey answer carries the passkey alone".into(),
+            ));
+        }
+        return Ok(AnswerForm::Passkey(Box::new(Assertion::from_value(
+            passkey,
+        )?)));
+    }
     let challenge_id = answer
         .challenge_id
+        .ok_or_else(|| FormError::NotACodeAnswer("challengeId is required".into()))?
         .parse()
         .map_err(|_| FormError::BadChallengeId)?;
     match (answer.code, answer.verifier) {
@@ -165,7 +186,7 @@ mod tests {
                 "{raw:.80}: {error:?}"
             );
         }
-        let huge = format!(r#"{{"challengeId":"{ID}","code":"{}"}}"#, "1".repeat(5000));
+        let huge = format!(r#"{{"challengeId":"{ID}","code":"{}"}}"#, "1".repeat(9000));
         assert_eq!(read(&huge), Err(FormError::TooLong));
     }
 

@@ -15,8 +15,10 @@ use magiclink::code::LazyCodeKey;
 use magiclink::config::Env;
 use magiclink::events::EventPublisher;
 use magiclink::fingerprint::FingerprintKey;
+use magiclink::passkeys::PasskeyStore;
 use magiclink::token::LinkVerifier;
-use magiclink_verifier::answer::AnswerChecker;
+use magiclink_passkey::RelyingParty;
+use magiclink_verifier::answer::{AnswerChecker, Passkeys};
 use magiclink_verifier::config::VerifierConfig;
 use magiclink_verifier::triggers::handle;
 use serde_json::Value;
@@ -27,16 +29,14 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = VerifierConfig::from_env(&Env::from_process())?;
     let aws = load_config(CallBudget::TRIGGER).await;
     let kms = aws_sdk_kms::Client::new(&aws);
+    let ddb = aws_sdk_dynamodb::Client::new(&aws);
     // A link signs in with the public keys of the configuration and the
     // fingerprint its token carries: a cold start has nothing to wait for.
     // The fingerprint and code keys (for rejections' events and for codes)
     // are derived on first use.
     let checker = AnswerChecker {
         tokens: LinkVerifier::new(config.keys.keys, &config.token.issuer),
-        store: ChallengeStore::new(
-            aws_sdk_dynamodb::Client::new(&aws),
-            &config.store.table_name,
-        ),
+        store: ChallengeStore::new(ddb.clone(), &config.store.table_name),
         events: EventPublisher::new(
             aws_sdk_eventbridge::Client::new(&aws),
             &config.events.bus_name,
@@ -44,6 +44,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         fingerprints: FingerprintKey::new(kms.clone(), &config.events.fingerprint_key_id),
         codes: LazyCodeKey::new(kms, &config.code.key_id),
         code_digits: config.code.digits,
+        passkeys: config.passkeys.as_ref().map(|rp| Passkeys {
+            rp: RelyingParty::new(rp),
+            store: PasskeyStore::new(ddb, &config.store.table_name),
+        }),
     };
     let checker = &checker;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {

@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use magiclink::token;
 
-use crate::answer::{AnswerChecker, SigningIn};
+use crate::answer::{AnswerChecker, PasskeyRound, SigningIn};
 use crate::define::{CUSTOM_CHALLENGE, Next, next_step};
 use crate::{create, sign_up};
 
@@ -31,6 +31,8 @@ pub enum TriggerError {
     Unsupported(String),
     #[error(transparent)]
     SignUpRefused(#[from] sign_up::SignUpRefused),
+    #[error(transparent)]
+    Passkey(#[from] magiclink_passkey::ceremony::CeremonyError),
     #[error("the {trigger} event is malformed: {source}")]
     Malformed {
         trigger: String,
@@ -98,7 +100,9 @@ async fn dispatch(
         "CreateAuthChallenge_Authentication" => {
             let mut e: CognitoEventUserPoolsCreateAuthChallenge =
                 serde_json::from_value(event).map_err(malformed)?;
-            e.response.public_challenge_parameters = create::public_parameters();
+            let round = create::round(checker.passkeys.as_ref().map(|p| &p.rp))?;
+            e.response.public_challenge_parameters = round.public;
+            e.response.private_challenge_parameters = round.private;
             e.response.challenge_metadata = Some(create::CHALLENGE_METADATA.to_owned());
             ("challenge_created", serde_json::to_value(e))
         }
@@ -121,10 +125,19 @@ async fn dispatch(
                     .as_deref()
                     .unwrap_or(""),
             );
+            let private = &e.request.private_challenge_parameters;
+            let passkey_round = match (
+                private.get(create::PASSKEY_CHALLENGE),
+                private.get(create::PASSKEY_STATE),
+            ) {
+                (Some(challenge), Some(state)) => Some(PasskeyRound { challenge, state }),
+                _ => None,
+            };
             let who = SigningIn {
                 email: attribute("email"),
                 sub: attribute("sub"),
                 audience: &audience,
+                passkey_round,
             };
             let answer = e.request.challenge_answer.as_ref().and_then(Value::as_str);
             let verdict = checker.check(who, answer, now).await;

@@ -11,9 +11,13 @@ use std::time::{Duration, Instant, SystemTime};
 use aws_config::{BehaviorVersion, Region};
 use magiclink::aws::CallBudget;
 use magiclink::challenge::ChallengeStore;
+use magiclink::config::Env;
 use magiclink::events::EventPublisher;
+use magiclink::passkeys::PasskeyStore;
 use magiclink::token::{LinkVerifier, PublicKeys};
-use magiclink_verifier::answer::AnswerChecker;
+use magiclink_passkey::soft::SoftAuthenticator;
+use magiclink_passkey::{PasskeyConfig, RelyingParty};
+use magiclink_verifier::answer::{AnswerChecker, Passkeys};
 use magiclink_verifier::triggers::{TriggerError, handle};
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
@@ -33,6 +37,20 @@ fn accepted_keys() -> PublicKeys {
 
 /// A checker whose every AWS call goes to a closed port on this machine.
 async fn unreachable_checker() -> AnswerChecker {
+    checker_with(None).await
+}
+
+/// The relying party of the passkey tests.
+fn relying_party() -> RelyingParty {
+    let env = Env::from_pairs([
+        ("PASSKEY_RP_ID", "example.com"),
+        ("PASSKEY_ORIGINS", "https://example.com"),
+    ]);
+    RelyingParty::new(&PasskeyConfig::from_env(&env).unwrap().unwrap())
+}
+
+/// [`unreachable_checker`], with passkeys on when `rp` is given.
+async fn checker_with(rp: Option<RelyingParty>) -> AnswerChecker {
     let budget = CallBudget::TRIGGER;
     let config = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
@@ -59,6 +77,10 @@ async fn unreachable_checker() -> AnswerChecker {
         ),
         codes: magiclink::code::LazyCodeKey::new(aws_sdk_kms::Client::new(&config), "code-key"),
         code_digits: magiclink::code::CodeDigits::DEFAULT,
+        passkeys: rp.map(|rp| Passkeys {
+            rp,
+            store: PasskeyStore::new(aws_sdk_dynamodb::Client::new(&config), "table"),
+        }),
     }
 }
 
@@ -140,6 +162,62 @@ async fn create_asks_for_the_link_and_keeps_no_secret() {
     );
     assert_eq!(answer["response"]["privateChallengeParameters"], json!({}));
     assert_eq!(answer["response"]["challengeMetadata"], "MAGIC_LINK");
+}
+
+#[tokio::test]
+async fn with_passkeys_create_adds_a_webauthn_challenge_kept_private() {
+    let checker = checker_with(Some(relying_party())).await;
+    let request = json!({"userAttributes": {"email": "ann@example.com"}, "challengeName": "CUSTOM_CHALLENGE", "session": []});
+    let answer = handle(
+        &checker,
+        event("CreateAuthChallenge_Authentication", request),
+        SystemTime::now(),
+    )
+    .await
+    .unwrap();
+    let public = &answer["response"]["publicChallengeParameters"];
+    let options: Value = serde_json::from_str(public["passkeyOptions"].as_str().unwrap()).unwrap();
+    assert_eq!(options["rpId"], "example.com");
+    let private = &answer["response"]["privateChallengeParameters"];
+    assert_eq!(private["passkeyChallenge"], options["challenge"]);
+    assert!(private["passkeyState"].is_string());
+}
+
+#[tokio::test]
+async fn hostile_passkey_answers_are_refused_whether_passkeys_are_on_or_off() {
+    let sub = "4f1c0e1a-7d2b-4e8f-9a41-3c2d1e0f9b8a";
+    let authenticator =
+        SoftAuthenticator::new(3, "example.com", "https://example.com", b"someone-else");
+    let another_users = json!({"passkey": authenticator.assertion("Y2hhbGxlbmdl", 0)}).to_string();
+    let mut answers = vec![
+        json!({"passkey": null}).to_string(),
+        json!({"passkey": "text"}).to_string(),
+        json!({"passkey": {"id": "AQID"}}).to_string(),
+        json!({"passkey": authenticator.assertion("Y2hhbGxlbmdl", 0), "challengeId": "01KAB0ZQ8Y3N6M2F4T7W9XRCDE"}).to_string(),
+        json!({"passkey": {"id": "A".repeat(9000)}}).to_string(),
+    ];
+    answers.push(another_users);
+    for passkeys_on in [true, false] {
+        let checker = checker_with(passkeys_on.then(relying_party)).await;
+        for raw in &answers {
+            let request = json!({
+                "userAttributes": {"email": "ann@example.com", "sub": sub},
+                "challengeAnswer": raw,
+                "privateChallengeParameters": {"passkeyChallenge": "Y2hhbGxlbmdl", "passkeyState": "{}"},
+                "userNotFound": false,
+            });
+            let started = Instant::now();
+            let answer = handle(
+                &checker,
+                event("VerifyAuthChallengeResponse_Authentication", request),
+                SystemTime::now(),
+            )
+            .await
+            .unwrap();
+            assert_eq!(answer["response"]["answerCorrect"], false, "{raw:.80}");
+            assert!(started.elapsed() < Duration::from_secs(5), "{raw:.80}");
+        }
+    }
 }
 
 #[tokio::test]
