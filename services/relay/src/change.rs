@@ -12,6 +12,11 @@
 //!   `MagicLinkDeliveryFailed` (`errorCode` `Rejected`). `suppressed` (the
 //!   mailer's, which publishes `MagicLinkSuppressed` itself) is no event.
 //!
+//! A user's passkeys item (`passkeys#<sub>`, see [`magiclink::passkeys`])
+//! makes the passkeys' events: a `passkey#<ULID>` attribute added is
+//! `PasskeyRegistered`, one removed `PasskeyRemoved`, and a new `signIn` a
+//! passkey sign-in's `SignInSucceeded` (its `challengeId` the sign-in's id).
+//!
 //! Anything else (a mailing lease taken or given back, an item expiring, rate
 //! counters and other items, which the event source's filter keeps away
 //! anyway) is no event. Each event's `eventId` names the change
@@ -24,15 +29,16 @@ use magiclink::challenge::Delivery;
 use magiclink::email::EmailAddress;
 use magiclink::events::{
     BounceType, Event, MagicLinkApproved, MagicLinkRequested, MagicLinkSent, MailReport,
-    SignInMethod, SignInSucceeded, V1, change_id,
+    PasskeyRegistered, PasskeyRemoved, SignInMethod, SignInSucceeded, V1, change_id,
 };
 use magiclink::fingerprint::Fingerprints;
+use magiclink::passkeys::ATTRIBUTE_PREFIX;
 use serde_dynamo::AttributeValue;
 use ulid::Ulid;
 
 /// Why a record that should make an event cannot.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("challenge item {key}: {what}")]
+#[error("item {key}: {what}")]
 pub struct Unreadable {
     pub key: String,
     pub what: &'static str,
@@ -59,6 +65,9 @@ pub fn event_of(record: &EventRecord, keys: &Fingerprints) -> Result<Option<Even
     let Some(key) = text(&change.keys, "pk") else {
         return Ok(None);
     };
+    if key.starts_with("passkeys#") {
+        return passkey_event_of(record, key);
+    }
     let Some(id) = key.strip_prefix("challenge#") else {
         return Ok(None);
     };
@@ -146,6 +155,63 @@ pub fn event_of(record: &EventRecord, keys: &Fingerprints) -> Result<Option<Even
         _ => return Ok(None),
     };
     Ok(Some(event))
+}
+
+/// The ids of the passkeys an image holds.
+fn passkey_ids(image: &serde_dynamo::Item) -> Vec<Ulid> {
+    image
+        .keys()
+        .filter_map(|name| name.strip_prefix(ATTRIBUTE_PREFIX)?.parse().ok())
+        .collect()
+}
+
+/// The event of a change of a user's passkeys item, if it is one.
+fn passkey_event_of(record: &EventRecord, key: &str) -> Result<Option<Event>, Unreadable> {
+    let change = &record.change;
+    if record.event_name == "REMOVE" {
+        return Ok(None);
+    }
+    let unreadable = |what| Unreadable {
+        key: key.to_owned(),
+        what,
+    };
+    let (old, new) = (&change.old_image, &change.new_image);
+    let subject_hash = || {
+        text(new, "subjectHash")
+            .map(str::to_owned)
+            .ok_or_else(|| unreadable("no subjectHash"))
+    };
+    let sign_in = text(new, "signIn");
+    if sign_in.is_some() && sign_in != text(old, "signIn") {
+        let id = sign_in
+            .and_then(|raw| Ulid::from_str(raw).ok())
+            .ok_or_else(|| unreadable("signIn is not a ULID"))?;
+        return Ok(Some(Event::SignInSucceeded(SignInSucceeded {
+            version: V1,
+            event_id: change_id(id, "consumed"),
+            challenge_id: id,
+            subject_hash: subject_hash()?,
+            method: SignInMethod::Passkey,
+        })));
+    }
+    let (before, after) = (passkey_ids(old), passkey_ids(new));
+    if let Some(added) = after.iter().find(|id| !before.contains(id)) {
+        return Ok(Some(Event::PasskeyRegistered(PasskeyRegistered {
+            version: V1,
+            event_id: change_id(*added, "registered"),
+            passkey_id: *added,
+            subject_hash: subject_hash()?,
+        })));
+    }
+    if let Some(removed) = before.iter().find(|id| !after.contains(id)) {
+        return Ok(Some(Event::PasskeyRemoved(PasskeyRemoved {
+            version: V1,
+            event_id: change_id(*removed, "removed"),
+            passkey_id: *removed,
+            subject_hash: subject_hash()?,
+        })));
+    }
+    Ok(None)
 }
 
 #[cfg(test)]
@@ -385,6 +451,93 @@ mod tests {
         counter.change.keys =
             serde_json::from_value(json!({"pk": {"S": "rate#ip#x#900#1"}})).unwrap();
         assert_eq!(event_of(&counter, &keys()), Ok(None));
+    }
+
+    const SUB: &str = "3f1c2a8e-5d6b-4f7a-9c0d-1e2f3a4b5c6d";
+    const PASSKEY: &str = "01JD0000000000000000000001";
+    const SIGN_IN: &str = "01JD0000000000000000000002";
+    const HASH: &str = "0123456789abcdef0123456789abcdef";
+
+    fn passkeys_record(name: &str, old: Option<Value>, new: Option<Value>) -> EventRecord {
+        let mut record = record(name, old, new);
+        record.change.keys =
+            serde_json::from_value(json!({"pk": {"S": format!("passkeys#{SUB}")}})).unwrap();
+        record
+    }
+
+    fn passkeys_image(passkeys: &[&str], sign_in: Option<&str>) -> Value {
+        let mut image = json!({
+            "pk": {"S": format!("passkeys#{SUB}")},
+            "subjectHash": {"S": HASH},
+            "passkeyCount": {"N": passkeys.len().to_string()},
+        });
+        for id in passkeys {
+            image[format!("passkey#{id}")] = json!({"M": {"signCount": {"N": "0"}}});
+        }
+        if let Some(sign_in) = sign_in {
+            image["signIn"] = json!({"S": sign_in});
+        }
+        image
+    }
+
+    #[test]
+    fn a_passkey_added_used_and_removed_is_each_its_event() {
+        let added = passkeys_record("INSERT", None, Some(passkeys_image(&[PASSKEY], None)));
+        match event_of(&added, &keys()).unwrap().unwrap() {
+            Event::PasskeyRegistered(e) => {
+                assert_eq!(e.passkey_id.to_string(), PASSKEY);
+                assert_eq!(e.event_id, format!("{PASSKEY}/registered"));
+                assert_eq!(e.subject_hash, HASH);
+            }
+            other => panic!("{other:?}"),
+        }
+        let used = passkeys_record(
+            "MODIFY",
+            Some(passkeys_image(&[PASSKEY], None)),
+            Some(passkeys_image(&[PASSKEY], Some(SIGN_IN))),
+        );
+        match event_of(&used, &keys()).unwrap().unwrap() {
+            Event::SignInSucceeded(e) => {
+                assert_eq!(e.method, SignInMethod::Passkey);
+                assert_eq!(e.challenge_id.to_string(), SIGN_IN);
+                assert_eq!(e.event_id, format!("{SIGN_IN}/consumed"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let removed = passkeys_record(
+            "MODIFY",
+            Some(passkeys_image(&[PASSKEY], Some(SIGN_IN))),
+            Some(passkeys_image(&[], Some(SIGN_IN))),
+        );
+        match event_of(&removed, &keys()).unwrap().unwrap() {
+            Event::PasskeyRemoved(e) => assert_eq!(e.event_id, format!("{PASSKEY}/removed")),
+            other => panic!("{other:?}"),
+        }
+        let unchanged = passkeys_record(
+            "MODIFY",
+            Some(passkeys_image(&[PASSKEY], Some(SIGN_IN))),
+            Some(passkeys_image(&[PASSKEY], Some(SIGN_IN))),
+        );
+        assert_eq!(event_of(&unchanged, &keys()), Ok(None));
+        let deleted = passkeys_record("REMOVE", Some(passkeys_image(&[PASSKEY], None)), None);
+        assert_eq!(event_of(&deleted, &keys()), Ok(None));
+    }
+
+    #[test]
+    fn an_unreadable_passkeys_item_is_an_error_not_a_panic() {
+        let mut no_hash = passkeys_image(&[PASSKEY], None);
+        no_hash.as_object_mut().unwrap().remove("subjectHash");
+        let error = event_of(&passkeys_record("INSERT", None, Some(no_hash)), &keys()).unwrap_err();
+        assert_eq!(error.what, "no subjectHash");
+        let bad = passkeys_record(
+            "MODIFY",
+            Some(passkeys_image(&[PASSKEY], None)),
+            Some(passkeys_image(&[PASSKEY], Some("nope"))),
+        );
+        assert_eq!(
+            event_of(&bad, &keys()).unwrap_err().what,
+            "signIn is not a ULID"
+        );
     }
 
     #[test]
