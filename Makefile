@@ -24,7 +24,8 @@ BINARIES := $(or $(CARGO_TARGET_DIR),target)/$(PROFILE)
 # demo page's origin as the redirect allow-list, and 100000 new accounts per
 # hour (not 500: the load test makes 2,000), and SES's events taken from the
 # source magiclink.test.ses (the emulator's SES publishes none, and PutEvents
-# refuses aws.* sources, so the tests put SES-shaped events with that one).
+# refuses aws.* sources, so the tests put SES-shaped events with that one),
+# and passkeys for the demo page's origin (relying party localhost).
 DEV_ORIGIN ?= http://localhost:8000
 LINK_LIFETIME ?= 90
 FROM_ADDRESS ?= no-reply@magiclink.test
@@ -43,7 +44,9 @@ STACK_PARAMS := \
 	AllowedRedirectUris=$(DEV_ORIGIN)/ \
 	DefaultRedirectUri=$(DEV_ORIGIN)/ \
 	AllowedOrigins=$(DEV_ORIGIN) \
-	SesEventSource=magiclink.test.ses
+	SesEventSource=magiclink.test.ses \
+	PasskeyRelyingPartyId=localhost \
+	PasskeyOrigins=$(DEV_ORIGIN)
 
 .PHONY: help tools emulator lint functions up test e2e soak soak-tools bench bench-core package package-tools down dev
 
@@ -107,7 +110,7 @@ soak: lint soak-tools
 	@$(MAKE) --no-print-directory down
 	@$(MAKE) --no-print-directory up LINK_LIFETIME=900
 	cargo test --locked --profile $(PROFILE) -p magiclink-tests --test soak -- --ignored --test-threads=1 --nocapture
-	cd fuzz && for target in token request_body; do \
+	cd fuzz && for target in token request_body passkey_answer; do \
 	  mkdir -p corpus/$$target && \
 	  RUSTC_BOOTSTRAP=1 ../.tools/bin/cargo-fuzz run --release $$target corpus/$$target seeds/$$target \
 	    -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \

@@ -74,6 +74,28 @@ for s in feedback:
                                (["dynamodb:PutItem"], ["suppressed#*"])),
     )
 
+passkeys = [s for s in statements("PasskeysRole") if any(a.startswith("dynamodb:") for a in actions(s))]
+check("the passkeys role has its table permissions", bool(passkeys))
+for s in passkeys:
+    keys = s.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
+    check(
+        "the passkeys role touches only passkey items and its rate counters",
+        (actions(s), keys) in ((["dynamodb:GetItem"], ["passkeys#*", "passkey-registration#*"]),
+                               (["dynamodb:PutItem"], ["passkey-registration#*", "passkey-challenge#*"]),
+                               (["dynamodb:DeleteItem"], ["passkey-registration#*"]),
+                               (["dynamodb:UpdateItem"], ["passkeys#*", "rate#*"])),
+    )
+check(
+    "the passkeys role has no Cognito permission (GetUser is the token's own)",
+    not any(a.startswith("cognito-idp:") for s in statements("PasskeysRole") for a in actions(s)),
+)
+verifier_deletes = [s for s in statements("VerifierRole") if "dynamodb:DeleteItem" in actions(s)]
+check(
+    "the verifier deletes only usernameless passkey challenges",
+    all(s.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
+        == ["passkey-challenge#*"] for s in verifier_deletes),
+)
+
 cognito = [s for name in ("MailerRole", "MailerDirectoryPolicy") for s in statements(name)
            if any(a.startswith("cognito-idp:") for a in actions(s))]
 check("the mailer has its Cognito permissions", bool(cognito))
@@ -111,12 +133,13 @@ check(
     "only the mailer and the verifier may derive the code key",
     all(("kms:GenerateMac" in granted_to(role, "CodeKey")) == (role in ("MailerRole", "VerifierRole"))
         for role in ("RequestRole", "MailerRole", "VerifierRole", "RelayRole", "KeysRole",
-                     "FeedbackRole")),
+                     "FeedbackRole", "PasskeysRole")),
 )
 check(
     "only the keys resource reads public keys",
     all("kms:GetPublicKey" not in granted_to(role) for role in
-        ("RequestRole", "MailerRole", "VerifierRole", "RelayRole", "FeedbackRole")),
+        ("RequestRole", "MailerRole", "VerifierRole", "RelayRole", "FeedbackRole",
+         "PasskeysRole")),
 )
 
 client = resources["UserPoolClient"]["Properties"]

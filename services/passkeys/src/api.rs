@@ -1,0 +1,163 @@
+//! The HTTP contract of `/v1/passkeys`: the error type and how every outcome
+//! becomes a status, headers and a JSON body, in one place. `openapi.json`
+//! documents the result.
+
+use serde_json::{Value, json};
+
+/// A request body larger than this is refused with 413 before it is parsed
+/// (a registration with the largest credential and attestation fits).
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// Why a request was not served.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    #[error("sign in first: this needs the access token of a signed-in user")]
+    Unauthorized,
+    #[error("{0}")]
+    InvalidJson(String),
+    #[error("{0}")]
+    InvalidName(String),
+    #[error("the passkey was refused: {0}")]
+    InvalidCredential(String),
+    #[error(
+        "no passkey registration is pending: ask for registration options, then register within 5 minutes"
+    )]
+    NoRegistration,
+    #[error("this account holds the most passkeys it may; remove one first")]
+    TooManyPasskeys,
+    #[error("this passkey is registered already")]
+    AlreadyRegistered,
+    #[error("no such passkey")]
+    NotFound,
+    #[error("passkeys are not enabled on this deployment")]
+    Disabled,
+    #[error("the request body is larger than {MAX_BODY_BYTES} bytes")]
+    PayloadTooLarge,
+    #[error("the request body must be application/json")]
+    UnsupportedMediaType,
+    #[error("too many requests; try again later")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("the service is temporarily unavailable; try again shortly")]
+    Unavailable,
+}
+
+impl ApiError {
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::InvalidJson(_) | Self::InvalidName(_) | Self::InvalidCredential(_) => 400,
+            Self::Unauthorized => 401,
+            Self::NotFound | Self::Disabled => 404,
+            Self::NoRegistration | Self::TooManyPasskeys | Self::AlreadyRegistered => 409,
+            Self::PayloadTooLarge => 413,
+            Self::UnsupportedMediaType => 415,
+            Self::RateLimited { .. } => 429,
+            Self::Unavailable => 503,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthorized => "unauthorized",
+            Self::InvalidJson(_) => "invalid_json",
+            Self::InvalidName(_) => "invalid_name",
+            Self::InvalidCredential(_) => "invalid_credential",
+            Self::NoRegistration => "no_registration",
+            Self::TooManyPasskeys => "too_many_passkeys",
+            Self::AlreadyRegistered => "already_registered",
+            Self::NotFound => "not_found",
+            Self::Disabled => "passkeys_disabled",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Unavailable => "unavailable",
+        }
+    }
+}
+
+/// An answer, ready to be written as an HTTP response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiResponse {
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub body: String,
+}
+
+/// What an endpoint answers when it succeeds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Success {
+    /// `200` with a JSON body.
+    Ok(Value),
+    /// `201` with a JSON body: a passkey was added.
+    Created(Value),
+    /// `204`, no body: a passkey was removed.
+    Removed,
+}
+
+impl ApiResponse {
+    pub fn from_error(error: &ApiError) -> Self {
+        let mut headers = Vec::new();
+        match error {
+            ApiError::RateLimited { retry_after_secs } => {
+                headers.push(("retry-after", retry_after_secs.to_string()));
+            }
+            ApiError::Unauthorized => headers.push(("www-authenticate", "Bearer".into())),
+            _ => {}
+        }
+        let body = json!({"error": {"code": error.code(), "message": error.to_string()}});
+        Self::json(error.status(), &body, headers)
+    }
+
+    fn json(status: u16, body: &Value, mut headers: Vec<(&'static str, String)>) -> Self {
+        headers.push(("content-type", "application/json".into()));
+        headers.push(("cache-control", "no-store".into()));
+        Self {
+            status,
+            headers,
+            body: body.to_string(),
+        }
+    }
+}
+
+impl From<Result<Success, ApiError>> for ApiResponse {
+    fn from(result: Result<Success, ApiError>) -> Self {
+        match result {
+            Ok(Success::Ok(body)) => Self::json(200, &body, Vec::new()),
+            Ok(Success::Created(body)) => Self::json(201, &body, Vec::new()),
+            Ok(Success::Removed) => Self {
+                status: 204,
+                headers: vec![("cache-control", "no-store".into())],
+                body: String::new(),
+            },
+            Err(error) => Self::from_error(&error),
+        }
+    }
+}
+
+/// The fields of a JSON object body, or why the body is not one.
+pub fn json_object(
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Result<serde_json::Map<String, Value>, ApiError> {
+    let is_json = content_type.is_some_and(|c| {
+        c.split(';')
+            .next()
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+    });
+    if !is_json {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    match serde_json::from_slice(body) {
+        Ok(Value::Object(fields)) => Ok(fields),
+        Ok(_) => Err(ApiError::InvalidJson(
+            "the body must be a JSON object".into(),
+        )),
+        Err(e) => Err(ApiError::InvalidJson(format!(
+            "the body is not valid JSON (line {}, column {})",
+            e.line(),
+            e.column()
+        ))),
+    }
+}
