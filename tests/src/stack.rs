@@ -98,20 +98,22 @@ impl Stack {
             .as_u16()
     }
 
-    /// `POST` here to ask for a link. On the emulator the API is reached
-    /// through its path form, since `*.execute-api.localhost` names do not
-    /// resolve everywhere; on AWS, through `ApiUrl`.
+    /// `POST` here to ask for a link.
     pub fn magic_links_url(&self) -> String {
+        self.api_url("/v1/magic-links")
+    }
+
+    /// The deployed API's `path`. On the emulator the API is reached through
+    /// its path form, since `*.execute-api.localhost` names do not resolve
+    /// everywhere; on AWS, through `ApiUrl`.
+    pub fn api_url(&self, path: &str) -> String {
         match std::env::var("AWS_ENDPOINT_URL") {
             Ok(endpoint) => format!(
-                "{}/_aws/execute-api/{}/$default/v1/magic-links",
+                "{}/_aws/execute-api/{}/$default{path}",
                 endpoint.trim_end_matches('/'),
                 self.output("ApiId")
             ),
-            Err(_) => format!(
-                "{}/v1/magic-links",
-                self.output("ApiUrl").trim_end_matches('/')
-            ),
+            Err(_) => format!("{}{path}", self.output("ApiUrl").trim_end_matches('/')),
         }
     }
 }
