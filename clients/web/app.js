@@ -1,5 +1,6 @@
 // The demo page: ask for a link, confirm a link with one click, show the
-// signed-in user's claims. All sign-in logic is in magiclink.js.
+// signed-in user's claims and passkeys, sign in with a passkey. All sign-in
+// logic is in magiclink.js.
 import * as magiclink from "./magiclink.js";
 
 // The link leaves the address bar before this page waits for anything, so
@@ -35,7 +36,73 @@ function showSignedIn(session) {
     row.insertCell().textContent = typeof value === "object" ? JSON.stringify(value) : String(value);
   }
   show("signed-in");
+  showPasskeys();
 }
+
+// Passkeys: offered where the browser has them.
+const passkeysSupported = Boolean(window.PublicKeyCredential);
+$("passkey-offer").hidden = !passkeysSupported;
+
+/** Lists the user's passkeys, each with a button that removes it. */
+async function showPasskeys() {
+  $("passkeys-part").hidden = true;
+  if (!passkeysSupported) return;
+  let passkeys;
+  try {
+    passkeys = await magiclink.listPasskeys();
+  } catch (error) {
+    if (error.code !== "passkeys_disabled") fail(error);
+    return;
+  }
+  const list = $("passkeys");
+  list.replaceChildren();
+  for (const passkey of passkeys) {
+    const item = document.createElement("li");
+    const used = passkey.lastUsedAt ? `last used ${new Date(passkey.lastUsedAt * 1000).toLocaleString()}` : "not used yet";
+    item.textContent = `${passkey.name} (added ${new Date(passkey.createdAt * 1000).toLocaleDateString()}, ${used}) `;
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "secondary";
+    remove.textContent = "Remove";
+    remove.setAttribute("aria-label", `Remove ${passkey.name}`);
+    remove.onclick = async () => {
+      $("error").hidden = true;
+      try {
+        await magiclink.deletePasskey(passkey.id);
+      } catch (error) {
+        fail(error);
+      }
+      showPasskeys();
+    };
+    item.append(remove);
+    list.append(item);
+  }
+  $("passkeys-part").hidden = false;
+}
+
+$("passkey-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  $("error").hidden = true;
+  $("add-passkey").disabled = true;
+  try {
+    await magiclink.registerPasskey({ name: $("passkey-name").value });
+    $("passkey-name").value = "";
+    await showPasskeys();
+  } catch (error) {
+    if (error.code !== "passkey_cancelled") fail(error);
+  } finally {
+    $("add-passkey").disabled = false;
+  }
+});
+
+$("passkey-sign-in").addEventListener("click", async () => {
+  $("error").hidden = true;
+  try {
+    showSignedIn(await magiclink.signInWithPasskey());
+  } catch (error) {
+    if (error.code !== "passkey_cancelled") fail(error);
+  }
+});
 
 const config = await (await fetch("config.json")).json();
 magiclink.configure(config);

@@ -101,7 +101,10 @@ export class MagicLinkError extends Error {
    * Stable: the API's error code (invalid_email, rate_limited, ...), a Cognito
    * error type, link_refused, for codes invalid_code, code_refused or
    * too_many_attempts, for approvals no_approval, aborted, expired, used,
-   * revoked, approval_refused, invalid_number or wrong_number.
+   * revoked, approval_refused, invalid_number or wrong_number, for passkeys
+   * signed_out, passkeys_unsupported, passkeys_disabled, passkey_cancelled,
+   * passkey_failed, passkey_refused, invalid_credential, already_registered,
+   * too_many_passkeys or not_found.
    */
   readonly code: string;
   /** The HTTP status, or 0. */
@@ -110,6 +113,36 @@ export class MagicLinkError extends Error {
   readonly retryAfter: number | null;
   /** For wrong_number: how many more wrong numbers the link takes. */
   readonly attemptsLeft?: number;
+}
+
+/** A passkey of the signed-in user, as the API lists it. */
+export interface Passkey {
+  /** magiclink's id of the passkey (a ULID), for deletePasskey(). */
+  id: string;
+  /** The name it was given (default "Passkey"). */
+  name: string;
+  /** Seconds since the epoch. */
+  createdAt: number;
+  /** Seconds since the epoch of its last sign-in, or null. */
+  lastUsedAt: number | null;
+}
+
+export interface PasskeySignInOptions {
+  /**
+   * The user's address: their own challenge is answered. Without it the
+   * browser offers the passkeys it holds for this site, and the chosen one
+   * names its user.
+   */
+  email?: string;
+}
+
+/** A PublicKeyCredential as JSON (what PublicKeyCredential.toJSON() gives). */
+export interface PublicKeyCredentialJSON {
+  id: string;
+  rawId: string;
+  type: string;
+  response: Record<string, unknown>;
+  clientExtensionResults: Record<string, unknown>;
 }
 
 export function configure(config: MagicLinkConfig): void;
@@ -124,3 +157,10 @@ export function completeSignInFromLink(link?: SignInLink | null): Promise<Sessio
 export function currentSession(): Session | null;
 export function refresh(): Promise<Session>;
 export function signOut(): Promise<void>;
+export function registerPasskey(options?: { name?: string }): Promise<Passkey>;
+export function listPasskeys(): Promise<Passkey[]>;
+export function deletePasskey(id: string): Promise<void>;
+export function signInWithPasskey(options?: PasskeySignInOptions): Promise<Session>;
+export function creationOptionsFromJSON(publicKey: Record<string, any>): PublicKeyCredentialCreationOptions;
+export function requestOptionsFromJSON(publicKey: Record<string, any>): PublicKeyCredentialRequestOptions;
+export function credentialToJSON(credential: PublicKeyCredential): PublicKeyCredentialJSON;

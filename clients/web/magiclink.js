@@ -26,6 +26,13 @@
 //   // delivered, bounced, ...), in sign-up mode open
 //   // ... and on the phone, on the page the link opens:
 //   if (link.approvable) await magiclink.approveSignIn(link, 42);
+//
+// Passkeys: once signed in, a user adds one; later they sign in with it,
+// with or without typing their address.
+//   await magiclink.registerPasskey({ name: "Laptop" });
+//   await magiclink.signInWithPasskey();              // the browser offers the passkeys it holds
+//   await magiclink.signInWithPasskey({ email });     // or this user's, through their challenge
+//   await magiclink.listPasskeys(); await magiclink.deletePasskey(id);
 
 const STORAGE_KEY = "magiclink.session";
 const REFRESH_MARGIN_MS = 60_000;
@@ -71,7 +78,15 @@ function config() {
 const verifiers = new WeakMap();
 
 function base64url(bytes) {
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  let binary = "";
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function bytesOfBase64url(text) {
+  const base64 = String(text).replace(/-/g, "+").replace(/_/g, "/");
+  const binary = atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, "="));
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }
 
 /**
@@ -409,4 +424,168 @@ export async function signOut() {
   if (session && session.refreshToken) {
     await cognito("RevokeToken", { ClientId: config().clientId, Token: session.refreshToken }).catch(() => {});
   }
+}
+
+// Passkeys -------------------------------------------------------------------
+
+/** A call of the passkeys API with the session's access token. */
+async function passkeysApi(method, path, body) {
+  const session = currentSession();
+  if (!session) throw new MagicLinkError("signed_out", "sign in first");
+  const headers = { authorization: `Bearer ${session.accessToken}` };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const response = await fetch(`${config().apiUrl}/v1/passkeys${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw await apiError(response);
+  return response.status === 204 ? null : response.json();
+}
+
+function webauthn() {
+  if (!globalThis.PublicKeyCredential || !globalThis.navigator?.credentials) {
+    throw new MagicLinkError("passkeys_unsupported", "this browser has no passkeys");
+  }
+  return globalThis.navigator.credentials;
+}
+
+/** Registration options as the API sends them, with their binary fields as bytes. */
+export function creationOptionsFromJSON(publicKey) {
+  return {
+    ...publicKey,
+    challenge: bytesOfBase64url(publicKey.challenge),
+    user: { ...publicKey.user, id: bytesOfBase64url(publicKey.user.id) },
+    excludeCredentials: (publicKey.excludeCredentials || []).map((c) => ({ ...c, id: bytesOfBase64url(c.id) })),
+  };
+}
+
+/** Sign-in options as the API or the challenge sends them, with bytes for the binary fields. */
+export function requestOptionsFromJSON(publicKey) {
+  const options = { ...publicKey, challenge: bytesOfBase64url(publicKey.challenge) };
+  if (publicKey.allowCredentials) {
+    options.allowCredentials = publicKey.allowCredentials.map((c) => ({ ...c, id: bytesOfBase64url(c.id) }));
+  }
+  return options;
+}
+
+/** A credential from navigator.credentials, as JSON (what PublicKeyCredential.toJSON() gives). */
+export function credentialToJSON(credential) {
+  const r = credential.response;
+  const response = { clientDataJSON: base64url(new Uint8Array(r.clientDataJSON)) };
+  if (r.attestationObject) {
+    response.attestationObject = base64url(new Uint8Array(r.attestationObject));
+    response.transports = typeof r.getTransports === "function" ? r.getTransports() : [];
+  } else {
+    response.authenticatorData = base64url(new Uint8Array(r.authenticatorData));
+    response.signature = base64url(new Uint8Array(r.signature));
+    if (r.userHandle) response.userHandle = base64url(new Uint8Array(r.userHandle));
+  }
+  return {
+    id: credential.id,
+    rawId: base64url(new Uint8Array(credential.rawId)),
+    type: credential.type,
+    response,
+    clientExtensionResults: typeof credential.getClientExtensionResults === "function"
+      ? credential.getClientExtensionResults()
+      : {},
+  };
+}
+
+/** The browser's answer, or a MagicLinkError `passkey_cancelled` when the user said no. */
+async function ceremony(call) {
+  try {
+    const credential = await call();
+    if (!credential) throw new MagicLinkError("passkey_cancelled", "no passkey was chosen");
+    return credential;
+  } catch (error) {
+    if (error instanceof MagicLinkError) throw error;
+    if (error && (error.name === "NotAllowedError" || error.name === "AbortError")) {
+      throw new MagicLinkError("passkey_cancelled", "no passkey was chosen, or the time ran out");
+    }
+    throw new MagicLinkError("passkey_failed", error && error.message ? error.message : String(error));
+  }
+}
+
+/**
+ * Adds a passkey to the signed-in user's account: the browser makes it (Face
+ * ID, Touch ID, Windows Hello, a security key...), the API keeps its public
+ * key. Resolves with `{ id, name, createdAt, lastUsedAt }`.
+ */
+export async function registerPasskey({ name } = {}) {
+  const credentials = webauthn();
+  const { publicKey } = await passkeysApi("POST", "/registration-options");
+  const credential = await ceremony(() => credentials.create({ publicKey: creationOptionsFromJSON(publicKey) }));
+  const body = { credential: credentialToJSON(credential) };
+  if (typeof name === "string" && name.trim()) body.name = name.trim();
+  return passkeysApi("POST", "", body);
+}
+
+/** The signed-in user's passkeys: `[{ id, name, createdAt, lastUsedAt }]`. */
+export async function listPasskeys() {
+  return (await passkeysApi("GET", "")).passkeys;
+}
+
+/** Removes one of the signed-in user's passkeys; it then signs no one in. */
+export async function deletePasskey(id) {
+  if (!/^[0-9A-HJKMNP-TV-Z]{26}$/i.test(String(id))) {
+    throw new MagicLinkError("not_found", "no such passkey");
+  }
+  await passkeysApi("DELETE", `/${encodeURIComponent(id)}`);
+}
+
+/** The sub a passkey's user handle names. */
+function subOfUserHandle(userHandle) {
+  return new TextDecoder().decode(new Uint8Array(userHandle));
+}
+
+/**
+ * Signs in with a passkey. Without `email` the browser offers the passkeys it
+ * holds for this site and the chosen one names its user; with `email` the
+ * user's own Cognito challenge is answered. Rejects with a MagicLinkError
+ * `passkey_cancelled` (the user said no), `passkey_refused` (not a passkey
+ * of this account, or a refused one) or `passkeys_unsupported`.
+ */
+export async function signInWithPasskey({ email } = {}) {
+  const credentials = webauthn();
+  const { clientId } = config();
+  let username;
+  let started;
+  let credential;
+  if (email) {
+    username = String(email).trim().toLowerCase();
+    started = await cognito("InitiateAuth", {
+      ClientId: clientId,
+      AuthFlow: "CUSTOM_AUTH",
+      AuthParameters: { USERNAME: username },
+    });
+    const options = started.ChallengeParameters && started.ChallengeParameters.passkeyOptions;
+    if (!options) throw new MagicLinkError("passkeys_disabled", "this deployment has no passkeys");
+    const publicKey = requestOptionsFromJSON(JSON.parse(options));
+    credential = await ceremony(() => credentials.get({ publicKey }));
+  } else {
+    const answer = await fetch(`${config().apiUrl}/v1/passkeys/sign-in-options`, { method: "POST" });
+    if (!answer.ok) throw await apiError(answer);
+    const { publicKey } = await answer.json();
+    credential = await ceremony(() => credentials.get({ publicKey: requestOptionsFromJSON(publicKey) }));
+    if (!credential.response.userHandle) {
+      throw new MagicLinkError("passkey_refused", "this passkey does not name its user");
+    }
+    username = subOfUserHandle(credential.response.userHandle);
+    started = await cognito("InitiateAuth", {
+      ClientId: clientId,
+      AuthFlow: "CUSTOM_AUTH",
+      AuthParameters: { USERNAME: username },
+    });
+  }
+  const answered = await cognito("RespondToAuthChallenge", {
+    ClientId: clientId,
+    ChallengeName: "CUSTOM_CHALLENGE",
+    Session: started.Session,
+    ChallengeResponses: { USERNAME: username, ANSWER: JSON.stringify({ passkey: credentialToJSON(credential) }) },
+  });
+  if (!answered.AuthenticationResult) {
+    throw new MagicLinkError("passkey_refused", "this passkey was refused: it may have been removed, or be of another account");
+  }
+  return saveSession(answered.AuthenticationResult, null);
 }

@@ -257,3 +257,149 @@ test("takeLinkFromLocation tells whether a link may approve another device", () 
   const plain = magiclink.takeLinkFromLocation({ hash: `#${token({ sub: "ann@example.com", jti: "x" })}`, pathname: "/", search: "" }, history);
   assert.equal(plain.approvable, false);
 });
+
+// Passkeys: the browser's navigator.credentials replaced by a double.
+
+const bytes = (text) => new TextEncoder().encode(text);
+const buffer = (text) => bytes(text).buffer;
+
+function fakeCredentials({ create, get }) {
+  globalThis.PublicKeyCredential = class {};
+  Object.defineProperty(globalThis, "navigator", {
+    value: { credentials: { create, get } },
+    configurable: true,
+  });
+}
+
+function signedIn() {
+  magiclink.configure({ apiUrl: "https://api.example", region: "eu-west-1", clientId: "client", storage: memoryStorage() });
+  globalThis.fetch = async () => answer(200, { AuthenticationResult: { IdToken: token({ sub: "sub-1" }), AccessToken: "access-1", ExpiresIn: 3600 } });
+  return magiclink.completeSignInWithCode({ email: "ann@example.com", challengeId: "c", wrongCodes: 0 }, "12345678");
+}
+
+const assertion = (userHandle) => ({
+  id: "Y3JlZA",
+  rawId: buffer("cred"),
+  type: "public-key",
+  response: {
+    clientDataJSON: buffer("{}"),
+    authenticatorData: buffer("auth"),
+    signature: buffer("sig"),
+    userHandle: userHandle === null ? null : buffer(userHandle),
+  },
+  getClientExtensionResults: () => ({}),
+});
+
+test("registerPasskey needs a session, turns the options into bytes and posts the credential as JSON", async () => {
+  let made = null;
+  fakeCredentials({
+    create: async ({ publicKey }) => {
+      made = publicKey;
+      return {
+        id: "Y3JlZA",
+        rawId: buffer("cred"),
+        type: "public-key",
+        response: { clientDataJSON: buffer("{}"), attestationObject: buffer("att"), getTransports: () => ["internal"] },
+        getClientExtensionResults: () => ({}),
+      };
+    },
+  });
+  await assert.rejects(magiclink.registerPasskey(), { code: "signed_out" });
+  await signedIn();
+  globalThis.fetch = async (url, init) => {
+    calls.push({ url, init });
+    if (url.endsWith("/registration-options")) {
+      return answer(200, { publicKey: { challenge: "AQID", rp: { id: "example.com", name: "m" },
+        user: { id: "c3ViLTE", name: "ann@example.com", displayName: "ann@example.com" },
+        excludeCredentials: [{ type: "public-key", id: "BAUG" }] } });
+    }
+    return answer(201, { id: "01KAB0ZQ8Y3N6M2F4T7W9XRCDE", name: "Laptop", createdAt: 1, lastUsedAt: null });
+  };
+  const added = await magiclink.registerPasskey({ name: "  Laptop " });
+  assert.equal(added.name, "Laptop");
+  assert.deepEqual([...made.challenge], [1, 2, 3]);
+  assert.equal(new TextDecoder().decode(made.user.id), "sub-1");
+  assert.deepEqual([...made.excludeCredentials[0].id], [4, 5, 6]);
+  assert.equal(made.rp.id, "example.com");
+  assert.equal(calls[0].init.headers.authorization, "Bearer access-1");
+  const posted = JSON.parse(calls[1].init.body);
+  assert.equal(calls[1].url, "https://api.example/v1/passkeys");
+  assert.deepEqual(posted, {
+    name: "Laptop",
+    credential: { id: "Y3JlZA", rawId: "Y3JlZA", type: "public-key", clientExtensionResults: {},
+      response: { clientDataJSON: "e30", attestationObject: "YXR0", transports: ["internal"] } },
+  });
+});
+
+test("a passkey the user declines is passkey_cancelled, and an API refusal keeps its code", async () => {
+  await signedIn();
+  fakeCredentials({ create: async () => { throw Object.assign(new Error("no"), { name: "NotAllowedError" }); } });
+  globalThis.fetch = async () => answer(200, { publicKey: { challenge: "AQID", user: { id: "AA" } } });
+  await assert.rejects(magiclink.registerPasskey(), { code: "passkey_cancelled" });
+  globalThis.fetch = async () => answer(409, { error: { code: "too_many_passkeys", message: "ten" } });
+  await assert.rejects(magiclink.registerPasskey(), { code: "too_many_passkeys", status: 409 });
+  globalThis.fetch = async () => answer(401, { error: { code: "unauthorized", message: "sign in" } });
+  await assert.rejects(magiclink.listPasskeys(), { code: "unauthorized", status: 401 });
+});
+
+test("signInWithPasskey without an address signs in the user its passkey names", async () => {
+  let asked = null;
+  fakeCredentials({ get: async ({ publicKey }) => { asked = publicKey; return assertion("sub-9"); } });
+  globalThis.fetch = async (url, init) => {
+    calls.push({ url, target: init.headers?.["x-amz-target"], body: init.body && JSON.parse(init.body) });
+    if (url.endsWith("/sign-in-options")) return answer(200, { publicKey: { challenge: "CQkJ", rpId: "example.com" } });
+    if (init.headers["x-amz-target"].endsWith("InitiateAuth")) return answer(200, { ChallengeName: "CUSTOM_CHALLENGE", Session: "s1" });
+    return answer(200, { AuthenticationResult: { IdToken: token({ sub: "sub-9" }), AccessToken: "a", ExpiresIn: 3600 } });
+  };
+  const session = await magiclink.signInWithPasskey();
+  assert.equal(session.claims.sub, "sub-9");
+  assert.deepEqual([...asked.challenge], [9, 9, 9]);
+  assert.equal(calls[1].body.AuthParameters.USERNAME, "sub-9");
+  const responses = calls[2].body.ChallengeResponses;
+  assert.equal(responses.USERNAME, "sub-9");
+  assert.deepEqual(JSON.parse(responses.ANSWER), {
+    passkey: { id: "Y3JlZA", rawId: "Y3JlZA", type: "public-key", clientExtensionResults: {},
+      response: { clientDataJSON: "e30", authenticatorData: "YXV0aA", signature: "c2ln", userHandle: "c3ViLTk" } },
+  });
+});
+
+test("signInWithPasskey with an address answers that user's own challenge", async () => {
+  let asked = null;
+  fakeCredentials({ get: async ({ publicKey }) => { asked = publicKey; return assertion(null); } });
+  globalThis.fetch = async (url, init) => {
+    calls.push({ target: init.headers["x-amz-target"], body: JSON.parse(init.body) });
+    if (init.headers["x-amz-target"].endsWith("InitiateAuth")) {
+      return answer(200, { ChallengeName: "CUSTOM_CHALLENGE", Session: "s1",
+        ChallengeParameters: { passkeyOptions: JSON.stringify({ challenge: "BwcH", allowCredentials: [] }) } });
+    }
+    return answer(200, {});
+  };
+  await assert.rejects(magiclink.signInWithPasskey({ email: " Ann@Example.com" }), { code: "passkey_refused" });
+  assert.deepEqual([...asked.challenge], [7, 7, 7]);
+  assert.equal(calls[0].body.AuthParameters.USERNAME, "ann@example.com");
+  assert.equal(JSON.parse(calls[1].body.ChallengeResponses.ANSWER).passkey.response.userHandle, undefined);
+});
+
+test("a usernameless passkey without a user handle, or no passkeys at all, is refused before Cognito", async () => {
+  fakeCredentials({ get: async () => assertion(null) });
+  globalThis.fetch = async (url) => {
+    calls.push(url);
+    return answer(200, { publicKey: { challenge: "AA" } });
+  };
+  await assert.rejects(magiclink.signInWithPasskey(), { code: "passkey_refused" });
+  assert.equal(calls.length, 1);
+  delete globalThis.PublicKeyCredential;
+  await assert.rejects(magiclink.signInWithPasskey(), { code: "passkeys_unsupported" });
+});
+
+test("deletePasskey deletes by id and refuses what is not an id unsent", async () => {
+  await signedIn();
+  globalThis.fetch = async (url, init) => {
+    calls.push({ url, method: init.method });
+    return { status: 204, ok: true, json: async () => { throw new Error("no body"); }, headers: new Headers() };
+  };
+  await magiclink.deletePasskey("01KAB0ZQ8Y3N6M2F4T7W9XRCDE");
+  assert.deepEqual(calls, [{ url: "https://api.example/v1/passkeys/01KAB0ZQ8Y3N6M2F4T7W9XRCDE", method: "DELETE" }]);
+  await assert.rejects(magiclink.deletePasskey("../admin"), { code: "not_found" });
+  assert.equal(calls.length, 1);
+});

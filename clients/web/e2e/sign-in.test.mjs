@@ -246,3 +246,61 @@ test("the waiting screen tells where the mail is, and the mail is in the browser
   await screenshot(page, "delivery-bounced");
   await context.close();
 });
+
+test("a user signed in by link adds a passkey, signs out, and signs in with it without typing an address", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  // Chromium's virtual authenticator: a platform authenticator that holds
+  // discoverable credentials and verifies its user without a prompt.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("WebAuthn.enable");
+  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: {
+      protocol: "ctap2",
+      transport: "internal",
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  });
+  const address = uniqueAddress("passkey");
+  await askForLink(page, address, "passkey");
+  await signInWithLink(page, await mailedLink(address), address, "passkey");
+
+  await page.locator("#passkeys-part").waitFor({ state: "visible" });
+  await page.locator("#passkey-name").fill("Test laptop");
+  await page.getByRole("button", { name: "Add a passkey" }).click();
+  await page.locator("#passkeys li").first().waitFor();
+  assert.match(await page.locator("#passkeys").textContent(), /Test laptop \(added .*, not used yet\)/);
+  const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
+  assert.equal(credentials.length, 1);
+  assert.ok(credentials[0].isResidentCredential, "the passkey is discoverable");
+  assert.equal(credentials[0].rpId, new URL(PAGE).hostname);
+  await screenshot(page, "passkey-5-added");
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.locator("#ask").waitFor({ state: "visible" });
+  await page.goto(PAGE);
+  await page.locator("#ask").waitFor({ state: "visible" });
+  assert.equal(await page.locator("#email").inputValue(), "", "no address typed");
+  await screenshot(page, "passkey-6-signed-out");
+  await page.getByRole("button", { name: "Sign in with a passkey" }).click();
+  await page.locator("#signed-in").waitFor({ state: "visible" });
+  const claims = await page.locator("#claims").textContent();
+  assert.ok(claims.includes(address), `the claims name ${address}: ${claims}`);
+  await page.locator("#passkeys li").first().waitFor();
+  assert.match(await page.locator("#passkeys").textContent(), /Test laptop .*last used/);
+  await screenshot(page, "passkey-7-signed-in-with-passkey");
+
+  // Removed, it signs no one in.
+  await page.getByRole("button", { name: "Remove Test laptop" }).click();
+  await page.locator("#passkeys li").waitFor({ state: "detached" });
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.locator("#ask").waitFor({ state: "visible" });
+  await page.getByRole("button", { name: "Sign in with a passkey" }).click();
+  await page.locator("#error").waitFor({ state: "visible" });
+  assert.match(await page.locator("#error").textContent(), /refused/);
+  assert.ok(await page.locator("#ask").isVisible(), "still signed out");
+  await context.close();
+});
