@@ -161,3 +161,69 @@ pub fn json_object(
         ))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code")]
+
+    use super::*;
+
+    /// The error codes `openapi.json` documents for `status` on any of the
+    /// passkeys operations.
+    fn documented(status: u16) -> Vec<String> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../api/openapi.json");
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let mut codes = Vec::new();
+        for (path, operations) in doc["paths"].as_object().unwrap() {
+            if !path.starts_with("/v1/passkeys") {
+                continue;
+            }
+            for operation in operations.as_object().unwrap().values() {
+                let schema = &operation["responses"][status.to_string()]["content"]
+                    ["application/json"]["schema"];
+                let alternatives = schema["oneOf"].as_array().cloned().unwrap_or_default();
+                for schema in alternatives.iter().chain([schema]) {
+                    for part in schema["allOf"].as_array().into_iter().flatten() {
+                        let codes_here = &part["properties"]["error"]["properties"]["code"]["enum"];
+                        for code in codes_here.as_array().into_iter().flatten() {
+                            codes.push(code.as_str().unwrap().to_owned());
+                        }
+                    }
+                }
+            }
+        }
+        codes
+    }
+
+    #[test]
+    fn every_error_is_documented_with_its_status_and_code() {
+        let errors = [
+            ApiError::InvalidJson("x".into()),
+            ApiError::InvalidName("x".into()),
+            ApiError::InvalidCredential("x".into()),
+            ApiError::Unauthorized,
+            ApiError::NotFound,
+            ApiError::Disabled,
+            ApiError::NoRegistration,
+            ApiError::TooManyPasskeys,
+            ApiError::AlreadyRegistered,
+            ApiError::PayloadTooLarge,
+            ApiError::UnsupportedMediaType,
+            ApiError::RateLimited {
+                retry_after_secs: 1,
+            },
+            ApiError::Unavailable,
+        ];
+        for error in errors {
+            assert!(
+                documented(error.status()).contains(&error.code().to_owned()),
+                "{} {} is not in openapi.json",
+                error.status(),
+                error.code()
+            );
+            let answer = ApiResponse::from_error(&error);
+            let body: Value = serde_json::from_str(&answer.body).unwrap();
+            assert_eq!(body["error"]["code"], error.code());
+        }
+    }
+}
