@@ -179,8 +179,8 @@ mod tests {
                 continue;
             }
             for operation in operations.as_object().unwrap().values() {
-                let schema = &operation["responses"][status.to_string()]["content"]
-                    ["application/json"]["schema"];
+                let schema = &operation["responses"][status.to_string()]["content"]["application/json"]
+                    ["schema"];
                 let alternatives = schema["oneOf"].as_array().cloned().unwrap_or_default();
                 for schema in alternatives.iter().chain([schema]) {
                     for part in schema["allOf"].as_array().into_iter().flatten() {
