@@ -646,4 +646,122 @@ mod tests {
             assert!(expected(&error), "{raw:.80}: {error:?}");
         }
     }
+
+    /// A passkey of Windows Hello (RS256, user verified), recorded by
+    /// webauthn-rs's authors: its registration and one sign-in, byte for byte.
+    mod recorded {
+        pub const RP_ID: &str = "etools-dev.example.com";
+        pub const ORIGIN: &str = "https://etools-dev.example.com:8080";
+        pub const REGISTRATION_CHALLENGE: &str = "FQky0FqnmV5KYqFU96E9aApSIRtjXiKcVFUf8Am8iDQ";
+        pub const CREDENTIAL_ID: &str = "KwlEDOBCBc9P1YU3NWihYLCeY-I9KGMhPap9vwHbVoI";
+        pub const ATTESTATION_OBJECT: &str = "o2NmbXRkbm9uZWdhdHRTdG10oGhhdXRoRGF0YVkBZ2wpgejnsqySxmYA_6D63eOJKMSO0N1z9i_GRS2layobRQAAAAAAAAAAAAAAAAAAAAAAAAAAACArCUQM4EIFz0_VhTc1aKFgsJ5j4j0oYyE9qn2_AdtWgqQBAwM5AQAgWQEApqOD6WFAiM9vJ1BQ5hMuOwz3l3GnnYzG46if0-hwdNE2lBqcOFg4G3Rm7VhjUUFPhfLAGRwtdIOB_blbI4EjwSxAVleJLBNK70iy8wvDh8LYbT5UrBC2UoyqAf9bUElkAXU9lLNfx6nk9K5FNrkPawUAbpsc83IgsNxdxKyeFgOaEpQUhF6mLRgbCP9sH-bEen3w19t2UOCSXFDbW9NYLRyFh1P01B15hGi9A2IqtAr56DuszG1AzotM9-YoJEdPC4tU05l9bGw3w80FWvhIKl4oiMFZA2ZtHkF1TGeWBCybaM9-XBChr9939ql_SA1TgQykZiqNrWaMNDkrcwzuWSFDAQAB";
+        pub const REGISTRATION_CLIENT_DATA: &str = "eyJ0eXBlIjoid2ViYXV0aG4uY3JlYXRlIiwiY2hhbGxlbmdlIjoiRlFreTBGcW5tVjVLWXFGVTk2RTlhQXBTSVJ0alhpS2NWRlVmOEFtOGlEUSIsIm9yaWdpbiI6Imh0dHBzOi8vZXRvb2xzLWRldi5leGFtcGxlLmNvbTo4MDgwIiwiY3Jvc3NPcmlnaW4iOmZhbHNlfQ";
+        pub const SIGN_IN_CHALLENGE: &str = "vXR-a0od0rVjsq3WptR82x2pCToaG3j2V62p0vGZlr0";
+        pub const AUTHENTICATOR_DATA: &str = "bCmB6OeyrJLGZgD_oPrd44koxI7Q3XP2L8ZFLaVrKhsFAAAAAQ";
+        pub const SIGN_IN_CLIENT_DATA: &str = "eyJ0eXBlIjoid2ViYXV0aG4uZ2V0IiwiY2hhbGxlbmdlIjoidlhSLWEwb2QwclZqc3EzV3B0UjgyeDJwQ1RvYUczajJWNjJwMHZHWmxyMCIsIm9yaWdpbiI6Imh0dHBzOi8vZXRvb2xzLWRldi5leGFtcGxlLmNvbTo4MDgwIiwiY3Jvc3NPcmlnaW4iOmZhbHNlfQ";
+        pub const SIGNATURE: &str = "Tf2YU7jGBRBEM7IF5BSUqLYDyTuitWDdQ4jmPfwAJvSPYmQO4t_qOkgJ5r4AvbBlrLCSGd11Tw2wY9DThw889Wrow9clRojGGbqc4k3YVWSLSUmt0vR0VGy0inMPu4zGbtpO7mOD0uXyuIXbsetgu49S81h41rZ2WMad6VPOpbtvU9NEk4mwHK0kQlfh_MNltSx3xjDSury-FE4OMUOQg0xVRl-CiYSoIcRxUzsmLgGna8io8gZqjct7yzJFrQa3dXblvCd4vDA2dd8PmXoEGNo4-62mcfDnrxUc5PgKAUneNDlIMyyDzgTzQmQ9ce3dc7Ylux36Z7JoRZkv1EzI8g";
+        pub const USER_HANDLE: &str = "bWNoYW4";
+    }
+
+    /// `state` (a ceremony's serialized state) with the recorded `challenge`
+    /// in place of its own.
+    fn with_challenge(state: &str, challenge: &str) -> String {
+        let mut state: Value = serde_json::from_str(state).unwrap();
+        state["challenge"] = json!(challenge);
+        state.to_string()
+    }
+
+    #[test]
+    fn a_recorded_windows_hello_passkey_registers_and_signs_in_once() {
+        use recorded::*;
+        let env = Env::from_pairs([("PASSKEY_RP_ID", RP_ID), ("PASSKEY_ORIGINS", ORIGIN)]);
+        let rp = RelyingParty::new(&PasskeyConfig::from_env(&env).unwrap().unwrap());
+        let registration = rp.registration("mchan", "mchan", vec![]).unwrap();
+        let registered = rp
+            .register(
+                json!({
+                    "id": CREDENTIAL_ID,
+                    "rawId": CREDENTIAL_ID,
+                    "type": "public-key",
+                    "response": {
+                        "attestationObject": ATTESTATION_OBJECT,
+                        "clientDataJSON": REGISTRATION_CLIENT_DATA,
+                    },
+                }),
+                &with_challenge(&registration.state, REGISTRATION_CHALLENGE),
+            )
+            .unwrap();
+        assert_eq!(
+            URL_SAFE_NO_PAD.encode(&registered.credential_id),
+            CREDENTIAL_ID
+        );
+        assert_eq!(registered.counter, 0);
+
+        let assertion = Assertion::from_value(json!({
+            "id": CREDENTIAL_ID,
+            "rawId": CREDENTIAL_ID,
+            "type": "public-key",
+            "response": {
+                "authenticatorData": AUTHENTICATOR_DATA,
+                "clientDataJSON": SIGN_IN_CLIENT_DATA,
+                "signature": SIGNATURE,
+                "userHandle": USER_HANDLE,
+            },
+        }))
+        .unwrap();
+        assert_eq!(assertion.challenge(), SIGN_IN_CHALLENGE);
+        assert_eq!(assertion.user_handle(), Some(&b"mchan"[..]));
+        let state = with_challenge(&rp.sign_in().unwrap().state, SIGN_IN_CHALLENGE);
+        let asserted = rp
+            .check(
+                &assertion,
+                &state,
+                &registered.credential,
+                registered.counter,
+            )
+            .unwrap();
+        assert_eq!(asserted.counter, 1);
+        assert!(asserted.user_verified);
+
+        // Once the counter has moved to 1, the same assertion is a clone's.
+        assert_eq!(
+            rp.check(&assertion, &state, &registered.credential, 1),
+            Err(Refusal::CounterRegressed)
+        );
+        // Against another challenge, or at another site, it is refused.
+        let other = rp.sign_in().unwrap().state;
+        assert_eq!(
+            rp.check(&assertion, &other, &registered.credential, 0),
+            Err(Refusal::WrongChallenge)
+        );
+        let elsewhere = party("required");
+        assert_eq!(
+            elsewhere.check(&assertion, &state, &registered.credential, 0),
+            Err(Refusal::WrongOrigin)
+        );
+        // A signature with one bit flipped does not verify.
+        let mut forged = assertion_json_with_signature_bit_flipped();
+        forged["rawId"] = json!(CREDENTIAL_ID);
+        let forged = Assertion::from_value(forged).unwrap();
+        assert_eq!(
+            rp.check(&forged, &state, &registered.credential, 0),
+            Err(Refusal::BadSignature)
+        );
+    }
+
+    fn assertion_json_with_signature_bit_flipped() -> Value {
+        use recorded::*;
+        let mut signature = URL_SAFE_NO_PAD.decode(SIGNATURE).unwrap();
+        signature[100] ^= 1;
+        json!({
+            "id": CREDENTIAL_ID,
+            "type": "public-key",
+            "response": {
+                "authenticatorData": AUTHENTICATOR_DATA,
+                "clientDataJSON": SIGN_IN_CLIENT_DATA,
+                "signature": URL_SAFE_NO_PAD.encode(signature),
+                "userHandle": USER_HANDLE,
+            },
+        })
+    }
 }
