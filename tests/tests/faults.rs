@@ -5,8 +5,11 @@
 //! before or during one is mailed once the outage ends, exactly once. At the
 //! end every request is accounted for: answers, events, mail, dead letters.
 //!
-//! One test, run alone in this binary: it changes the environment of the
-//! functions every other test relies on (and puts it back).
+//! The tests here change the environment of the functions every other test
+//! relies on (and put it back), so they are alone in this binary and take
+//! turns: each one's outage would otherwise break the other's functions
+//! (an environment change also restarts a function, failing a call in
+//! flight with a 502).
 
 #![allow(
     clippy::unwrap_used,
@@ -26,6 +29,9 @@ use magiclink_tests::{
 /// How long each outage lasts: several of the mailer's attempts, far fewer
 /// than the five receives that would dead-letter a message.
 const OUTAGE: Duration = Duration::from_secs(4);
+
+/// Held for the length of a test: one outage at a time.
+static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Asks for a link to each address, one after the other; the answers.
 async fn request_all(stack: &Stack, addresses: &[String]) -> Vec<u16> {
@@ -62,6 +68,7 @@ async fn accepted_during_mailer_outage(
 
 #[tokio::test]
 async fn outages_of_kms_and_dynamodb_delay_mail_and_lose_none() {
+    let _turn = TURN.lock().await;
     let config = aws().await;
     let stack = Stack::load(&config).await;
     let keys = stack.fingerprints().clone();
@@ -171,6 +178,7 @@ fn change_of(event: &Event) -> Option<(&str, &str)> {
 
 #[tokio::test]
 async fn an_outage_of_the_bus_delays_the_relayed_events_and_loses_none() {
+    let _turn = TURN.lock().await;
     let config = aws().await;
     let stack = Stack::load(&config).await;
     let keys = stack.fingerprints().clone();
