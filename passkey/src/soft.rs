@@ -91,6 +91,25 @@ impl SoftAuthenticator {
         .into_bytes()
     }
 
+    /// The authenticator data's fixed head: RP id hash, flags, counter.
+    fn auth_data(&self, flags: u8, counter: u32) -> Vec<u8> {
+        let mut out = Sha256::digest(self.rp_id.as_bytes()).to_vec();
+        out.push(flags);
+        out.extend_from_slice(&counter.to_be_bytes());
+        out
+    }
+
+    /// A `PublicKeyCredential` of this credential with `response`.
+    fn credential(&self, response: Value) -> Value {
+        json!({
+            "id": b64(&self.credential_id),
+            "rawId": b64(&self.credential_id),
+            "type": "public-key",
+            "response": response,
+            "clientExtensionResults": {},
+        })
+    }
+
     /// The COSE form of the public key.
     fn cose_key(&self) -> Vec<u8> {
         let point = self.key.verifying_key().to_sec1_point(false);
@@ -108,9 +127,7 @@ impl SoftAuthenticator {
     pub fn register(&self, options: &Value) -> Value {
         let challenge = options["challenge"].as_str().unwrap_or_default();
         let client_data = self.client_data("webauthn.create", challenge);
-        let mut auth_data = Sha256::digest(self.rp_id.as_bytes()).to_vec();
-        auth_data.push(self.flags() | AT);
-        auth_data.extend_from_slice(&self.counter.to_be_bytes());
+        let mut auth_data = self.auth_data(self.flags() | AT, self.counter);
         auth_data.extend_from_slice(&[0; 16]);
         auth_data.extend_from_slice(&(self.credential_id.len() as u16).to_be_bytes());
         auth_data.extend_from_slice(&self.credential_id);
@@ -122,17 +139,11 @@ impl SoftAuthenticator {
         attestation.push(0xa0);
         attestation.extend(cbor_text("authData"));
         attestation.extend(cbor_bytes(&auth_data));
-        json!({
-            "id": b64(&self.credential_id),
-            "rawId": b64(&self.credential_id),
-            "type": "public-key",
-            "response": {
-                "clientDataJSON": b64(&client_data),
-                "attestationObject": b64(&attestation),
-                "transports": ["internal"],
-            },
-            "clientExtensionResults": {},
-        })
+        self.credential(json!({
+            "clientDataJSON": b64(&client_data),
+            "attestationObject": b64(&attestation),
+            "transports": ["internal"],
+        }))
     }
 
     /// Signs `challenge` (base64url) as `navigator.credentials.get()` would,
@@ -147,23 +158,15 @@ impl SoftAuthenticator {
     /// An assertion of `challenge` with the counter `counter`.
     pub fn assertion(&self, challenge: &str, counter: u32) -> Value {
         let client_data = self.client_data("webauthn.get", challenge);
-        let mut auth_data = Sha256::digest(self.rp_id.as_bytes()).to_vec();
-        auth_data.push(self.flags());
-        auth_data.extend_from_slice(&counter.to_be_bytes());
+        let auth_data = self.auth_data(self.flags(), counter);
         let mut signed = auth_data.clone();
         signed.extend_from_slice(&Sha256::digest(&client_data));
         let signature: Signature = self.key.sign(&signed);
-        json!({
-            "id": b64(&self.credential_id),
-            "rawId": b64(&self.credential_id),
-            "type": "public-key",
-            "response": {
-                "clientDataJSON": b64(&client_data),
-                "authenticatorData": b64(&auth_data),
-                "signature": b64(signature.to_der().as_bytes()),
-                "userHandle": b64(&self.user_handle),
-            },
-            "clientExtensionResults": {},
-        })
+        self.credential(json!({
+            "clientDataJSON": b64(&client_data),
+            "authenticatorData": b64(&auth_data),
+            "signature": b64(signature.to_der().as_bytes()),
+            "userHandle": b64(&self.user_handle),
+        }))
     }
 }
