@@ -157,11 +157,11 @@ impl Service {
                 .and_then(|a| a.value())
                 .map(str::to_owned)
         };
-        let sub = attribute("sub").ok_or(refused(Unauthorized::Refused))?;
+        let sub = attribute("sub").ok_or_else(|| refused(Unauthorized::Refused))?;
         if sub != claimed || inbound.authorizer_sub.is_some_and(|s| s != sub) {
             return Err(refused(Unauthorized::OtherUser));
         }
-        let email = attribute("email").ok_or(refused(Unauthorized::Refused))?;
+        let email = attribute("email").ok_or_else(|| refused(Unauthorized::Refused))?;
         Ok(Identity { sub, email })
     }
 

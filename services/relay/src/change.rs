@@ -113,7 +113,7 @@ pub fn event_of(record: &EventRecord, keys: &Fingerprints) -> Result<Option<Even
         return Ok(report.event(
             delivery,
             text(new, "bounceType").and_then(BounceType::parse),
-            text(new, "bounceSubType").or(text(new, "feedbackType")),
+            text(new, "bounceSubType").or_else(|| text(new, "feedbackType")),
         ));
     }
     let event = match (old_status, new_status) {
