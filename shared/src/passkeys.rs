@@ -59,11 +59,18 @@ fn attribute(id: Ulid) -> String {
     format!("{ATTRIBUTE_PREFIX}{id}")
 }
 
+/// The form a WebAuthn credential id is kept in, and looked up by:
+/// base64url without padding.
+pub fn credential_key(credential_id: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(credential_id)
+}
+
 /// One registered passkey.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredPasskey {
     pub id: Ulid,
-    /// The WebAuthn credential id, base64url.
+    /// The WebAuthn credential id, as [`credential_key`] writes it.
     pub credential_id: String,
     /// The WebAuthn credential (public key, id, transports, flags) as JSON.
     pub credential: String,

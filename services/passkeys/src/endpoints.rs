@@ -20,7 +20,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use magiclink::aws::CallError;
 use magiclink::email::EmailAddress;
 use magiclink::fingerprint::FingerprintKey;
-use magiclink::passkeys::{AddError, MAX_NAME_CHARS, MAX_PASSKEYS, PasskeyStore, StoredPasskey};
+use magiclink::passkeys::{
+    AddError, MAX_NAME_CHARS, MAX_PASSKEYS, PasskeyStore, StoredPasskey, credential_key,
+};
 use magiclink::rate_limit::{Decision, RateLimiter};
 use magiclink::time::unix_seconds;
 use magiclink_passkey::RelyingParty;
@@ -116,6 +118,14 @@ impl Service {
         self.rp.as_ref().ok_or(ApiError::Disabled)
     }
 
+    /// The passkeys `user` holds.
+    async fn passkeys_of(&self, user: &Identity) -> Result<Vec<StoredPasskey>, ApiError> {
+        self.store
+            .list(&user.sub)
+            .await
+            .map_err(|e| unavailable("passkeys", &e))
+    }
+
     /// The signed-in user of the request (see [`crate::identity`]).
     async fn identity(
         &self,
@@ -174,11 +184,7 @@ impl Service {
     ) -> Result<Success, ApiError> {
         let rp = self.rp()?;
         let user = self.identity(config, inbound, now).await?;
-        let held = self
-            .store
-            .list(&user.sub)
-            .await
-            .map_err(|e| unavailable("passkeys", &e))?;
+        let held = self.passkeys_of(&user).await?;
         if held.len() as u64 >= MAX_PASSKEYS {
             return Err(ApiError::TooManyPasskeys);
         }
@@ -216,11 +222,7 @@ impl Service {
             .await
             .map_err(|e| unavailable("registration", &e))?
             .ok_or(ApiError::NoRegistration)?;
-        let held = self
-            .store
-            .list(&user.sub)
-            .await
-            .map_err(|e| unavailable("passkeys", &e))?;
+        let held = self.passkeys_of(&user).await?;
         // An authenticator that ignored the options' exclusion list answers
         // with a credential the user holds: said so before the check (which
         // refuses it too, but names it an altered algorithm).
@@ -232,7 +234,7 @@ impl Service {
             tracing::info!(%refusal, "registration refused");
             ApiError::InvalidCredential(refusal.to_string())
         })?;
-        let credential_id = URL_SAFE_NO_PAD.encode(&registered.credential_id);
+        let credential_id = credential_key(&registered.credential_id);
         if holds(&credential_id) {
             return Err(ApiError::AlreadyRegistered);
         }
@@ -277,11 +279,7 @@ impl Service {
     ) -> Result<Success, ApiError> {
         self.rp()?;
         let user = self.identity(config, inbound, now).await?;
-        let held = self
-            .store
-            .list(&user.sub)
-            .await
-            .map_err(|e| unavailable("passkeys", &e))?;
+        let held = self.passkeys_of(&user).await?;
         Ok(Success::Ok(json!({
             "passkeys": held.iter().map(listed).collect::<Vec<_>>(),
         })))

@@ -28,7 +28,7 @@ use magiclink::code::{CodeDigits, LazyCodeKey};
 use magiclink::email::EmailAddress;
 use magiclink::events::{Event, EventPublisher, RejectionReason, SignInRejected, V1};
 use magiclink::fingerprint::FingerprintKey;
-use magiclink::passkeys::{PasskeyStore, SignIn, SignInError};
+use magiclink::passkeys::{PasskeyStore, SignIn, SignInError, credential_key};
 use magiclink::token::{LinkVerifier, TokenError};
 use magiclink_passkey::{Assertion, Refusal, RelyingParty};
 use ulid::Ulid;
@@ -333,7 +333,7 @@ impl AnswerChecker {
                 return Verdict::Unavailable;
             }
         };
-        let credential_id = base64_url(assertion.credential_id());
+        let credential_id = credential_key(assertion.credential_id());
         let Some(passkey) = held.iter().find(|p| p.credential_id == credential_id) else {
             return rejected(RejectionReason::UnknownPasskey);
         };
@@ -419,11 +419,6 @@ impl AnswerChecker {
 fn constant_time_eq(a: &str, b: &str) -> bool {
     use subtle::ConstantTimeEq;
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
-}
-
-fn base64_url(bytes: &[u8]) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
 #[cfg(test)]
