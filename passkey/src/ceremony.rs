@@ -697,18 +697,7 @@ mod tests {
         );
         assert_eq!(registered.counter, 0);
 
-        let assertion = Assertion::from_value(json!({
-            "id": CREDENTIAL_ID,
-            "rawId": CREDENTIAL_ID,
-            "type": "public-key",
-            "response": {
-                "authenticatorData": AUTHENTICATOR_DATA,
-                "clientDataJSON": SIGN_IN_CLIENT_DATA,
-                "signature": SIGNATURE,
-                "userHandle": USER_HANDLE,
-            },
-        }))
-        .unwrap();
+        let assertion = recorded_assertion(SIGNATURE);
         assert_eq!(assertion.challenge(), SIGN_IN_CHALLENGE);
         assert_eq!(assertion.user_handle(), Some(&b"mchan"[..]));
         let state = with_challenge(&rp.sign_in().unwrap().state, SIGN_IN_CHALLENGE);
@@ -740,28 +729,29 @@ mod tests {
             Err(Refusal::WrongOrigin)
         );
         // A signature with one bit flipped does not verify.
-        let mut forged = assertion_json_with_signature_bit_flipped();
-        forged["rawId"] = json!(CREDENTIAL_ID);
-        let forged = Assertion::from_value(forged).unwrap();
+        let mut signature = URL_SAFE_NO_PAD.decode(SIGNATURE).unwrap();
+        signature[100] ^= 1;
+        let forged = recorded_assertion(&URL_SAFE_NO_PAD.encode(signature));
         assert_eq!(
             rp.check(&forged, &state, &registered.credential, 0),
             Err(Refusal::BadSignature)
         );
     }
 
-    fn assertion_json_with_signature_bit_flipped() -> Value {
+    /// The recorded sign-in's assertion, with `signature` as its signature.
+    fn recorded_assertion(signature: &str) -> Assertion {
         use recorded::*;
-        let mut signature = URL_SAFE_NO_PAD.decode(SIGNATURE).unwrap();
-        signature[100] ^= 1;
-        json!({
+        Assertion::from_value(json!({
             "id": CREDENTIAL_ID,
+            "rawId": CREDENTIAL_ID,
             "type": "public-key",
             "response": {
                 "authenticatorData": AUTHENTICATOR_DATA,
                 "clientDataJSON": SIGN_IN_CLIENT_DATA,
-                "signature": URL_SAFE_NO_PAD.encode(signature),
+                "signature": signature,
                 "userHandle": USER_HANDLE,
             },
-        })
+        }))
+        .unwrap()
     }
 }
