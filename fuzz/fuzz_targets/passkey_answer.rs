@@ -66,7 +66,6 @@ fuzz_target!(|data: &[u8]| {
     let Ok(AnswerForm::Passkey(assertion)) = parse(raw, CodeDigits::DEFAULT) else {
         return;
     };
-    let _ = (assertion.challenge(), assertion.user_handle());
     if world
         .rp
         .check(&assertion, &world.state, &world.credential, 0)
