@@ -48,7 +48,7 @@ STACK_PARAMS := \
 	PasskeyRelyingPartyId=localhost \
 	PasskeyOrigins=$(DEV_ORIGIN)
 
-.PHONY: help tools emulator lint functions up test e2e soak soak-tools bench bench-core package package-tools down dev
+.PHONY: help tools emulator lint functions up test e2e fuzz fuzz-tools soak soak-tools bench bench-core package package-tools down dev
 
 help:
 	@echo "make test   start the emulator if needed, deploy the stack, then fmt, clippy and every test"
@@ -87,6 +87,7 @@ up: emulator functions
 test: lint up
 	cargo test --workspace --locked --profile $(PROFILE)
 	@$(MAKE) --no-print-directory e2e
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=5
 
 # The browser tests: headless Chromium against the demo page, served by the
 # dev server (on DEV_ORIGIN, where the links point) for the length of the run.
@@ -110,17 +111,31 @@ soak: lint soak-tools
 	@$(MAKE) --no-print-directory down
 	@$(MAKE) --no-print-directory up LINK_LIFETIME=900
 	cargo test --locked --profile $(PROFILE) -p magiclink-tests --test soak -- --ignored --test-threads=1 --nocapture
-	cd fuzz && for target in token request_body passkey_answer; do \
-	  mkdir -p corpus/$$target && \
-	  RUSTC_BOOTSTRAP=1 ../.tools/bin/cargo-fuzz run --release $$target corpus/$$target seeds/$$target \
-	    -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
-	done
+	@$(MAKE) --no-print-directory fuzz
 	soak/schemathesis.sh $(SCHEMATHESIS_SECONDS)
 
-# cargo-fuzz (in .tools) and schemathesis (in .venv-soak), pinned. cargo-fuzz
-# needs nightly flags; RUSTC_BOOTSTRAP=1 lets the stable toolchain take them.
-soak-tools:
+# Every fuzz target, built (instrumented for coverage; no sanitizer: the code
+# under test is safe Rust) into the shared target directory, then run from
+# its seeds and corpus for FUZZ_SECONDS. `make test` runs each for a few
+# seconds, so that a change elsewhere (a configuration that grew, say) can
+# no longer break a target unseen; `make soak` runs each for a minute.
+FUZZ_TARGETS := token request_body passkey_answer
+FUZZ_TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))/fuzz
+fuzz: fuzz-tools
+	cd fuzz && for target in $(FUZZ_TARGETS); do \
+	  mkdir -p corpus/$$target && \
+	  RUSTC_BOOTSTRAP=1 ../.tools/bin/cargo-fuzz run --release --sanitizer none \
+	    --target-dir $(FUZZ_TARGET_DIR) $$target corpus/$$target seeds/$$target \
+	    -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+	done
+
+# cargo-fuzz (in .tools), pinned. It needs nightly flags; RUSTC_BOOTSTRAP=1
+# lets the stable toolchain take them.
+fuzz-tools:
 	@test -x .tools/bin/cargo-fuzz || cargo install --locked --root .tools cargo-fuzz --version 0.13.2
+
+# schemathesis (in .venv-soak), pinned.
+soak-tools: fuzz-tools
 	@test -x .venv-soak/bin/schemathesis || { python3 -m venv .venv-soak && .venv-soak/bin/pip install --quiet -r soak/requirements.txt; }
 
 # The stack benchmark: request, mail and sign-in paths beside the emulator's

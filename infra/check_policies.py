@@ -8,10 +8,13 @@ is valid; this checks that it grants no more than the functions need:
   only test (ConditionCheck) a user's watermark;
 - the mailer's Cognito permissions name this stack's user pool, not every pool;
 - the feedback function reads nothing: it updates challenges and puts
-  suppressions, each limited to its keys;
+  suppressions, each limited to its keys and to the attributes it owns (it
+  can never write a challenge's status, address, binding or approval);
 - the verifier has no Cognito permission at all, and its only KMS use is
   deriving the fingerprint and code keys (its public keys come with its
   configuration); only the mailer and the verifier may derive the code key;
+- only the request function (the approval endpoint) signs approvals, only
+  the mailer signs links;
 - the app client may not write `email`, and an address changes only once the
   new one is verified.
 Exits non-zero, naming each broken promise.
@@ -66,12 +69,21 @@ for s in dynamo:
 
 feedback = [s for s in statements("FeedbackRole") if any(a.startswith("dynamodb:") for a in actions(s))]
 check("the feedback role has its table permissions", bool(feedback))
+# What a challenge's status, address, binding or approval is made of: an
+# attribute the feedback function never needs.
+CHALLENGE_IDENTITY = {"status", "email", "binding", "approvalKey", "approvalProof", "expiresAt"}
 for s in feedback:
     keys = s.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
     check(
         "the feedback role only updates challenges and puts suppressions",
         (actions(s), keys) in ((["dynamodb:UpdateItem"], ["challenge#*"]),
                                (["dynamodb:PutItem"], ["suppressed#*"])),
+    )
+    attributes = s.get("Condition", {}).get("ForAllValues:StringEquals", {}).get("dynamodb:Attributes")
+    check(f"the feedback role's {actions(s)} names the attributes it may write", bool(attributes))
+    check(
+        "the feedback role cannot write a challenge's status, address, binding or approval",
+        not CHALLENGE_IDENTITY & set(attributes or []),
     )
 
 passkeys = [s for s in statements("PasskeysRole") if any(a.startswith("dynamodb:") for a in actions(s))]
@@ -132,6 +144,18 @@ check(
 check(
     "only the mailer and the verifier may derive the code key",
     all(("kms:GenerateMac" in granted_to(role, "CodeKey")) == (role in ("MailerRole", "VerifierRole"))
+        for role in ("RequestRole", "MailerRole", "VerifierRole", "RelayRole", "KeysRole",
+                     "FeedbackRole", "PasskeysRole")),
+)
+check(
+    "only the approval endpoint (the request function) signs approvals",
+    all(("kms:Sign" in granted_to(role, "ApprovalKey")) == (role == "RequestRole")
+        for role in ("RequestRole", "MailerRole", "VerifierRole", "RelayRole", "KeysRole",
+                     "FeedbackRole", "PasskeysRole")),
+)
+check(
+    "only the mailer signs links",
+    all(("kms:Sign" in granted_to(role, "SigningKey")) == (role == "MailerRole")
         for role in ("RequestRole", "MailerRole", "VerifierRole", "RelayRole", "KeysRole",
                      "FeedbackRole", "PasskeysRole")),
 )

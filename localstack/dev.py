@@ -33,15 +33,18 @@ FUNCTIONS = ("request", "mailer", "verifier", "relay", "feedback", "keys", "pass
 SES_SOURCE = "magiclink.test.ses"
 
 # SES's reports, as its event publishing writes them: detail type, event
-# type, and the part of the detail that is the report's own.
+# type, and the part of the detail that is the report's own, for the mail's
+# recipients (SES names in each report the recipients it is about).
 REPORTS = {
-    "delivered": ("Email Delivered", "Delivery", {
-        "delivery": {"processingTimeMillis": 900, "smtpResponse": "250 2.0.0 OK"}}),
-    "bounced": ("Email Bounced", "Bounce", {
+    "delivered": ("Email Delivered", "Delivery", lambda to: {
+        "delivery": {"processingTimeMillis": 900, "smtpResponse": "250 2.0.0 OK", "recipients": to}}),
+    "bounced": ("Email Bounced", "Bounce", lambda to: {
         "bounce": {"bounceType": "Permanent", "bounceSubType": "NoEmail", "feedbackId": "local",
-                   "bouncedRecipients": [{"action": "failed", "status": "5.1.1"}]}}),
-    "complained": ("Email Complaint Received", "Complaint", {
-        "complaint": {"complainedRecipients": [{}], "feedbackId": "local", "complaintFeedbackType": "abuse"}}),
+                   "bouncedRecipients": [{"emailAddress": a, "action": "failed", "status": "5.1.1"}
+                                         for a in to]}}),
+    "complained": ("Email Complaint Received", "Complaint", lambda to: {
+        "complaint": {"complainedRecipients": [{"emailAddress": a} for a in to], "feedbackId": "local",
+                      "complaintFeedbackType": "abuse"}}),
 }
 
 
@@ -91,7 +94,7 @@ def ses_report(request: dict) -> dict:
                 "challenge": [challenge_of(mail)],
             },
         },
-        **report,
+        **report(mail["to"]),
     }
     events = boto3.client("events", endpoint_url=ENDPOINT, region_name=REGION)
     put = events.put_events(Entries=[{

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs schemathesis against the OpenAPI document and the deployed API for
-# $1 seconds (default 120): no 5xx, and every answer as the document says.
+# $1 seconds (default 120), signed in as a test user: no 5xx, and every
+# answer as the document says.
 # Every check runs but two that do not apply here:
 # - positive_data_acceptance: a request valid by the schema may still be
 #   refused by the deployment's redirect allow-list or the address policy
@@ -21,6 +22,10 @@ print(next(o["OutputValue"] for o in outputs if o["OutputKey"] == "ApiId"))
 PY
 )"
 url="${AWS_ENDPOINT_URL%/}/_aws/execute-api/$api_id/\$default"
+# The access token of a user signed in by a link, so that the signed-in
+# endpoints (/v1/passkeys) are fuzzed past their 401.
+token="$(cargo run --quiet --locked --profile local -p magiclink-tests --bin access-token)"
 exec .venv-soak/bin/schemathesis --config-file soak/schemathesis.toml run api/openapi.json \
-  --url "$url" --checks all --exclude-checks positive_data_acceptance,unsupported_method \
+  --url "$url" --header "Authorization: Bearer $token" \
+  --checks all --exclude-checks positive_data_acceptance,unsupported_method \
   --phases examples,fuzzing,stateful --max-time "${1:-120}" --workers 2

@@ -68,7 +68,7 @@ async function showPasskeys() {
     remove.onclick = async () => {
       $("error").hidden = true;
       try {
-        await magiclink.deletePasskey(passkey.id);
+        await magiclink.deletePasskey(passkey.id, { reauthenticate });
       } catch (error) {
         fail(error);
       }
@@ -80,12 +80,25 @@ async function showPasskeys() {
   $("passkeys-part").hidden = false;
 }
 
+// A passkey change needs a recent sign-in: the user confirms with one of
+// their passkeys (one who has none signs in again with a link).
+async function reauthenticate() {
+  try {
+    return await magiclink.signInWithPasskey();
+  } catch {
+    throw new magiclink.MagicLinkError(
+      "reauthentication_required",
+      "To change your passkeys, sign in again: sign out, then ask for a new link.",
+    );
+  }
+}
+
 $("passkey-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   $("error").hidden = true;
   $("add-passkey").disabled = true;
   try {
-    await magiclink.registerPasskey({ name: $("passkey-name").value });
+    await magiclink.registerPasskey({ name: $("passkey-name").value, reauthenticate });
     $("passkey-name").value = "";
     await showPasskeys();
   } catch (error) {
@@ -141,8 +154,7 @@ function stopWaiting() {
 // What the waiting screen says of the mail, by where it is.
 const DELIVERY = {
   sending: "Sending the mail…",
-  sent: "The mail has left. It may take a minute to arrive.",
-  delivered: "Your mail server has accepted the mail. Look in your inbox, and in the spam folder.",
+  sent: "The mail has left. It may take a minute to arrive: look in your inbox, and in the spam folder.",
   bounced: "The mail bounced: check the address, then use another address.",
   complained: "The mail was marked as spam, so no more mail goes to this address for a while.",
   rejected: "The mail could not be sent. Please ask again later.",

@@ -42,15 +42,14 @@ export interface RequestOptions {
 export type ApprovalStatus = "pending" | "approved" | "used" | "expired" | "revoked";
 
 /**
- * Where the mail is: not yet handed to SES, handed over, then what SES
- * reported (accepted by the recipient's server, bounced, marked as spam,
- * refused by SES), or not sent because the address bounced or complained
- * recently.
+ * Where the mail is: not yet handed to SES, handed over (which it stays
+ * once delivered: see the README), then what went wrong if SES reported it
+ * (bounced, marked as spam, refused by SES), or not sent because the address
+ * bounced or complained recently.
  */
 export type DeliveryState =
   | "sending"
   | "sent"
-  | "delivered"
   | "bounced"
   | "complained"
   | "rejected"
@@ -157,9 +156,16 @@ export function completeSignInFromLink(link?: SignInLink | null): Promise<Sessio
 export function currentSession(): Session | null;
 export function refresh(): Promise<Session>;
 export function signOut(): Promise<void>;
-export function registerPasskey(options?: { name?: string }): Promise<Passkey>;
+/**
+ * Signs the user in again (a passkey, a link, a code) when a passkey change
+ * needs a recent sign-in (`reauthentication_required`); the change is then
+ * tried once more.
+ */
+export type Reauthenticate = () => Promise<unknown>;
+
+export function registerPasskey(options?: { name?: string; reauthenticate?: Reauthenticate }): Promise<Passkey>;
 export function listPasskeys(): Promise<Passkey[]>;
-export function deletePasskey(id: string): Promise<void>;
+export function deletePasskey(id: string, options?: { reauthenticate?: Reauthenticate }): Promise<void>;
 export function signInWithPasskey(options?: PasskeySignInOptions): Promise<Session>;
 export function creationOptionsFromJSON(publicKey: Record<string, any>): PublicKeyCredentialCreationOptions;
 export function requestOptionsFromJSON(publicKey: Record<string, any>): PublicKeyCredentialRequestOptions;

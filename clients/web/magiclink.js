@@ -23,7 +23,7 @@
 //   show(handle.approvalNumber);
 //   await magiclink.waitForApproval(handle, { signal, onStatus: (status, { delivery }) => ... });
 //   // resolves with the session; `delivery` tells where the mail is (sent,
-//   // delivered, bounced, ...), in sign-up mode open
+//   // bounced, ...), in sign-up mode open
 //   // ... and on the phone, on the page the link opens:
 //   if (link.approvable) await magiclink.approveSignIn(link, 42);
 //
@@ -172,7 +172,7 @@ function pause(ms, signal) {
  * status with growing pauses (1 s to 5 s). `signal` (an AbortSignal) stops
  * the wait (`aborted`); `onStatus(status, { delivery, expiresAt })` hears
  * each poll's status, with where the mail is when the API tells it
- * (`sending`, `sent`, `delivered`, `bounced`, `complained`, `rejected`,
+ * (`sending`, `sent`, `bounced`, `complained`, `rejected`,
  * `suppressed`; see the README) and when the request expires. Rejects
  * with a MagicLinkError: `expired` (nobody approved in time), `used` (the
  * link or code signed in somewhere), `revoked` (another sign-in replaced it,
@@ -508,17 +508,40 @@ async function ceremony(call) {
 }
 
 /**
+ * Runs `change` (a change to the user's passkeys); when the API answers that
+ * it needs a fresh sign-in (`reauthentication_required`, after
+ * PasskeyFreshSeconds) and `reauthenticate` is given, awaits it (it signs the
+ * user in again: a passkey, a link, a code) and runs `change` once more.
+ */
+async function withFreshSignIn(reauthenticate, change) {
+  try {
+    return await change();
+  } catch (error) {
+    if (!(error instanceof MagicLinkError) || error.code !== "reauthentication_required" || !reauthenticate) {
+      throw error;
+    }
+    await reauthenticate();
+    return change();
+  }
+}
+
+/**
  * Adds a passkey to the signed-in user's account: the browser makes it (Face
  * ID, Touch ID, Windows Hello, a security key...), the API keeps its public
- * key. Resolves with `{ id, name, createdAt, lastUsedAt }`.
+ * key. Resolves with `{ id, name, createdAt, lastUsedAt }`. A passkey is added
+ * only within a few minutes of a sign-in: past that the API answers
+ * `reauthentication_required`, and `reauthenticate` (if given) is awaited to
+ * sign the user in again before one retry.
  */
-export async function registerPasskey({ name } = {}) {
+export async function registerPasskey({ name, reauthenticate } = {}) {
   const credentials = webauthn();
-  const { publicKey } = await passkeysApi("POST", "/registration-options");
-  const credential = await ceremony(() => credentials.create({ publicKey: creationOptionsFromJSON(publicKey) }));
-  const body = { credential: credentialToJSON(credential) };
-  if (typeof name === "string" && name.trim()) body.name = name.trim();
-  return passkeysApi("POST", "", body);
+  return withFreshSignIn(reauthenticate, async () => {
+    const { publicKey } = await passkeysApi("POST", "/registration-options");
+    const credential = await ceremony(() => credentials.create({ publicKey: creationOptionsFromJSON(publicKey) }));
+    const body = { credential: credentialToJSON(credential) };
+    if (typeof name === "string" && name.trim()) body.name = name.trim();
+    return passkeysApi("POST", "", body);
+  });
 }
 
 /** The signed-in user's passkeys: `[{ id, name, createdAt, lastUsedAt }]`. */
@@ -526,12 +549,16 @@ export async function listPasskeys() {
   return (await passkeysApi("GET", "")).passkeys;
 }
 
-/** Removes one of the signed-in user's passkeys; it then signs no one in. */
-export async function deletePasskey(id) {
+/**
+ * Removes one of the signed-in user's passkeys; it then signs no one in. Like
+ * registerPasskey(), it needs a recent sign-in, and `reauthenticate` (if
+ * given) is awaited before one retry when the API asks for one.
+ */
+export async function deletePasskey(id, { reauthenticate } = {}) {
   if (!/^[0-9A-HJKMNP-TV-Z]{26}$/i.test(String(id))) {
     throw new MagicLinkError("not_found", "no such passkey");
   }
-  await passkeysApi("DELETE", `/${encodeURIComponent(id)}`);
+  await withFreshSignIn(reauthenticate, () => passkeysApi("DELETE", `/${encodeURIComponent(id)}`));
 }
 
 /** The sub a passkey's user handle names. */

@@ -46,6 +46,9 @@ impl Backend for Recorder {
     }
 }
 
+/// A key set of one P-256 key (the test key of RFC 7515, appendix A.3).
+const KEYS: &str = r#"{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","use":"sig","alg":"ES256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}"#;
+
 static CONFIG: LazyLock<RequestConfig> = LazyLock::new(|| {
     RequestConfig::from_env(&Env::from_pairs([
         ("TABLE_NAME", "t"),
@@ -53,6 +56,10 @@ static CONFIG: LazyLock<RequestConfig> = LazyLock::new(|| {
         ("FINGERPRINT_KEY_ID", "fingerprint-key"),
         ("ALLOWED_REDIRECT_URIS", "https://app.example.com/auth/*"),
         ("DEFAULT_REDIRECT_URI", "https://app.example.com/auth/cb"),
+        ("ACCEPTED_PUBLIC_KEYS", KEYS),
+        ("USER_POOL_ID", "pool"),
+        ("USER_POOL_CLIENT_ID", "client"),
+        ("APPROVAL_KEY_ID", "approval-key"),
     ]))
     .expect("a complete configuration")
 });

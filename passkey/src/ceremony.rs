@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use magiclink::json::fault;
 use serde::Deserialize;
 use serde_json::Value;
 use webauthn_rs_core::WebauthnCore;
@@ -175,14 +176,14 @@ impl Assertion {
             return Err(AssertionError::TooLong);
         }
         let value: Value =
-            serde_json::from_str(raw).map_err(|e| AssertionError::NotACredential(e.to_string()))?;
+            serde_json::from_str(raw).map_err(|e| AssertionError::NotACredential(fault(&e)))?;
         Self::from_value(value)
     }
 
     /// Reads an assertion already parsed as JSON.
     pub fn from_value(value: Value) -> Result<Self, AssertionError> {
-        let credential: PublicKeyCredential = serde_json::from_value(value)
-            .map_err(|e| AssertionError::NotACredential(e.to_string()))?;
+        let credential: PublicKeyCredential =
+            serde_json::from_value(value).map_err(|e| AssertionError::NotACredential(fault(&e)))?;
         if credential.type_ != "public-key" {
             return Err(AssertionError::WrongType);
         }
@@ -199,7 +200,7 @@ impl Assertion {
         }
         let client_data: ClientData =
             serde_json::from_slice(credential.response.client_data_json.as_ref())
-                .map_err(|e| AssertionError::BadClientData(e.to_string()))?;
+                .map_err(|e| AssertionError::BadClientData(fault(&e)))?;
         Ok(Self {
             credential,
             challenge: client_data.challenge,

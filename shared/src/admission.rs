@@ -9,10 +9,13 @@
 //! attempt that timed out after it committed is answered from DynamoDB's
 //! idempotency record instead of counting twice; nothing is read back.
 //!
-//! A counter may carry a waiver: a request whose address signed in within
-//! the last 90 days (its watermark exists) does not need it. When the
-//! only counters that refused are waivable, the request is tried once more
-//! without them, with a `ConditionCheck` on the address's watermark instead.
+//! A counter may hold instead of refuse: when the only counters whose window
+//! is full are holding ones (the mailbox's), the request is admitted all the
+//! same, once more without them, and its challenge is marked held (see
+//! [`Challenge::held`]): the mailer sends it only to an address that signed
+//! in lately. Whether the address has an account or signed in is never
+//! read here, so the answer and its timing are the same for every address
+//! (see the README, "Security").
 //!
 //! Concurrent requests that touch one counter item (one client IP, one
 //! mailbox) can cancel each other's transactions (`TransactionConflict`);
@@ -22,12 +25,11 @@ use std::time::{Duration, SystemTime};
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{ConditionCheck, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem, Update};
 
 use crate::aws::CallError;
-use crate::challenge::{Challenge, challenge_item, user_key};
+use crate::challenge::{Challenge, challenge_item};
 use crate::dynamo::{PK, TTL, n, s};
-use crate::email::EmailAddress;
 use crate::rate_limit::{Decision, Limit, counter_item};
 use crate::time::unix_seconds;
 
@@ -42,9 +44,9 @@ pub struct Counter {
     /// Whose requests are counted: a fingerprint, never an address or IP.
     pub key: String,
     pub limit: Limit,
-    /// A request for this address that signed in lately is not bound by
-    /// this counter.
-    pub waiver: Option<EmailAddress>,
+    /// A full window of this counter does not refuse the request: it holds
+    /// its mail for the mailer to decide.
+    pub holds: bool,
 }
 
 impl Counter {
@@ -106,26 +108,15 @@ impl Admissions {
         challenge: &Challenge,
         now: SystemTime,
     ) -> Result<Decision, CallError> {
-        let refused = match self.attempt(counters, None, challenge, now, 0).await? {
+        let refused = match self.attempt(counters, challenge, now, 0).await? {
             None => return Ok(Decision::Admitted),
             Some(refused) => refused,
         };
         let refusing: Vec<&Counter> = refused.iter().map(|&i| &counters[i]).collect();
-        let waived = refusing.first().and_then(|c| c.waiver.as_ref());
-        let all_waivable = refusing
-            .iter()
-            .all(|c| c.waiver.is_some() && c.waiver.as_ref() == waived);
-        if let (Some(address), true) = (waived, all_waivable) {
-            let kept: Vec<Counter> = counters
-                .iter()
-                .filter(|c| c.waiver.is_none())
-                .cloned()
-                .collect();
-            if self
-                .attempt(&kept, Some(address), challenge, now, 1)
-                .await?
-                .is_none()
-            {
+        if refusing.iter().all(|c| c.holds) {
+            let kept: Vec<Counter> = counters.iter().filter(|c| !c.holds).cloned().collect();
+            let held = challenge.clone().held();
+            if self.attempt(&kept, &held, now, 1).await?.is_none() {
                 return Ok(Decision::Admitted);
             }
         }
@@ -138,12 +129,10 @@ impl Admissions {
     }
 
     /// One transaction, tried again after conflicts: `None` when committed,
-    /// else the positions in `counters` whose condition failed (a failed
-    /// waiver check counts as all of them).
+    /// else the positions in `counters` whose condition failed.
     async fn attempt(
         &self,
         counters: &[Counter],
-        signed_in: Option<&EmailAddress>,
         challenge: &Challenge,
         now: SystemTime,
         round: u32,
@@ -159,15 +148,6 @@ impl Admissions {
             .build()
             .map_err(unbuildable)?;
         items.push(TransactWriteItem::builder().put(put).build());
-        if let Some(address) = signed_in {
-            let check = ConditionCheck::builder()
-                .table_name(&self.table)
-                .key(PK, s(user_key(address)))
-                .condition_expression("attribute_exists(revokedThrough)")
-                .build()
-                .map_err(unbuildable)?;
-            items.push(TransactWriteItem::builder().condition_check(check).build());
-        }
         for attempt in 1..=CONFLICT_ATTEMPTS {
             // A new token for each deliberate attempt; the SDK's own retries
             // of one attempt reuse it (at most 36 characters).
@@ -188,11 +168,7 @@ impl Admissions {
                             format!("challenge {} exists already", challenge.id),
                         ));
                     }
-                    return Ok(Some(if positions.iter().any(|&p| p > counted) {
-                        (0..counted).collect()
-                    } else {
-                        positions
-                    }));
+                    return Ok(Some(positions));
                 }
                 Outcome::Conflict if attempt < CONFLICT_ATTEMPTS => {
                     let jitter = u64::try_from(challenge.id.random() % 10).unwrap_or(0);
@@ -262,7 +238,7 @@ mod tests {
             scope: "email",
             key: "k".into(),
             limit: Limit::new(5, Duration::from_secs(900)),
-            waiver: None,
+            holds: false,
         };
         assert_eq!(
             counter.retry_after(from_unix_seconds(1800 + 873)),

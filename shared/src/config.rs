@@ -155,6 +155,10 @@ pub struct CodeConfig {
     pub key_id: String,
     /// `CODE_DIGITS`: 6 to 10; default 8.
     pub digits: CodeDigits,
+    /// `CODE_GUESS_BUDGET` wrong codes per `CODE_GUESS_WINDOW_SECONDS`, one
+    /// user's across all their challenges; default 20 per 86400 s. Once spent,
+    /// no code signs that user in until the window passes.
+    pub guesses: Limit,
 }
 
 impl CodeConfig {
@@ -162,6 +166,10 @@ impl CodeConfig {
         Ok(Self {
             key_id: env.required("CODE_KEY_ID")?.to_owned(),
             digits: env.parse_or("CODE_DIGITS", CodeDigits::DEFAULT)?,
+            guesses: Limit::new(
+                env.count_or("CODE_GUESS_BUDGET", 20)?,
+                env.seconds_or("CODE_GUESS_WINDOW_SECONDS", 86_400)?,
+            ),
         })
     }
 }
@@ -222,6 +230,27 @@ pub struct VerificationConfig {
 impl VerificationConfig {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let name = "ACCEPTED_PUBLIC_KEYS";
+        let keys =
+            PublicKeys::from_jwks(env.required(name)?).map_err(|e| ConfigError::Invalid {
+                name,
+                reason: e.to_string(),
+            })?;
+        Ok(Self { keys })
+    }
+}
+
+/// The keys whose signatures prove an approval (see [`crate::approval`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalKeysConfig {
+    /// `APPROVAL_PUBLIC_KEYS`: a JSON Web Key Set of the approval key's
+    /// public half, under its `kid` (the KMS key id); filled at deploy time
+    /// from KMS like `ACCEPTED_PUBLIC_KEYS`.
+    pub keys: PublicKeys,
+}
+
+impl ApprovalKeysConfig {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let name = "APPROVAL_PUBLIC_KEYS";
         let keys =
             PublicKeys::from_jwks(env.required(name)?).map_err(|e| ConfigError::Invalid {
                 name,
@@ -344,6 +373,36 @@ mod tests {
         );
         assert_eq!(limits.per_ip, Limit::new(30, Duration::from_secs(900)));
         assert_eq!(limits.per_mailbox, Limit::new(10, Duration::from_secs(900)));
+    }
+
+    #[test]
+    fn a_users_wrong_codes_are_budgeted_20_a_day_unless_configured() {
+        let env = Env::from_pairs([("CODE_KEY_ID", "k")]);
+        assert_eq!(
+            CodeConfig::from_env(&env).unwrap().guesses,
+            Limit::new(20, Duration::from_secs(86_400))
+        );
+        let env = Env::from_pairs([
+            ("CODE_KEY_ID", "k"),
+            ("CODE_GUESS_BUDGET", "3"),
+            ("CODE_GUESS_WINDOW_SECONDS", "60"),
+        ]);
+        assert_eq!(
+            CodeConfig::from_env(&env).unwrap().guesses,
+            Limit::new(3, Duration::from_secs(60))
+        );
+        for (name, bad) in [
+            ("CODE_GUESS_BUDGET", "0"),
+            ("CODE_GUESS_BUDGET", "-1"),
+            ("CODE_GUESS_WINDOW_SECONDS", "0"),
+            ("CODE_GUESS_WINDOW_SECONDS", "a day"),
+        ] {
+            let env = Env::from_pairs([("CODE_KEY_ID", "k"), (name, bad)]);
+            assert!(
+                matches!(CodeConfig::from_env(&env), Err(ConfigError::Invalid { name: n, .. }) if n == name),
+                "{name}={bad}"
+            );
+        }
     }
 
     #[test]

@@ -118,6 +118,24 @@ pub enum SuppressionReason {
     Bounced,
     /// The address's owner marked a mail as spam recently.
     Complained,
+    /// Asked for while the mailbox's allowance was spent (a flood of `+tag`
+    /// spellings, say), and the address has not signed in lately.
+    MailboxLimit,
+}
+
+impl SuppressionReason {
+    /// Whether the reason depends on the address's account or its history,
+    /// which the asking browser must not learn: its challenge is then told
+    /// as mailed (see [`crate::challenge::Delivery::Withheld`]).
+    pub fn tells_of_the_account(self) -> bool {
+        match self {
+            Self::UnknownUser
+            | Self::AddressChanged
+            | Self::SignUpCapReached
+            | Self::MailboxLimit => true,
+            Self::Bounced | Self::Complained => false,
+        }
+    }
 }
 
 /// The recipient's mail server accepted the link's mail (as SES reported).
@@ -275,8 +293,14 @@ pub enum RejectionReason {
     AddressChanged,
     /// A code that is not the challenge's (counted on the challenge).
     WrongCode,
-    /// The challenge was burnt by too many wrong codes or approval numbers.
+    /// Too many wrong attempts: the challenge's code after five wrong codes,
+    /// every code of the user once their budget of wrong codes is spent, or
+    /// the whole challenge after three wrong approval numbers.
     TooManyAttempts,
+    /// An approval with a number that is not the asking browser's (counted
+    /// on the challenge; three burn it). Published by the relay, from the
+    /// count's change, so that approval phishing shows.
+    WrongNumber,
     /// A link or code of a challenge approved for the device that asked:
     /// only that device signs in with it now.
     ApprovedElsewhere,
@@ -284,6 +308,10 @@ pub enum RejectionReason {
     NotApproved,
     /// A verifier that is not the one the challenge was asked with.
     WrongVerifier,
+    /// A verifier for a challenge marked approved whose approval carries no
+    /// valid proof of the approval endpoint's key: written into the table
+    /// by something else (see [`crate::approval`]).
+    UnprovenApproval,
     /// A passkey the user does not hold (never registered, or removed).
     UnknownPasskey,
     /// A passkey assertion of another challenge, or of a usernameless
@@ -313,9 +341,11 @@ impl RejectionReason {
             Self::AddressChanged => "address_changed",
             Self::WrongCode => "wrong_code",
             Self::TooManyAttempts => "too_many_attempts",
+            Self::WrongNumber => "wrong_number",
             Self::ApprovedElsewhere => "approved_elsewhere",
             Self::NotApproved => "not_approved",
             Self::WrongVerifier => "wrong_verifier",
+            Self::UnprovenApproval => "unproven_approval",
             Self::UnknownPasskey => "unknown_passkey",
             Self::WrongChallenge => "wrong_challenge",
             Self::WrongOrigin => "wrong_origin",
@@ -420,7 +450,7 @@ impl MailReport {
                 permanent: true,
                 error_code: "Rejected".into(),
             }),
-            Delivery::Suppressed => return None,
+            Delivery::Suppressed | Delivery::Withheld => return None,
         })
     }
 }
@@ -679,9 +709,11 @@ mod tests {
             (AddressChanged, "address_changed"),
             (WrongCode, "wrong_code"),
             (TooManyAttempts, "too_many_attempts"),
+            (WrongNumber, "wrong_number"),
             (ApprovedElsewhere, "approved_elsewhere"),
             (NotApproved, "not_approved"),
             (WrongVerifier, "wrong_verifier"),
+            (UnprovenApproval, "unproven_approval"),
         ] {
             assert_eq!(serde_json::to_value(reason).unwrap(), name);
             assert_eq!(reason.as_str(), name);

@@ -1,10 +1,11 @@
-//! The core of magiclink, shared by the request, mailer and verifier services.
+//! The core of magiclink, shared by its functions.
 //!
 //! Everything here is plain library code: no Lambda runtime, no HTTP. The
 //! services wire these pieces to their triggers; the integration tests drive
 //! them against the local emulator.
 //!
 //! - [`binding`]: cross-device approval's verifier, binding and number.
+//! - [`approval`]: the signed proof that the approval endpoint approved.
 //! - [`admission`]: a link request's rate limits and challenge, in one transaction.
 //! - [`account`]: the address magiclink verified for each Cognito user.
 //! - [`config`]: typed configuration, read once from the environment.
@@ -19,6 +20,7 @@
 //!   complaint.
 //! - [`events`]: the events on the bus and their publisher.
 //! - [`fingerprint`]: keyed hashes that stand in for addresses and IPs.
+//! - [`json`]: JSON errors told without the input they quote.
 //! - [`code`]: the one-time code in a sign-in mail, derived, never stored.
 //! - [`derived_key`]: secrets derived from KMS HMAC keys at start-up.
 //! - [`aws`]: the SDK configuration every client is built from.
@@ -26,6 +28,7 @@
 
 pub mod account;
 pub mod admission;
+pub mod approval;
 pub mod aws;
 pub mod binding;
 pub mod challenge;
@@ -36,6 +39,7 @@ mod dynamo;
 pub mod email;
 pub mod events;
 pub mod fingerprint;
+pub mod json;
 pub mod locale;
 pub mod passkeys;
 pub mod rate_limit;

@@ -168,6 +168,21 @@ pub async fn put_ses_report(
     {
         detail.extend(extra);
     }
+    // SES names, in each report, the recipients it is about; where a test's
+    // report leaves them out, it is about the mail's one recipient.
+    for (report, list) in [
+        ("bounce", "bouncedRecipients"),
+        ("complaint", "complainedRecipients"),
+    ] {
+        for entry in detail[report][list].as_array_mut().into_iter().flatten() {
+            if entry.get("emailAddress").is_none() {
+                entry["emailAddress"] = serde_json::json!(mail.to);
+            }
+        }
+    }
+    if detail["delivery"].is_object() && detail["delivery"]["recipients"].is_null() {
+        detail["delivery"]["recipients"] = serde_json::json!([mail.to]);
+    }
     let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
         .event_bus_name("default")
         .source(SES_TEST_SOURCE)

@@ -1,5 +1,5 @@
 //! Admitting a link request against the emulator's DynamoDB: the counters and
-//! the challenge in one transaction, all or nothing, and the mailbox waiver.
+//! the challenge in one transaction, all or nothing, and the mailbox limit that holds.
 
 #![allow(
     clippy::unwrap_used,
@@ -41,18 +41,25 @@ fn ann() -> EmailAddress {
     EmailAddress::parse("ann@example.com").unwrap()
 }
 
-fn counter(scope: &'static str, max: u32, waiver: Option<EmailAddress>) -> Counter {
+fn counter(scope: &'static str, max: u32, holds: bool) -> Counter {
     Counter {
         scope,
         key: unique("key"),
         limit: Limit::new(max, Duration::from_secs(900)),
-        waiver,
+        holds,
     }
 }
 
 impl Table {
     /// Asks with `counters`; the decision, and whether the challenge exists.
     async fn ask(&self, counters: &[Counter]) -> (Decision, bool) {
+        let (decision, recorded) = self.ask_held(counters).await;
+        (decision, recorded.is_some())
+    }
+
+    /// Asks with `counters`; the decision, and whether the challenge was
+    /// recorded held (`None`: not recorded).
+    async fn ask_held(&self, counters: &[Counter]) -> (Decision, Option<bool>) {
         let now = self.now;
         let challenge = Challenge::new(
             ann(),
@@ -65,16 +72,16 @@ impl Table {
             .admit(counters, &challenge, now)
             .await
             .unwrap();
-        let recorded = self.challenges.get(challenge.id).await.unwrap().is_some();
-        (decision, recorded)
+        let recorded = self.challenges.get(challenge.id).await.unwrap();
+        (decision, recorded.map(|c| c.held))
     }
 }
 
 #[tokio::test]
 async fn a_request_refused_by_one_limit_spends_no_other() {
     let t = table().await;
-    let a = counter("a", 1, None);
-    let b = counter("b", 2, None);
+    let a = counter("a", 1, false);
+    let b = counter("b", 2, false);
     let both = [a.clone(), b.clone()];
     assert_eq!(t.ask(&both).await, (Decision::Admitted, true));
     let (refused, recorded) = t.ask(&both).await;
@@ -96,9 +103,9 @@ async fn the_429_waits_for_the_last_window_that_refused() {
     let t = table().await;
     let short = Counter {
         limit: Limit::new(1, Duration::from_secs(30)),
-        ..counter("short", 1, None)
+        ..counter("short", 1, false)
     };
-    let long = counter("long", 1, None);
+    let long = counter("long", 1, false);
     let both = [short, long.clone()];
     assert_eq!(t.ask(&both).await.0, Decision::Admitted);
     let Decision::Limited { retry_after } = t.ask(&both).await.0 else {
@@ -112,17 +119,21 @@ async fn the_429_waits_for_the_last_window_that_refused() {
 }
 
 #[tokio::test]
-async fn a_spent_mailbox_allowance_binds_only_addresses_that_have_not_signed_in() {
+async fn a_spent_mailbox_allowance_holds_the_mail_and_refuses_nothing() {
     let t = table().await;
-    let mailbox = counter("mailbox", 1, Some(ann()));
-    let ip = counter("ip", 10, None);
+    let mailbox = counter("mailbox", 1, true);
+    let ip = counter("ip", 3, false);
     let counters = [ip, mailbox];
-    assert_eq!(t.ask(&counters).await, (Decision::Admitted, true));
-    assert!(matches!(
-        t.ask(&counters).await,
-        (Decision::Limited { .. }, false)
-    ));
-    // Ann signs in: her watermark exists.
+    assert_eq!(
+        t.ask_held(&counters).await,
+        (Decision::Admitted, Some(false))
+    );
+    // Past the mailbox's allowance: admitted all the same, held, whoever
+    // the address is (nothing of it is read here).
+    assert_eq!(
+        t.ask_held(&counters).await,
+        (Decision::Admitted, Some(true))
+    );
     t.ddb
         .put_item()
         .table_name(&t.name)
@@ -134,6 +145,13 @@ async fn a_spent_mailbox_allowance_binds_only_addresses_that_have_not_signed_in(
         .send()
         .await
         .unwrap();
-    assert_eq!(t.ask(&counters).await, (Decision::Admitted, true));
-    assert_eq!(t.ask(&counters).await, (Decision::Admitted, true));
+    assert_eq!(
+        t.ask_held(&counters).await,
+        (Decision::Admitted, Some(true))
+    );
+    // A limit that refuses still refuses: the IP's is spent now.
+    assert!(matches!(
+        t.ask_held(&counters).await,
+        (Decision::Limited { .. }, None)
+    ));
 }

@@ -12,6 +12,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use magiclink::EmailAddress;
 use magiclink::binding::Verifier;
 use magiclink::events::{Event, RejectionReason, SignInMethod};
@@ -24,6 +25,7 @@ struct World {
     links: LinkIssuer,
     tap: EventTap,
     http: reqwest::Client,
+    ddb: aws_sdk_dynamodb::Client,
 }
 
 async fn world() -> World {
@@ -34,6 +36,7 @@ async fn world() -> World {
         links: LinkIssuer::new(&config, &stack),
         tap: EventTap::on(&config, stack.output("EventBusName")).await,
         http: reqwest::Client::new(),
+        ddb: aws_sdk_dynamodb::Client::new(&config),
         stack,
     }
 }
@@ -197,7 +200,9 @@ async fn the_asking_browser_signs_in_after_the_link_s_holder_approves_with_its_n
     let late = w.approve(&id, &token, right).await;
     assert_eq!((late.status, late.code()), (409, "used"));
 
-    let events = w.sign_in_events(&ann, 5).await;
+    // The wrong number, published from the challenge's change, the three
+    // refused answers, the success and the replay.
+    let events = w.sign_in_events(&ann, 6).await;
     let reasons: Vec<RejectionReason> = events
         .iter()
         .filter_map(|e| match e {
@@ -208,6 +213,7 @@ async fn the_asking_browser_signs_in_after_the_link_s_holder_approves_with_its_n
     assert_eq!(
         reasons,
         [
+            RejectionReason::WrongNumber,
             RejectionReason::ApprovedElsewhere,
             RejectionReason::ApprovedElsewhere,
             RejectionReason::WrongVerifier,
@@ -437,4 +443,94 @@ async fn a_request_with_a_malformed_binding_is_refused_and_records_nothing() {
             .all(|m| !m.to.iter().any(|to| to == ann.as_str())),
         "no mail for a refused request"
     );
+}
+
+#[tokio::test]
+async fn an_approval_written_into_the_table_by_anything_but_the_approval_endpoint_signs_nobody_in()
+{
+    let mut w = world().await;
+    let ann = w.new_user().await;
+    let verifier = random_verifier();
+    let binding = Verifier::parse(&verifier).unwrap().binding();
+    // A real approval, for its proof.
+    let (real, token) = w
+        .links
+        .issue_bound(
+            &ann,
+            SystemTime::now(),
+            Duration::from_secs(900),
+            Some(binding),
+        )
+        .await;
+    let approved = w
+        .approve(&real.id.to_string(), &token, binding.number())
+        .await;
+    assert_eq!(approved.status, 204);
+    let item = w
+        .ddb
+        .get_item()
+        .table_name(w.stack.output("TableName"))
+        .key("pk", s(&format!("challenge#{}", real.id)))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let real_proof = (item["approvalKey"].clone(), item["approvalProof"].clone());
+    // What a role that may write challenges could write: an approved
+    // challenge of Ann's with its own binding, without a proof, with a
+    // made-up one, and with the real approval's proof copied onto it.
+    let now = magiclink::time::unix_seconds(SystemTime::now());
+    let forge = |proof: Option<(AttributeValue, AttributeValue)>| {
+        let id = ulid::Ulid::generate();
+        let mut item = std::collections::HashMap::from([
+            ("pk".to_owned(), s(&format!("challenge#{id}"))),
+            ("email".to_owned(), s(ann.as_str())),
+            ("redirectUri".to_owned(), s("http://localhost:8000/")),
+            ("createdAt".to_owned(), n(now)),
+            ("expiresAt".to_owned(), n(now + 600)),
+            ("status".to_owned(), s("approved")),
+            ("binding".to_owned(), s(&binding.encoded())),
+        ]);
+        if let Some((key, signature)) = proof {
+            item.insert("approvalKey".into(), key);
+            item.insert("approvalProof".into(), signature);
+        }
+        (id, item)
+    };
+    let made_up = (real_proof.0.clone(), s(&"A".repeat(86)));
+    for proof in [None, Some(made_up), Some(real_proof)] {
+        let (id, item) = forge(proof);
+        w.ddb
+            .put_item()
+            .table_name(w.stack.output("TableName"))
+            .set_item(Some(item))
+            .send()
+            .await
+            .unwrap();
+        let answer = verifier_answer(&id.to_string(), &verifier);
+        assert!(!w.pool.sign_in(ann.as_str(), &answer).await.is_tokens());
+    }
+    assert_eq!(
+        w.sign_in_events(&ann, 3)
+            .await
+            .iter()
+            .map(|e| match e {
+                Event::SignInRejected(r) => r.reason,
+                other => panic!("{other:?}"),
+            })
+            .collect::<Vec<_>>(),
+        [RejectionReason::UnprovenApproval; 3]
+    );
+    // The real approval still signs the asking browser in.
+    let answer = verifier_answer(&real.id.to_string(), &verifier);
+    assert!(w.pool.sign_in(ann.as_str(), &answer).await.is_tokens());
+}
+
+fn s(value: &str) -> AttributeValue {
+    AttributeValue::S(value.to_owned())
+}
+
+fn n(value: u64) -> AttributeValue {
+    AttributeValue::N(value.to_string())
 }

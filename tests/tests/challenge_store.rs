@@ -10,13 +10,16 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use magiclink::account::{AccountRef, AccountStore, Binding};
+use magiclink::approval::{ApprovalKeys, ApprovalSigner, Statement};
 use magiclink::binding::{DeviceBinding, Verifier};
 use magiclink::challenge::{
     Approval, ApprovalError, MAX_WRONG_CODES, MarkMailed, Proof, WrongCode,
 };
 use magiclink::fingerprint::Fingerprints;
 use magiclink::{Challenge, ChallengeStatus, ChallengeStore, ConsumeError, EmailAddress};
-use magiclink_tests::{aws, fresh_table};
+use magiclink_tests::{
+    FaultProxy, authority_of, aws, emulator_endpoint, fresh_signing_key, fresh_table,
+};
 
 const LIFETIME: Duration = Duration::from_secs(900);
 
@@ -24,6 +27,8 @@ const LIFETIME: Duration = Duration::from_secs(900);
 struct Store {
     challenges: ChallengeStore,
     accounts: AccountStore,
+    table: String,
+    approvals: ApprovalSigner,
 }
 
 impl std::ops::Deref for Store {
@@ -43,6 +48,19 @@ fn account(user: &EmailAddress) -> AccountRef {
 }
 
 impl Store {
+    /// Approves as the approval endpoint does, with a key of the test's own.
+    async fn approve(
+        &self,
+        id: ulid::Ulid,
+        user: &EmailAddress,
+        number: u8,
+        now: SystemTime,
+    ) -> Result<Approval, ApprovalError> {
+        self.challenges
+            .approve(id, user, &subject(user), number, &self.approvals, now)
+            .await
+    }
+
     /// Consumes as the verifier does for `user`, whose account is bound to
     /// its address as the mailer binds it.
     async fn consume(
@@ -68,7 +86,12 @@ async fn store() -> Store {
     let ddb = aws_sdk_dynamodb::Client::new(&config);
     Store {
         challenges: ChallengeStore::new(ddb.clone(), &table),
-        accounts: AccountStore::new(ddb, table),
+        accounts: AccountStore::new(ddb, &table),
+        table,
+        approvals: ApprovalSigner::new(
+            aws_sdk_kms::Client::new(&config),
+            fresh_signing_key(&config).await,
+        ),
     }
 }
 
@@ -390,30 +413,127 @@ async fn an_account_whose_address_changed_behind_magiclink_is_refused() {
         .unwrap();
 }
 
+/// The fingerprint a user's budget of wrong codes is kept under.
+fn subject(user: &EmailAddress) -> String {
+    account(user).address_hash
+}
+
 #[tokio::test]
-async fn five_wrong_codes_burn_a_challenge_for_its_code_and_its_link() {
+async fn five_wrong_codes_end_a_challenges_code_but_not_its_link() {
     let store = store().await;
     let ann = email("ann@example.com");
     let now = SystemTime::now();
     let c = new_challenge(&store, &ann, now).await;
+    let ann_subject = subject(&ann);
+    let wrong = || store.count_wrong_code(c.id, &ann, &ann_subject, now);
     for left in (1..MAX_WRONG_CODES).rev() {
-        assert_eq!(
-            store.count_wrong_code(c.id, &ann, now).await.unwrap(),
-            WrongCode::Counted { left }
-        );
+        assert_eq!(wrong().await.unwrap(), WrongCode::Counted { left });
     }
-    assert_eq!(
-        store.count_wrong_code(c.id, &ann, now).await.unwrap(),
-        WrongCode::Burnt
+    assert_eq!(wrong().await.unwrap(), WrongCode::Spent);
+    assert!(matches!(wrong().await, Err(ConsumeError::TooManyAttempts)));
+    assert!(matches!(
+        store.open_for_code(c.id, &ann, &subject(&ann), now).await,
+        Err(ConsumeError::TooManyAttempts)
+    ));
+    let account = account(&ann);
+    store.accounts.bind(&account, now).await.unwrap();
+    assert!(matches!(
+        store
+            .challenges
+            .consume(c.id, &ann, &account, Proof::Code, now)
+            .await,
+        Err(ConsumeError::TooManyAttempts)
+    ));
+    // The link, which only the mailbox holds, still signs in.
+    store.consume(c.id, &ann, now).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_spent_budget_of_wrong_codes_refuses_every_code_of_the_user_until_its_window_passes() {
+    let config = aws().await;
+    let table = fresh_table(&config).await;
+    let ddb = aws_sdk_dynamodb::Client::new(&config);
+    let budget = magiclink::rate_limit::Limit::new(3, Duration::from_secs(60));
+    let store = Store {
+        challenges: ChallengeStore::new(ddb.clone(), &table).with_code_guesses(budget),
+        accounts: AccountStore::new(ddb, &table),
+        table,
+        approvals: ApprovalSigner::new(
+            aws_sdk_kms::Client::new(&config),
+            fresh_signing_key(&config).await,
+        ),
+    };
+    let (ann, bob) = (email("ann@example.com"), email("bob@example.com"));
+    let now = SystemTime::now();
+    let (first, second) = (
+        new_challenge(&store, &ann, now).await,
+        new_challenge(&store, &ann, now).await,
     );
+    let ann_subject = subject(&ann);
+    let wrong = |id| store.count_wrong_code(id, &ann, &ann_subject, now);
+    assert_eq!(
+        wrong(first.id).await.unwrap(),
+        WrongCode::Counted { left: 2 }
+    );
+    assert_eq!(
+        wrong(second.id).await.unwrap(),
+        WrongCode::Counted { left: 1 }
+    );
+    assert_eq!(wrong(first.id).await.unwrap(), WrongCode::Spent);
+    for c in [&first, &second] {
+        assert!(matches!(
+            store.open_for_code(c.id, &ann, &subject(&ann), now).await,
+            Err(ConsumeError::TooManyAttempts)
+        ));
+    }
+    // The budget is checked in the consume itself too, so that a right code
+    // racing the last wrong one cannot slip through.
+    let account = account(&ann);
+    store.accounts.bind(&account, now).await.unwrap();
     assert!(matches!(
-        store.count_wrong_code(c.id, &ann, now).await,
+        store
+            .challenges
+            .consume(second.id, &ann, &account, Proof::Code, now)
+            .await,
         Err(ConsumeError::TooManyAttempts)
     ));
+    // Another user's budget is their own.
+    let bobs = new_challenge(&store, &bob, now).await;
+    store
+        .open_for_code(bobs.id, &bob, &subject(&bob), now)
+        .await
+        .unwrap();
+    // The next window opens the codes again; the link never closed.
+    let later = now + Duration::from_secs(60);
+    store
+        .open_for_code(second.id, &ann, &subject(&ann), later)
+        .await
+        .unwrap();
+    store.consume(first.id, &ann, now).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_code_for_another_users_challenge_is_refused_before_it_is_compared() {
+    let store = store().await;
+    let (ann, bob) = (email("ann@example.com"), email("bob@example.com"));
+    let now = SystemTime::now();
+    let c = new_challenge(&store, &ann, now).await;
+    for _ in 0..3 {
+        assert!(matches!(
+            store.open_for_code(c.id, &bob, &subject(&bob), now).await,
+            Err(ConsumeError::WrongUser)
+        ));
+    }
     assert!(matches!(
-        store.consume(c.id, &ann, now).await,
-        Err(ConsumeError::TooManyAttempts)
+        store
+            .open_for_code(ulid::Ulid::generate(), &ann, &subject(&ann), now)
+            .await,
+        Err(ConsumeError::NotFound)
     ));
+    store
+        .open_for_code(c.id, &ann, &subject(&ann), now)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -422,22 +542,24 @@ async fn wrong_codes_count_only_on_the_users_own_usable_challenge() {
     let (ann, bob) = (email("ann@example.com"), email("bob@example.com"));
     let now = SystemTime::now();
     let c = new_challenge(&store, &ann, now).await;
-    // Bob cannot burn Ann's challenge, however often he tries.
+    // Bob cannot end Ann's code, however often he tries.
     for _ in 0..MAX_WRONG_CODES + 1 {
         assert!(matches!(
-            store.count_wrong_code(c.id, &bob, now).await,
+            store
+                .count_wrong_code(c.id, &bob, &subject(&bob), now)
+                .await,
             Err(ConsumeError::WrongUser)
         ));
     }
     assert!(matches!(
         store
-            .count_wrong_code(ulid::Ulid::generate(), &ann, now)
+            .count_wrong_code(ulid::Ulid::generate(), &ann, &subject(&ann), now)
             .await,
         Err(ConsumeError::NotFound)
     ));
     assert!(matches!(
         store
-            .count_wrong_code(c.id, &ann, now + Duration::from_secs(3600))
+            .count_wrong_code(c.id, &ann, &subject(&ann), now + Duration::from_secs(3600))
             .await,
         Err(ConsumeError::Expired)
     ));
@@ -450,7 +572,9 @@ async fn wrong_codes_count_only_on_the_users_own_usable_challenge() {
         .await
         .unwrap();
     assert!(matches!(
-        store.count_wrong_code(c.id, &ann, now).await,
+        store
+            .count_wrong_code(c.id, &ann, &subject(&ann), now)
+            .await,
         Err(ConsumeError::Used)
     ));
 }
@@ -590,4 +714,109 @@ async fn an_approval_needs_a_binding_an_unrevoked_challenge_and_the_right_user()
         Err(ApprovalError::Revoked)
     ));
     assert!(store.is_revoked(&c).await.unwrap());
+}
+
+#[tokio::test]
+async fn a_consume_whose_answer_was_lost_after_it_committed_signs_in_and_a_replay_does_not() {
+    let store = store().await;
+    let ann = email("ann@example.com");
+    let now = SystemTime::now();
+    let c = new_challenge(&store, &ann, now).await;
+    let account = account(&ann);
+    store.accounts.bind(&account, now).await.unwrap();
+    // A client whose DynamoDB answers pass through a proxy that loses one,
+    // with no retry of its own: the consume commits, its caller hears a
+    // broken connection.
+    let endpoint = emulator_endpoint("losing a DynamoDB answer");
+    let proxy = FaultProxy::start(authority_of(&endpoint)).await;
+    let config = aws().await;
+    // A new client each time, so that its first call opens the connection
+    // whose answer the proxy loses.
+    let lossy = || {
+        let client = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(&config)
+                .endpoint_url(proxy.url())
+                .retry_config(aws_sdk_dynamodb::config::retry::RetryConfig::disabled())
+                .build(),
+        );
+        ChallengeStore::new(client, &store.table)
+    };
+    proxy.lose_next_answer();
+    lossy()
+        .consume(c.id, &ann, &account, Proof::Link, now)
+        .await
+        .expect("the consume committed, and the store finds that it was its own");
+    assert_eq!(
+        store.get(c.id).await.unwrap().unwrap().status,
+        ChallengeStatus::Consumed
+    );
+    // The same answer again is a replay of a used link, whether its answer
+    // comes back or is lost too.
+    assert!(matches!(
+        lossy()
+            .consume(c.id, &ann, &account, Proof::Link, now)
+            .await,
+        Err(ConsumeError::Used)
+    ));
+    proxy.lose_next_answer();
+    assert!(matches!(
+        lossy()
+            .consume(c.id, &ann, &account, Proof::Link, now)
+            .await,
+        Err(ConsumeError::Store(_))
+    ));
+}
+
+#[tokio::test]
+async fn an_approval_carries_a_proof_of_what_was_approved_that_its_key_alone_makes() {
+    let store = store().await;
+    let ann = email("ann@example.com");
+    let (c, binding) = bound_challenge(&store, &ann, VERIFIER).await;
+    let now = SystemTime::now();
+    // Before the approval, the verifier's browser has nothing to sign in with.
+    assert!(matches!(
+        store.open_for_approval(c.id, &ann, binding, now).await,
+        Err(ConsumeError::NotApproved)
+    ));
+    assert_eq!(
+        store
+            .approve(c.id, &ann, binding.number(), now)
+            .await
+            .unwrap(),
+        Approval::Approved
+    );
+    let approved = store
+        .open_for_approval(c.id, &ann, binding, now)
+        .await
+        .unwrap();
+    assert_eq!(approved.expires_at, c.expires_at);
+    let proof = approved.proof.expect("the approval carries its proof");
+    // Its public half, as the keys resource reads it at deploy time.
+    let kms = aws_sdk_kms::Client::new(&aws().await);
+    let mut keys = magiclink::token::PublicKeys::default();
+    let key = magiclink::token::PublicKeys::fetch(&kms, &proof.key_id)
+        .await
+        .unwrap();
+    keys.insert(proof.key_id.clone(), key).unwrap();
+    let keys = ApprovalKeys::new(keys);
+    let statement = Statement {
+        challenge: c.id,
+        binding: &binding,
+        subject: &subject(&ann),
+        expires_at: c.expires_at,
+    };
+    assert!(keys.proves(&statement, &proof));
+    // The proof is of this user only.
+    let bob = email("bob@example.com");
+    assert!(!keys.proves(
+        &Statement {
+            subject: &subject(&bob),
+            ..statement
+        },
+        &proof
+    ));
+    assert!(matches!(
+        store.open_for_approval(c.id, &bob, binding, now).await,
+        Err(ConsumeError::WrongUser)
+    ));
 }

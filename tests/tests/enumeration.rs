@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use magiclink::EmailAddress;
+use magiclink::events::{Event, SuppressionReason};
 use magiclink_tests::{PoolClient, Stack, aws, unique};
 
 const SAMPLES: usize = 40;
@@ -248,4 +249,123 @@ async fn the_status_endpoint_tells_known_and_unknown_addresses_alike() {
         d <= threshold,
         "status latencies of known and unknown addresses differ: D = {d:.3} > {threshold:.3}"
     );
+}
+
+/// A flood of `+tag` spellings spends a mailbox's allowance. The base address
+/// is then answered alike whether it signed in lately or not (an earlier
+/// design answered 202 to one and 429 to the other): the same status, the
+/// same body but for its id, the same progress and delivery on the status
+/// endpoint. Only the mail differs, which only the mailbox's owner sees: the
+/// address that signs in gets its link, the other none, and the operator an
+/// event that says why.
+#[tokio::test]
+async fn a_flooded_mailbox_answers_alike_whether_its_address_signs_in_or_not() {
+    let config = aws().await;
+    let stack = Stack::load(&config).await;
+    let pool = PoolClient::new(&config, &stack);
+    let links = magiclink_tests::LinkIssuer::new(&config, &stack);
+    let mut tap = magiclink_tests::EventTap::on(&config, stack.output("EventBusName")).await;
+    let http = reqwest::Client::new();
+    // One address that signed in (it has a watermark), one that never did.
+    let known = EmailAddress::parse(&format!("{}@example.com", unique("flooded"))).unwrap();
+    pool.create_user(&known).await;
+    let (_, token) = links.link(&known).await;
+    assert!(pool.sign_in(known.as_str(), &token).await.is_tokens());
+    let stranger = EmailAddress::parse(&format!("{}@example.com", unique("flooded"))).unwrap();
+
+    let verifier = format!("{}{}", ulid::Ulid::generate(), ulid::Ulid::generate())[..43].to_owned();
+    let binding = magiclink::binding::Verifier::parse(&verifier)
+        .unwrap()
+        .binding()
+        .encoded();
+    let ask = |email: String| {
+        let http = http.clone();
+        let url = stack.magic_links_url();
+        let body = serde_json::json!({"email": email, "binding": binding}).to_string();
+        async move {
+            let response = http
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let body: serde_json::Value = response.json().await.unwrap();
+            (status, body)
+        }
+    };
+    let mut answers = Vec::new();
+    for address in [&known, &stranger] {
+        let (local, domain) = address.as_str().split_once('@').unwrap();
+        for tag in 0..10 {
+            let (status, _) = ask(format!("{local}+{tag}@{domain}")).await;
+            assert_eq!(status, 202);
+        }
+        answers.push(ask(address.as_str().to_owned()).await);
+    }
+    for (status, body) in &answers {
+        assert_eq!(*status, 202, "{body}");
+        assert_eq!(body["status"], "accepted");
+        assert!(
+            body["challengeId"]
+                .as_str()
+                .is_some_and(|id| id.len() == 26)
+        );
+    }
+
+    // The address that signs in gets its link; the other gets nothing, and
+    // the operator is told why.
+    let held = answers[0].1["challengeId"].as_str().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !magiclink_tests::mail_to(known.as_str(), 1, Duration::ZERO)
+        .await
+        .iter()
+        .any(|mail| mail.challenge_id() == held)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the address that signs in gets its held link"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let subject = stranger.fingerprint(stack.fingerprints());
+    let suppressed = tap
+        .wait_for(
+            1,
+            Duration::from_secs(30),
+            |event| matches!(event, Event::MagicLinkSuppressed(e) if e.subject_hash == subject),
+        )
+        .await;
+    match suppressed.as_slice() {
+        [Event::MagicLinkSuppressed(e)] => {
+            assert_eq!(e.reason, SuppressionReason::MailboxLimit);
+            assert_eq!(e.challenge_id.to_string(), answers[1].1["challengeId"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        magiclink_tests::captured_mail()
+            .await
+            .iter()
+            .all(|m| !m.to.iter().any(|to| to == stranger.as_str())),
+        "no mail to the address that never signed in"
+    );
+    // The asking browser of each is told the same.
+    for (_, body) in &answers {
+        let id = body["challengeId"].as_str().unwrap();
+        let response = http
+            .get(format!("{}/{id}", stack.magic_links_url()))
+            .header("x-magiclink-verifier", &verifier)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let status: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(
+            (&status["status"], &status["delivery"]),
+            (&serde_json::json!("pending"), &serde_json::json!("sent")),
+            "{id}"
+        );
+    }
 }

@@ -8,10 +8,12 @@
     reason = "test code: a panic is how a test reports failure"
 )]
 
+use std::time::Duration;
+
 use aws_sdk_kms::types::{KeySpec, KeyUsageType};
 use aws_sdk_lambda::primitives::Blob;
 use magiclink::token::PublicKeys;
-use magiclink_tests::{Stack, aws, emulator_endpoint, fresh_signing_key};
+use magiclink_tests::{FunctionEnvironment, Stack, aws, emulator_endpoint, fresh_signing_key};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -72,9 +74,16 @@ impl ResponseUrl {
         }
     }
 
-    fn url(&self) -> String {
+    fn origin(&self) -> String {
         let port = self.listener.local_addr().unwrap().port();
-        format!("http://127.0.0.1:{port}/cloudformation-response?X-Amz-Signature=abc")
+        format!("http://127.0.0.1:{port}")
+    }
+
+    fn url(&self) -> String {
+        format!(
+            "{}/cloudformation-response?X-Amz-Signature=abc",
+            self.origin()
+        )
     }
 
     async fn take(&self) -> Put {
@@ -150,8 +159,12 @@ async fn invoke(config: &aws_config::SdkConfig, event: &Value) -> Option<String>
 
 /// Invokes the keys function with a request of `kind` and returns what it put
 /// to the response URL.
-async fn answer(config: &aws_config::SdkConfig, kind: &str, properties: Value) -> Put {
-    let url = ResponseUrl::open().await;
+async fn answer(
+    config: &aws_config::SdkConfig,
+    url: &ResponseUrl,
+    kind: &str,
+    properties: Value,
+) -> Put {
     let event = request(kind, &url.url(), properties);
     let (put, error) = tokio::join!(url.take(), invoke(config, &event));
     assert_eq!(error, None);
@@ -176,11 +189,23 @@ async fn the_keys_resource_answers_every_kind_of_request() {
     let stack = Stack::load(&config).await;
     let signing = stack.output("SigningKeyId");
     let rotated = fresh_signing_key(&config).await;
+    // The function answers only to CloudFormation's S3 host or, on the
+    // emulator, to the emulator's own endpoint (`RESPONSE_URL_ORIGIN`): for
+    // the length of the test this listener stands in for the emulator's
+    // endpoint, so that what the function puts can be read.
+    let url = ResponseUrl::open().await;
+    let keys_function = FunctionEnvironment::set(
+        &config,
+        &stack.function_name("keys"),
+        &[("RESPONSE_URL_ORIGIN", url.origin())],
+    )
+    .await;
 
     // Create and update: the public halves of the listed keys, as a set.
     for kind in ["Create", "Update"] {
         let put = answer(
             &config,
+            &url,
             kind,
             json!({"KeyIds": format!("{signing}, {rotated},")}),
         )
@@ -194,7 +219,7 @@ async fn the_keys_resource_answers_every_kind_of_request() {
     }
 
     // Delete: nothing to undo.
-    let put = answer(&config, "Delete", json!({"KeyIds": signing})).await;
+    let put = answer(&config, &url, "Delete", json!({"KeyIds": signing})).await;
     assert_eq!(put.body["Status"], "SUCCESS");
 
     // A key that cannot sign ES256, an unknown key, a missing property: a
@@ -231,7 +256,7 @@ async fn the_keys_resource_answers_every_kind_of_request() {
         (json!({}), "KeyIds"),
     ];
     for (properties, reason) in cases {
-        let put = answer(&config, "Create", properties.clone()).await;
+        let put = answer(&config, &url, "Create", properties.clone()).await;
         assert_eq!(put.body["Status"], "FAILED", "{properties}");
         let said = put.body["Reason"].as_str().unwrap();
         assert!(said.contains(reason), "{properties}: {said}");
@@ -241,4 +266,23 @@ async fn the_keys_resource_answers_every_kind_of_request() {
     // Not a CloudFormation request at all: there is nowhere to answer, so the
     // invocation fails.
     assert!(invoke(&config, &json!({"Records": []})).await.is_some());
+
+    // A response URL of the caller's choosing (another port on this machine,
+    // a metadata address, plain http on S3): refused, nothing put there.
+    let elsewhere = ResponseUrl::open().await;
+    for hostile in [
+        elsewhere.url(),
+        "http://169.254.169.254/latest/meta-data/".to_owned(),
+        "http://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/x".to_owned(),
+    ] {
+        let event = request("Create", &hostile, json!({"KeyIds": signing}));
+        assert!(invoke(&config, &event).await.is_some(), "{hostile}");
+    }
+    assert!(
+        tokio::time::timeout(Duration::from_secs(1), elsewhere.listener.accept())
+            .await
+            .is_err(),
+        "nothing was put to a URL of the caller's choosing"
+    );
+    keys_function.restore().await;
 }

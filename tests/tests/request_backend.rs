@@ -9,6 +9,7 @@
 use std::time::SystemTime;
 
 use magiclink::admission::Admissions;
+use magiclink::approval::ApprovalSigner;
 use magiclink::challenge::{ChallengeStatus, ChallengeStore};
 use magiclink::config::Env;
 use magiclink::fingerprint::FingerprintKey;
@@ -41,15 +42,17 @@ async fn a_valid_request_leaves_a_pending_challenge_and_its_counters_only() {
         ("ACCEPTED_PUBLIC_KEYS", jwks.as_str()),
         ("USER_POOL_ID", stack.output("UserPoolId")),
         ("USER_POOL_CLIENT_ID", stack.output("UserPoolClientId")),
+        ("APPROVAL_KEY_ID", stack.output("ApprovalKeyId")),
     ]))
     .unwrap();
     let ddb = aws_sdk_dynamodb::Client::new(&aws);
     let store = ChallengeStore::new(ddb.clone(), &table);
     let backend = AwsBackend {
         admissions: Admissions::new(ddb.clone(), &table),
-        fingerprints: FingerprintKey::new(kms, stack.output("FingerprintKeyId")),
+        fingerprints: FingerprintKey::new(kms.clone(), stack.output("FingerprintKeyId")),
         store: store.clone(),
         limiter: RateLimiter::new(ddb.clone(), &table),
+        approvals: ApprovalSigner::new(kms, stack.output("ApprovalKeyId")),
     };
     let inbound = Inbound {
         content_type: Some("application/json"),

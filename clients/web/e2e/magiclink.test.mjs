@@ -392,6 +392,43 @@ test("a usernameless passkey without a user handle, or no passkeys at all, is re
   await assert.rejects(magiclink.signInWithPasskey(), { code: "passkeys_unsupported" });
 });
 
+test("a passkey change that needs a fresh sign-in signs in again through reauthenticate, then retries once", async () => {
+  await signedIn();
+  let answers = [
+    answer(403, { error: { code: "reauthentication_required", message: "sign in again" } }),
+    { status: 204, ok: true, json: async () => null, headers: new Headers() },
+  ];
+  globalThis.fetch = async (url, init) => {
+    calls.push({ url, method: init.method });
+    return answers.shift();
+  };
+  await assert.rejects(magiclink.deletePasskey("01KAB0ZQ8Y3N6M2F4T7W9XRCDE"), { code: "reauthentication_required", status: 403 });
+  assert.equal(calls.length, 1, "without reauthenticate: the refusal, no retry");
+  answers = [
+    answer(403, { error: { code: "reauthentication_required", message: "sign in again" } }),
+    { status: 204, ok: true, json: async () => null, headers: new Headers() },
+  ];
+  let signIns = 0;
+  await magiclink.deletePasskey("01KAB0ZQ8Y3N6M2F4T7W9XRCDE", { reauthenticate: async () => { signIns += 1; } });
+  assert.equal(signIns, 1);
+  assert.equal(calls.length, 3, "the refused call, then the retry");
+  // Refused again after a new sign-in: said, not retried forever.
+  answers = [403, 403, 403].map(() => answer(403, { error: { code: "reauthentication_required", message: "m" } }));
+  await assert.rejects(
+    magiclink.deletePasskey("01KAB0ZQ8Y3N6M2F4T7W9XRCDE", { reauthenticate: async () => { signIns += 1; } }),
+    { code: "reauthentication_required" },
+  );
+  assert.equal(signIns, 2);
+  assert.equal(calls.length, 5);
+  // Another refusal is not a reason to sign in again.
+  answers = [answer(404, { error: { code: "not_found", message: "no such passkey" } })];
+  await assert.rejects(
+    magiclink.deletePasskey("01KAB0ZQ8Y3N6M2F4T7W9XRCDE", { reauthenticate: async () => { signIns += 1; } }),
+    { code: "not_found" },
+  );
+  assert.equal(signIns, 2);
+});
+
 test("deletePasskey deletes by id and refuses what is not an id unsent", async () => {
   await signedIn();
   globalThis.fetch = async (url, init) => {

@@ -65,22 +65,27 @@ impl Feedback {
             }
         };
         let keys = self.fingerprints.get().await?;
-        let subject_hash = report.recipient.fingerprint(keys);
         let SesReport {
             challenge_id,
             ses_message_id,
+            recipients,
             report: delivery,
-            ..
         } = &report;
+        let subjects: Vec<String> = recipients.iter().map(|r| r.fingerprint(keys)).collect();
         if let Some(cause) = report
             .suppression()
             .filter(|_| !self.suppress_for.is_zero())
         {
-            self.suppressions
-                .suppress(&subject_hash, cause, now + self.suppress_for)
-                .await?;
-            tracing::warn!(challenge = %challenge_id, subject = %subject_hash, cause = cause.as_str(), "address suppressed");
+            for subject in &subjects {
+                self.suppressions
+                    .suppress(subject, cause, now + self.suppress_for)
+                    .await?;
+                tracing::warn!(challenge = %challenge_id, subject = %subject, cause = cause.as_str(), "address suppressed");
+            }
         }
+        // A magiclink mail has one recipient; the event names the first
+        // the report does.
+        let subject_hash = subjects.first().cloned().unwrap_or_default();
         let recorded = self
             .store
             .record_delivery(*challenge_id, ses_message_id, delivery, now)

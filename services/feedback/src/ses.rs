@@ -10,6 +10,12 @@
 //! `detail.bounce.bounceType` (`Permanent`, `Transient`, `Undetermined`)
 //! with `bounceSubType`, or `detail.complaint.complaintFeedbackType`.
 //!
+//! The recipients a report is about are the ones SES names in it
+//! (`detail.bounce.bouncedRecipients`, `detail.complaint.complainedRecipients`,
+//! `detail.delivery.recipients`; a rejection is about the whole mail,
+//! `detail.mail.destination`): a mail to several recipients may bounce for
+//! one of them only, and only that one is suppressed.
+//!
 //! Other event types (sends, opens, delays) are no report. The address is
 //! needed only to suppress it and to fingerprint it; it is never logged.
 
@@ -25,7 +31,8 @@ use ulid::Ulid;
 pub struct SesReport {
     pub challenge_id: Ulid,
     pub ses_message_id: String,
-    pub recipient: EmailAddress,
+    /// The recipients the report is about, as SES named them; never empty.
+    pub recipients: Vec<EmailAddress>,
     pub report: DeliveryReport,
 }
 
@@ -55,7 +62,7 @@ pub enum Unusable {
     NoChallengeTag,
     #[error("the mail's {MAIL_TAG} tag is not a ULID")]
     BadChallengeTag,
-    #[error("the mail has no readable recipient")]
+    #[error("the report names no readable recipient")]
     NoRecipient,
 }
 
@@ -113,14 +120,27 @@ pub fn read(event: &Value) -> Result<Option<SesReport>, Unusable> {
         .as_str()
         .ok_or(Unusable::NoChallengeTag)?;
     let challenge_id = Ulid::from_string(tag).map_err(|_| Unusable::BadChallengeTag)?;
-    let recipient = mail["destination"][0]
-        .as_str()
-        .and_then(|raw| EmailAddress::parse(raw).ok())
-        .ok_or(Unusable::NoRecipient)?;
+    let named = match event_type {
+        "Bounce" => &detail["bounce"]["bouncedRecipients"],
+        "Complaint" => &detail["complaint"]["complainedRecipients"],
+        "Delivery" => &detail["delivery"]["recipients"],
+        _ => &mail["destination"],
+    };
+    let recipients: Vec<EmailAddress> = named
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|entry| entry.as_str().or_else(|| entry["emailAddress"].as_str()))
+        .filter_map(|raw| EmailAddress::parse(raw).ok())
+        .collect();
+    if recipients.is_empty() {
+        return Err(Unusable::NoRecipient);
+    }
     Ok(Some(SesReport {
         challenge_id,
         ses_message_id,
-        recipient,
+        recipients,
         report,
     }))
 }
@@ -198,7 +218,10 @@ mod tests {
             delivered.ses_message_id,
             "0100019a-0b1c-4d2e-9f30-123456789abc-000000"
         );
-        assert_eq!(delivered.recipient.as_str(), "ann@example.com");
+        assert_eq!(
+            delivered.recipients,
+            [EmailAddress::parse("ann@example.com").unwrap()]
+        );
         assert_eq!(delivered.report.delivery, Delivery::Delivered);
         assert_eq!(delivered.suppression(), None);
 
@@ -271,10 +294,43 @@ mod tests {
         no_id["detail"]["mail"]["messageId"] = json!("");
         assert_eq!(read(&no_id), Err(Unusable::NoMessageId));
         let mut no_recipient = bounce("Permanent", "General");
-        no_recipient["detail"]["mail"]["destination"] = json!(["not an address"]);
+        no_recipient["detail"]["bounce"]["bouncedRecipients"] =
+            json!([{"emailAddress": "not an address"}]);
         assert_eq!(read(&no_recipient), Err(Unusable::NoRecipient));
+        let mut none_named = bounce("Permanent", "General");
+        none_named["detail"]["bounce"]
+            .as_object_mut()
+            .unwrap()
+            .remove("bouncedRecipients");
+        assert_eq!(read(&none_named), Err(Unusable::NoRecipient));
         assert_eq!(read(&json!({"detail": 7})), Err(Unusable::NoEventType));
         assert_eq!(read(&json!("text")), Err(Unusable::NoEventType));
+    }
+
+    #[test]
+    fn a_report_is_about_the_recipients_ses_names_not_the_first_destination() {
+        let address = |raw| EmailAddress::parse(raw).unwrap();
+        let mut bounced = bounce("Permanent", "General");
+        bounced["detail"]["mail"]["destination"] = json!(["ann@example.com", "bob@example.com"]);
+        bounced["detail"]["bounce"]["bouncedRecipients"] =
+            json!([{"emailAddress": "bob@example.com", "action": "failed"}]);
+        assert_eq!(
+            read(&bounced).unwrap().unwrap().recipients,
+            [address("bob@example.com")]
+        );
+        let mut complained = ses_event(
+            "Email Complaint Received",
+            "Complaint",
+            json!({"complaint": {"complainedRecipients": [{"emailAddress": "bob@example.com"}, {"emailAddress": "cy@example.com"}]}}),
+        );
+        complained["detail"]["mail"]["destination"] = json!(["ann@example.com"]);
+        assert_eq!(
+            read(&complained).unwrap().unwrap().recipients,
+            [address("bob@example.com"), address("cy@example.com")]
+        );
+        let mut rejected = ses_event("Email Rejected", "Reject", json!({"reject": {}}));
+        rejected["detail"]["mail"]["destination"] = json!(["ann@example.com", "bob@example.com"]);
+        assert_eq!(read(&rejected).unwrap().unwrap().recipients.len(), 2);
     }
 
     #[test]

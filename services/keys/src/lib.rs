@@ -4,7 +4,9 @@
 //! passes the set to the verifier as `ACCEPTED_PUBLIC_KEYS`, so that a
 //! sign-in, not even a cold start's first, never waits on KMS.
 //! - [`resource`]: the custom resource protocol (pure);
-//! - [`answer`]: what a request is answered with.
+//! - [`answer`]: what a request is answered with;
+//! - [`target`]: where a response may be put.
 
 pub mod answer;
 pub mod resource;
+pub mod target;

@@ -8,6 +8,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use magiclink::aws::{CallBudget, load_config};
 use magiclink_keys::answer::answer;
 use magiclink_keys::resource::{Request, Response, Status};
+use magiclink_keys::target::ResponseTargets;
 use serde_json::Value;
 
 /// Why a response could not be delivered.
@@ -17,14 +18,20 @@ enum PutError {
     Http(#[from] reqwest::Error),
     #[error("the response URL answered {0}")]
     Status(reqwest::StatusCode),
+    #[error("no response was put: {0}")]
+    Refused(&'static str),
 }
 
 /// Puts `response` to CloudFormation's pre-signed URL (no content type: the
 /// signature covers none), retrying a few times.
-async fn put(http: &reqwest::Client, url: &str, response: &Response) -> Result<(), PutError> {
+async fn put(
+    http: &reqwest::Client,
+    url: reqwest::Url,
+    response: &Response,
+) -> Result<(), PutError> {
     let body = serde_json::to_vec(response).unwrap_or_default();
     let once = || async {
-        let answer = http.put(url).body(body.clone()).send().await?;
+        let answer = http.put(url.clone()).body(body.clone()).send().await?;
         match answer.status() {
             status if status.is_success() => Ok(()),
             status => Err(PutError::Status(status)),
@@ -41,10 +48,16 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let kms = aws_sdk_kms::Client::new(&aws);
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
         .build()?;
-    let (kms, http) = (&kms, &http);
+    let targets = ResponseTargets::from_env();
+    let (kms, http, targets) = (&kms, &http, &targets);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let request = Request::parse(event.payload)?;
+        let url = targets.check(&request.response_url).map_err(|reason| {
+            tracing::error!(reason, "request refused");
+            PutError::Refused(reason)
+        })?;
         let response = answer(kms, &request).await;
         match response.status {
             Status::Success => tracing::info!(action = ?request.action, "answered"),
@@ -52,7 +65,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                 tracing::error!(action = ?request.action, reason = ?response.reason, "refused");
             }
         }
-        put(http, &request.response_url, &response).await?;
+        put(http, url, &response).await?;
         Ok::<(), lambda_runtime::Error>(())
     }))
     .await

@@ -8,8 +8,11 @@
 //! lasts, and check that it is still bound to the address magiclink verified
 //! (see [`magiclink::account`]), else report `MagicLinkSuppressed`; likewise
 //! for an address that bounced or complained recently (see
-//! [`magiclink::suppression`]), recorded on the challenge too, so that the
-//! asking browser can be told; take the
+//! [`magiclink::suppression`]), and for a request held because its
+//! mailbox's allowance was spent unless the address signed in lately (see
+//! [`magiclink::admission`]); each suppression recorded on the challenge
+//! too, so that the asking browser can be told (as mailed, where the reason
+//! would tell whether the address has an account); take the
 //! challenge's mailing lease, so that two deliveries of one message at the
 //! same moment (SQS delivers at least once) send one mail; sign the token;
 //! write the mail in the reader's language (the request's, else the
@@ -40,7 +43,7 @@ use futures_util::future::join_all;
 use magiclink::TokenClaims;
 use magiclink::account::{AccountRef, AccountStore, Binding};
 use magiclink::aws::CallError;
-use magiclink::challenge::{ChallengeStatus, ChallengeStore, MailingClaim};
+use magiclink::challenge::{ChallengeStatus, ChallengeStore, Delivery, MailingClaim};
 use magiclink::code::{CodeDigits, LazyCodeKey};
 use magiclink::config::SignUpMode;
 use magiclink::email::EmailAddress;
@@ -321,26 +324,27 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
             Err(e) => return retry(&e, "KMS"),
         };
         // Two reads of their own items, at once.
-        let (revoked, suppression) = tokio::join!(
-            self.store.is_revoked(&challenge),
+        let (user, suppression) = tokio::join!(
+            self.store.user_of(&challenge),
             self.suppressions.find(&address_hash, now)
         );
-        match revoked {
-            Ok(true) => return Outcome::Skipped("revoked by a sign-in"),
-            Ok(false) => {}
+        let user = match user {
+            Ok(user) if user.revoked => return Outcome::Skipped("revoked by a sign-in"),
+            Ok(user) => user,
             Err(e) => return retry(&e, "DynamoDB"),
-        }
+        };
         match suppression {
             Ok(None) => {}
-            Ok(Some(cause)) => {
-                // The asking browser's status shows it; the event is the
-                // record, so a failure here is only logged.
-                if let Err(e) = self.store.mark_suppressed(id).await {
-                    tracing::warn!(challenge = %id, error = %e, "suppression not recorded on the challenge");
-                }
-                return self.suppress(subject, cause.reason()).await;
-            }
+            Ok(Some(cause)) => return self.suppress(subject, cause.reason()).await,
             Err(e) => return retry(&e, "DynamoDB"),
+        }
+        // A request held because its mailbox's allowance was spent goes
+        // only to an address somebody signs in with: a flood of spellings
+        // neither locks its users out nor mails strangers.
+        if challenge.held && !user.signed_in_lately {
+            return self
+                .suppress(subject, SuppressionReason::MailboxLimit)
+                .await;
         }
         let account_locale = match self
             .check_account(&challenge.email, &address_hash, now)
@@ -459,9 +463,21 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
         }
     }
 
-    /// Reports that `subject`'s challenge is not mailed, for `reason`.
+    /// Records on `subject`'s challenge that it is not mailed, for `reason`,
+    /// and reports it. The asking browser's status shows a suppression;
+    /// a reason that tells of the account reads as mailed there (see
+    /// [`Delivery::Withheld`]). The event is the record, so a failure to
+    /// mark the challenge is only logged.
     async fn suppress(&self, subject: &Subject, reason: SuppressionReason) -> Outcome {
         tracing::warn!(challenge = %subject.challenge_id, ?reason, "not mailed");
+        let unsent = if reason.tells_of_the_account() {
+            Delivery::Withheld
+        } else {
+            Delivery::Suppressed
+        };
+        if let Err(e) = self.store.mark_unsent(subject.challenge_id, unsent).await {
+            tracing::warn!(challenge = %subject.challenge_id, error = %e, "not recorded on the challenge");
+        }
         self.publish(Event::MagicLinkSuppressed(MagicLinkSuppressed {
             version: V1,
             challenge_id: subject.challenge_id,

@@ -13,6 +13,10 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 pub enum ApiError {
     #[error("sign in first: this needs the access token of a signed-in user")]
     Unauthorized,
+    #[error(
+        "sign in again: adding or removing a passkey needs a sign-in within the last {within_secs} seconds"
+    )]
+    ReauthenticationRequired { within_secs: u64 },
     #[error("{0}")]
     InvalidJson(String),
     #[error("{0}")]
@@ -46,6 +50,7 @@ impl ApiError {
         match self {
             Self::InvalidJson(_) | Self::InvalidName(_) | Self::InvalidCredential(_) => 400,
             Self::Unauthorized => 401,
+            Self::ReauthenticationRequired { .. } => 403,
             Self::NotFound | Self::Disabled => 404,
             Self::NoRegistration | Self::TooManyPasskeys | Self::AlreadyRegistered => 409,
             Self::PayloadTooLarge => 413,
@@ -58,6 +63,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Unauthorized => "unauthorized",
+            Self::ReauthenticationRequired { .. } => "reauthentication_required",
             Self::InvalidJson(_) => "invalid_json",
             Self::InvalidName(_) => "invalid_name",
             Self::InvalidCredential(_) => "invalid_credential",
@@ -202,6 +208,7 @@ mod tests {
             ApiError::InvalidName("x".into()),
             ApiError::InvalidCredential("x".into()),
             ApiError::Unauthorized,
+            ApiError::ReauthenticationRequired { within_secs: 300 },
             ApiError::NotFound,
             ApiError::Disabled,
             ApiError::NoRegistration,

@@ -1,5 +1,7 @@
 //! The passkeys service's configuration, read once at start-up.
 
+use std::time::Duration;
+
 use magiclink::config::{ConfigError, Env, EventsConfig, StoreConfig};
 use magiclink::rate_limit::Limit;
 use magiclink_passkey::PasskeyConfig;
@@ -19,6 +21,9 @@ pub struct PasskeysConfig {
     /// Usernameless challenges per client IP: `RATE_PASSKEY_IP_MAX` per
     /// `RATE_IP_WINDOW_SECONDS` (default 300 per 900 s).
     pub per_ip: Limit,
+    /// A passkey is added or removed only by a user who signed in within
+    /// `PASSKEY_FRESH_SECONDS` (default 300).
+    pub fresh_for: Duration,
 }
 
 impl PasskeysConfig {
@@ -33,6 +38,7 @@ impl PasskeysConfig {
                 env.count_or("RATE_PASSKEY_IP_MAX", 300)?,
                 env.seconds_or("RATE_IP_WINDOW_SECONDS", 900)?,
             ),
+            fresh_for: env.seconds_or("PASSKEY_FRESH_SECONDS", 300)?,
         })
     }
 }

@@ -32,7 +32,7 @@ use ulid::Ulid;
 
 use crate::api::{ApiError, Success, json_object};
 use crate::config::PasskeysConfig;
-use crate::identity::{Identity, Unauthorized, bearer, check_claims};
+use crate::identity::{Identity, Unauthorized, bearer, check_claims, signed_in_within};
 
 /// The name a passkey gets when the request gives none.
 pub const DEFAULT_NAME: &str = "Passkey";
@@ -168,11 +168,39 @@ impl Service {
                 .map(str::to_owned)
         };
         let sub = attribute("sub").ok_or_else(|| refused(Unauthorized::Refused))?;
-        if sub != claimed || inbound.authorizer_sub.is_some_and(|s| s != sub) {
+        if sub != claimed.sub || inbound.authorizer_sub.is_some_and(|s| s != sub) {
             return Err(refused(Unauthorized::OtherUser));
         }
         let email = attribute("email").ok_or_else(|| refused(Unauthorized::Refused))?;
-        Ok(Identity { sub, email })
+        Ok(Identity {
+            sub,
+            email,
+            auth_time: claimed.auth_time,
+        })
+    }
+
+    /// The signed-in user of the request, who must have signed in within
+    /// the configured window: a change to their passkeys outlives every
+    /// session, so a stolen refresh token (or a script injected into the
+    /// page) must not be enough to make one.
+    async fn fresh_identity(
+        &self,
+        config: &PasskeysConfig,
+        inbound: Inbound<'_>,
+        now: SystemTime,
+    ) -> Result<Identity, ApiError> {
+        let user = self.identity(config, inbound, now).await?;
+        if !signed_in_within(
+            user.auth_time,
+            unix_seconds(now),
+            config.fresh_for.as_secs(),
+        ) {
+            tracing::info!("passkey change without a fresh sign-in");
+            return Err(ApiError::ReauthenticationRequired {
+                within_secs: config.fresh_for.as_secs(),
+            });
+        }
+        Ok(user)
     }
 
     /// `POST /v1/passkeys/registration-options`
@@ -183,7 +211,7 @@ impl Service {
         now: SystemTime,
     ) -> Result<Success, ApiError> {
         let rp = self.rp()?;
-        let user = self.identity(config, inbound, now).await?;
+        let user = self.fresh_identity(config, inbound, now).await?;
         let held = self.passkeys_of(&user).await?;
         if held.len() as u64 >= MAX_PASSKEYS {
             return Err(ApiError::TooManyPasskeys);
@@ -213,7 +241,7 @@ impl Service {
         now: SystemTime,
     ) -> Result<Success, ApiError> {
         let rp = self.rp()?;
-        let user = self.identity(config, inbound, now).await?;
+        let user = self.fresh_identity(config, inbound, now).await?;
         let (credential, name) =
             registration_body(json_object(inbound.content_type, inbound.body)?)?;
         let state = self
@@ -293,7 +321,7 @@ impl Service {
         now: SystemTime,
     ) -> Result<Success, ApiError> {
         self.rp()?;
-        let user = self.identity(config, inbound, now).await?;
+        let user = self.fresh_identity(config, inbound, now).await?;
         let id: Ulid = inbound
             .passkey_id
             .and_then(|raw| raw.parse().ok())

@@ -18,6 +18,23 @@ pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 pub struct Identity {
     pub sub: String,
     pub email: String,
+    /// When the user signed in (the token's `auth_time`, which a refreshed
+    /// token keeps on AWS), seconds since the epoch.
+    pub auth_time: Option<u64>,
+}
+
+/// What an access token says of itself, once its claims are checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claimed {
+    pub sub: String,
+    pub auth_time: Option<u64>,
+}
+
+/// Whether a user who signed in at `auth_time` did so within `window`
+/// seconds of `now` (seconds since the epoch). A token without `auth_time`
+/// is not fresh.
+pub fn signed_in_within(auth_time: Option<u64>, now: u64, window: u64) -> bool {
+    auth_time.is_some_and(|at| now.saturating_sub(at) <= window)
 }
 
 /// Why a request is not authorized. Every case answers the same `401`; the
@@ -50,6 +67,7 @@ struct Claims {
     token_use: String,
     client_id: Option<String>,
     exp: u64,
+    auth_time: Option<u64>,
 }
 
 /// The token of an `Authorization: Bearer <token>` header.
@@ -67,13 +85,14 @@ pub fn bearer(header: Option<&str>) -> Result<&str, Unauthorized> {
 
 /// Checks what a token says of itself (not its signature: Cognito does):
 /// an access token of pool `pool_id` for app client `client_id`, unexpired
-/// at `now` (seconds since the epoch). Gives the `sub` it names.
+/// at `now` (seconds since the epoch). Gives the `sub` it names, and when
+/// that user signed in.
 pub fn check_claims(
     token: &str,
     pool_id: &str,
     client_id: &str,
     now: u64,
-) -> Result<String, Unauthorized> {
+) -> Result<Claimed, Unauthorized> {
     let mut parts = token.split('.');
     let (Some(_), Some(payload), Some(_), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -97,7 +116,10 @@ pub fn check_claims(
     if claims.exp <= now {
         return Err(Unauthorized::Expired);
     }
-    Ok(claims.sub)
+    Ok(Claimed {
+        sub: claims.sub,
+        auth_time: claims.auth_time,
+    })
 }
 
 #[cfg(test)]
@@ -125,7 +147,17 @@ mod tests {
             "token_use": "access",
             "client_id": "client",
             "exp": NOW + 60,
+            "auth_time": NOW - 10,
         })
+    }
+
+    #[test]
+    fn a_sign_in_is_fresh_within_its_window_only() {
+        assert!(signed_in_within(Some(NOW - 300), NOW, 300));
+        assert!(signed_in_within(Some(NOW + 5), NOW, 300), "a clock ahead");
+        assert!(!signed_in_within(Some(NOW - 301), NOW, 300));
+        assert!(!signed_in_within(None, NOW, 300));
+        assert!(!signed_in_within(Some(0), NOW, 300));
     }
 
     #[test]
@@ -149,7 +181,10 @@ mod tests {
     fn only_this_clients_access_tokens_pass() {
         assert_eq!(
             check_claims(&token(access()), POOL, "client", NOW),
-            Ok("u-1".into())
+            Ok(Claimed {
+                sub: "u-1".into(),
+                auth_time: Some(NOW - 10)
+            })
         );
         let with = |key: &str, value: serde_json::Value| {
             let mut claims = access();
@@ -173,6 +208,11 @@ mod tests {
             (with("exp", json!(NOW)), Unauthorized::Expired),
             (with("exp", json!("soon")), Unauthorized::Malformed),
             (with("sub", json!(7)), Unauthorized::Malformed),
+            (
+                with("auth_time", json!("recently")),
+                Unauthorized::Malformed,
+            ),
+            (with("auth_time", json!(-1)), Unauthorized::Malformed),
             ("a.b".into(), Unauthorized::Malformed),
             ("a.b.c.d".into(), Unauthorized::Malformed),
             ("a.!!!.c".into(), Unauthorized::Malformed),

@@ -5,12 +5,16 @@
 //! - status `pending` to `mailed`: `MagicLinkSent`;
 //! - status to `approved`: `MagicLinkApproved`;
 //! - status to `consumed`: `SignInSucceeded`;
+//! - `wrongNumbers` raised (a wrong approval number, written by the approval
+//!   endpoint): `SignInRejected` with reason `wrong_number`, so that approval
+//!   phishing shows;
 //! - what SES reported of the mail (`delivery`, written by the feedback
 //!   function), at its first value or a worse one: `delivered` to
 //!   `MagicLinkDelivered`, `bounced` to `MagicLinkBounced`, `complained` to
 //!   `MagicLinkComplained`, `rejected` to a permanent
-//!   `MagicLinkDeliveryFailed` (`errorCode` `Rejected`). `suppressed` (the
-//!   mailer's, which publishes `MagicLinkSuppressed` itself) is no event.
+//!   `MagicLinkDeliveryFailed` (`errorCode` `Rejected`). `suppressed` and
+//!   `withheld` (the mailer's, which publishes `MagicLinkSuppressed` itself)
+//!   are no event.
 //!
 //! A user's passkeys item (`passkeys#<sub>`, see [`magiclink::passkeys`])
 //! makes the passkeys' events: a `passkey#<ULID>` attribute added is
@@ -29,7 +33,8 @@ use magiclink::challenge::Delivery;
 use magiclink::email::EmailAddress;
 use magiclink::events::{
     BounceType, Event, MagicLinkApproved, MagicLinkRequested, MagicLinkSent, MailReport,
-    PasskeyRegistered, PasskeyRemoved, SignInMethod, SignInSucceeded, V1, change_id,
+    PasskeyRegistered, PasskeyRemoved, RejectionReason, SignInMethod, SignInRejected,
+    SignInSucceeded, V1, change_id,
 };
 use magiclink::fingerprint::Fingerprints;
 use magiclink::passkeys::ATTRIBUTE_PREFIX;
@@ -87,6 +92,15 @@ pub fn event_of(record: &EventRecord, keys: &Fingerprints) -> Result<Option<Even
             .ok_or_else(|| unreadable("no readable email"))
     };
     let (old_status, new_status) = (text(&change.old_image, "status"), text(new, "status"));
+    let wrong_numbers = |image| number(image, "wrongNumbers").unwrap_or(0);
+    if wrong_numbers(new) > wrong_numbers(&change.old_image) {
+        return Ok(Some(Event::SignInRejected(SignInRejected {
+            version: V1,
+            challenge_id: Some(id),
+            subject_hash: subject_hash()?,
+            reason: RejectionReason::WrongNumber,
+        })));
+    }
     if old_status == new_status {
         let (old_delivery, new_delivery) =
             (text(&change.old_image, "delivery"), text(new, "delivery"));
@@ -97,7 +111,7 @@ pub fn event_of(record: &EventRecord, keys: &Fingerprints) -> Result<Option<Even
             return Ok(None);
         };
         let delivery = Delivery::parse(delivery).ok_or_else(|| unreadable("unknown delivery"))?;
-        if delivery == Delivery::Suppressed {
+        if matches!(delivery, Delivery::Suppressed | Delivery::Withheld) {
             return Ok(None);
         }
         let ses_message_id = || {
@@ -341,6 +355,32 @@ mod tests {
     }
 
     #[test]
+    fn each_wrong_approval_number_is_a_rejection_and_a_wrong_code_is_not() {
+        for (before, after) in [(None, "1"), (Some("1"), "2"), (Some("2"), "3")] {
+            let old = match before {
+                None => image("mailed", json!({})),
+                Some(n) => image("mailed", json!({"wrongNumbers": {"N": n}})),
+            };
+            let new = image("mailed", json!({"wrongNumbers": {"N": after}}));
+            match event_of(&record("MODIFY", Some(old), Some(new)), &keys()).unwrap() {
+                Some(Event::SignInRejected(e)) => {
+                    assert_eq!(e.reason, RejectionReason::WrongNumber);
+                    assert_eq!(e.challenge_id.map(|id| id.to_string()).as_deref(), Some(ID));
+                    assert_eq!(e.subject_hash, keys().of("ann@example.com"));
+                }
+                other => panic!("{before:?} to {after}: {other:?}"),
+            }
+        }
+        // The verifier publishes wrong codes itself; their count is no event.
+        let code = record(
+            "MODIFY",
+            Some(image("mailed", json!({}))),
+            Some(image("mailed", json!({"wrongCodes": {"N": "1"}}))),
+        );
+        assert_eq!(event_of(&code, &keys()).unwrap(), None);
+    }
+
+    #[test]
     fn each_ses_report_is_its_event_once() {
         let mailed = || image("mailed", json!({"sesMessageId": {"S": "m-1"}}));
         let with = |extra: Value| {
@@ -408,12 +448,14 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let suppressed = record(
-            "MODIFY",
-            Some(image("pending", json!({}))),
-            Some(image("pending", json!({"delivery": {"S": "suppressed"}}))),
-        );
-        assert_eq!(event_of(&suppressed, &keys()), Ok(None));
+        for unsent in ["suppressed", "withheld"] {
+            let marked = record(
+                "MODIFY",
+                Some(image("pending", json!({}))),
+                Some(image("pending", json!({"delivery": {"S": unsent}}))),
+            );
+            assert_eq!(event_of(&marked, &keys()), Ok(None), "{unsent}");
+        }
         let again = record(
             "MODIFY",
             Some(with(json!({"delivery": {"S": "delivered"}}))),

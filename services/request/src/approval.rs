@@ -13,9 +13,14 @@
 //!   approval happens once, and three wrong numbers burn the challenge.
 //!
 //! The status also tells where the mail is (`delivery`: `sending`, `sent`,
-//! `delivered`, `bounced`, `complained`, `rejected`, `suppressed`), in
-//! sign-up mode `open` only: in mode `existing` an address without an
-//! account is never mailed, so its mail's state would tell who has one.
+//! `bounced`, `complained`, `rejected`, `suppressed`), in sign-up mode
+//! `open` only: in mode `existing` an address without an account is never
+//! mailed, so its mail's state would tell who has one. Even in mode `open`
+//! a mail may be withheld for a reason that depends on the account (the
+//! hour's new accounts spent, an address changed outside magiclink, a
+//! flooded mailbox): it reads `sent`, and so does a delivered one, so that
+//! a delivery report cannot tell the two apart (see
+//! [`Challenge::mail_progress`]).
 //!
 //! Both are counted per client IP (a fingerprint, as every counter key) in
 //! one window shared by the two, so that neither can be used to hammer the

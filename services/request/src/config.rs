@@ -26,6 +26,10 @@ pub struct RequestConfig {
     /// 900 s: a browser polling every 2 s for a whole 15-minute link uses
     /// 450).
     pub approval: ApprovalConfig,
+    /// `APPROVAL_KEY_ID`: the KMS key (ECC_NIST_P256, SIGN_VERIFY) that
+    /// approvals' proofs are signed with; only this function's role may
+    /// use it (see [`magiclink::approval`]).
+    pub approval_key_id: String,
 }
 
 impl RequestConfig {
@@ -62,6 +66,7 @@ impl RequestConfig {
             limits: RateLimitConfig::from_env(env)?,
             redirects,
             approval,
+            approval_key_id: env.required("APPROVAL_KEY_ID")?.to_owned(),
         })
     }
 }
@@ -80,6 +85,7 @@ mod tests {
             ("ACCEPTED_PUBLIC_KEYS", KEYS),
             ("USER_POOL_ID", "pool"),
             ("USER_POOL_CLIENT_ID", "client"),
+            ("APPROVAL_KEY_ID", "approval-key"),
         ]
     }
 
@@ -108,6 +114,7 @@ mod tests {
             "ACCEPTED_PUBLIC_KEYS",
             "USER_POOL_ID",
             "USER_POOL_CLIENT_ID",
+            "APPROVAL_KEY_ID",
         ] {
             let env = Env::from_pairs(base().into_iter().filter(|(k, _)| *k != name));
             assert_eq!(

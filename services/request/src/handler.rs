@@ -11,13 +11,18 @@
 //!   address was made within the window, and links live at least as long as
 //!   the windows, so whoever spent the allowance (an attacker asking from many
 //!   IPs, say) has put a working link in the user's mailbox;
-//! - the mailbox limit, which spellings of other accounts can spend, does not
-//!   apply to a spelling that signed in within the last 90 days (the user's
-//!   watermark item, checked with a `ConditionCheck`, which reads nothing back):
-//!   the accounts people use keep their own allowance.
+//! - the mailbox limit, which spellings of other accounts can spend, refuses
+//!   nothing: a request past it is answered `202` like any other, and its
+//!   challenge is held; the mailer sends a held challenge only to an address
+//!   that signed in within the last 90 days (its watermark item), so the
+//!   accounts people use keep working through a flood of spellings, and
+//!   strangers' addresses get no mail. Whether an address signed in is read
+//!   by the mailer alone, out of band: the answer to a request never
+//!   depends on it (an earlier design answered `429` only to addresses that
+//!   had not, which told strangers who signs in).
 //!
-//! Every limit answers the same `429`; its `Retry-After` is when the windows
-//! that refused reopen.
+//! Every limit that refuses answers the same `429`; its `Retry-After` is
+//! when the windows that refused reopen.
 //!
 //! Known and unknown addresses take exactly the same path: this service never
 //! asks Cognito anything, so neither its answer nor its timing can tell them
@@ -30,6 +35,7 @@ use std::future::Future;
 use std::time::SystemTime;
 
 use magiclink::admission::{Admissions, Counter};
+use magiclink::approval::ApprovalSigner;
 use magiclink::aws::CallError;
 use magiclink::binding::DeviceBinding;
 use magiclink::challenge::{Approval, ApprovalError, Challenge, ChallengeStore};
@@ -67,6 +73,8 @@ pub struct AwsBackend {
     pub fingerprints: FingerprintKey,
     pub store: ChallengeStore,
     pub limiter: RateLimiter,
+    /// Signs approvals' proofs (see [`magiclink::approval`]).
+    pub approvals: ApprovalSigner,
 }
 
 impl Backend for AwsBackend {
@@ -109,7 +117,10 @@ impl Approvals for AwsBackend {
         number: u8,
         now: SystemTime,
     ) -> Result<Approval, ApprovalError> {
-        self.store.approve(id, email, number, now).await
+        let subject = email.fingerprint(self.fingerprints.get().await?);
+        self.store
+            .approve(id, email, &subject, number, &self.approvals, now)
+            .await
     }
 }
 
@@ -161,19 +172,19 @@ pub async fn handle<B: Backend>(
     let client = keys.of(inbound.source_ip.unwrap_or("unknown"));
     let mailbox = keys.of(&email.mailbox());
     let limits = &config.limits;
-    let counter = |scope, key: &String, limit, waiver: Option<&EmailAddress>| Counter {
+    let counter = |scope, key: &String, limit, holds| Counter {
         scope,
         key: key.clone(),
         limit,
-        waiver: waiver.cloned(),
+        holds,
     };
     let counters = [
-        counter("ip", &client, limits.per_ip, None),
-        counter("email-burst", &subject_hash, limits.per_email_burst, None),
-        counter("email", &subject_hash, limits.per_email, None),
-        // The mailbox's allowance does not bind a spelling somebody signs in
-        // with (see the module documentation).
-        counter("mailbox", &mailbox, limits.per_mailbox, Some(&email)),
+        counter("ip", &client, limits.per_ip, false),
+        counter("email-burst", &subject_hash, limits.per_email_burst, false),
+        counter("email", &subject_hash, limits.per_email, false),
+        // The mailbox's allowance holds the mail instead of refusing the
+        // request (see the module documentation).
+        counter("mailbox", &mailbox, limits.per_mailbox, true),
     ];
     let challenge = Challenge::new(email, redirect.into(), now, config.token.link_ttl)
         .with_binding(binding)

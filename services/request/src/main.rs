@@ -2,6 +2,7 @@
 //! the runtime loop.
 
 use magiclink::admission::Admissions;
+use magiclink::approval::ApprovalSigner;
 use magiclink::aws::{CallBudget, load_config};
 use magiclink::challenge::ChallengeStore;
 use magiclink::config::Env;
@@ -17,10 +18,8 @@ async fn main() -> Result<(), lambda_http::Error> {
     let config = RequestConfig::from_env(&Env::from_process())?;
     let aws = load_config(CallBudget::INTERACTIVE).await;
     let ddb = aws_sdk_dynamodb::Client::new(&aws);
-    let fingerprints = FingerprintKey::new(
-        aws_sdk_kms::Client::new(&aws),
-        &config.events.fingerprint_key_id,
-    );
+    let kms = aws_sdk_kms::Client::new(&aws);
+    let fingerprints = FingerprintKey::new(kms.clone(), &config.events.fingerprint_key_id);
     fingerprints.preload().await;
     let table = &config.store.table_name;
     let backend = AwsBackend {
@@ -28,6 +27,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         admissions: Admissions::new(ddb.clone(), table),
         store: ChallengeStore::new(ddb.clone(), table),
         limiter: RateLimiter::new(ddb, table),
+        approvals: ApprovalSigner::new(kms, &config.approval_key_id),
     };
     let (backend, config) = (&backend, &config);
     lambda_http::run(lambda_http::service_fn(move |request| async move {

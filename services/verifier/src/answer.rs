@@ -10,7 +10,10 @@
 //! [`magiclink::passkeys`]). Otherwise the challenge is consumed with the store's single
 //! conditional transaction (which also requires the account to be still
 //! bound to the address magiclink verified, see [`magiclink::account`]), or,
-//! for a wrong code, the code is counted on the challenge (five burn it).
+//! for a wrong code, the code is counted on the challenge (five end its code,
+//! never its link) and on the user's budget of wrong codes. A code answer
+//! is checked against its challenge's owner and the budget before the code
+//! is compared.
 //! A success is the challenge's change to `consumed`, which the relay
 //! publishes from the table's change stream as `SignInSucceeded`; a
 //! rejection is published from here.
@@ -22,6 +25,7 @@
 use std::time::SystemTime;
 
 use magiclink::account::AccountRef;
+use magiclink::approval::{ApprovalKeys, Statement};
 use magiclink::aws::CallError;
 use magiclink::challenge::{ChallengeStore, ConsumeError, Proof, WrongCode};
 use magiclink::code::{CodeDigits, LazyCodeKey};
@@ -117,7 +121,8 @@ pub fn passkey_rejection(refusal: &Refusal) -> RejectionReason {
 }
 
 /// Who is signing in, as the trigger tells: the user's `email` and `sub`
-/// attributes (`None` for an unknown user), the pool and app client the
+/// attributes (for an unknown user, the address asked for and no `sub`),
+/// the pool and app client the
 /// sign-in goes through (the token's expected audience), and this round's
 /// passkey ceremony (its challenge and state), when passkeys are on.
 #[derive(Debug, Clone, Copy)]
@@ -146,6 +151,8 @@ pub struct Passkeys {
 #[derive(Debug)]
 pub struct AnswerChecker {
     pub tokens: LinkVerifier,
+    /// The keys whose signatures prove approvals (see [`magiclink::approval`]).
+    pub approvals: ApprovalKeys,
     pub store: ChallengeStore,
     pub events: EventPublisher,
     pub fingerprints: FingerprintKey,
@@ -166,7 +173,13 @@ impl AnswerChecker {
         now: SystemTime,
     ) -> Verdict {
         let user = who.email.and_then(|raw| EmailAddress::parse(raw).ok());
-        let verdict = self.decide(user.as_ref(), who, answer, now).await;
+        let verdict = match self.decide(user.as_ref(), who, answer, now).await {
+            Verdict::Accepted { challenge_id } if who.sub.is_none() => Verdict::Rejected {
+                reason: RejectionReason::WrongUser,
+                challenge_id: Some(challenge_id),
+            },
+            verdict => verdict,
+        };
         let Verdict::Rejected {
             reason,
             challenge_id,
@@ -216,9 +229,13 @@ impl AnswerChecker {
             reason,
             challenge_id: None,
         };
-        let (Some(user), Some(sub)) = (user, who.sub) else {
+        let Some(user) = user else {
             return rejected(RejectionReason::WrongUser);
         };
+        // An unknown user takes the same path as a known one, so that the
+        // work done tells nothing of who has an account: as the empty sub,
+        // which no account has (and [`Self::check`] accepts nothing of it).
+        let sub = who.sub.unwrap_or("");
         let Some(answer) = answer else {
             return rejected(RejectionReason::Malformed);
         };
@@ -255,10 +272,21 @@ impl AnswerChecker {
                     Ok(fingerprints) => fingerprints,
                     Err(e) => return unavailable("fingerprint key", &e),
                 };
-                if !codes.matches(challenge_id, self.code_digits, &code) {
-                    return self.wrong_code(challenge_id, user, now).await;
+                let subject = user.fingerprint(fingerprints);
+                // Whose challenge, and whether any code may still sign in,
+                // is settled before the code is compared: another user's
+                // challenge tells nothing of its code, in answer or in time.
+                if let Err(refused) = self
+                    .store
+                    .open_for_code(challenge_id, user, &subject, now)
+                    .await
+                {
+                    return self.verdict(challenge_id, Err(refused));
                 }
-                (challenge_id, Proof::Code, user.fingerprint(fingerprints))
+                if !codes.matches(challenge_id, self.code_digits, &code) {
+                    return self.wrong_code(challenge_id, user, &subject, now).await;
+                }
+                (challenge_id, Proof::Code, subject)
             }
             Ok(AnswerForm::Passkey(assertion)) => {
                 return self.passkey(sub, &assertion, who.passkey_round, now).await;
@@ -271,11 +299,32 @@ impl AnswerChecker {
                     Ok(fingerprints) => fingerprints,
                     Err(e) => return unavailable("fingerprint key", &e),
                 };
-                (
-                    challenge_id,
-                    Proof::Approval(verifier.binding()),
-                    user.fingerprint(fingerprints),
-                )
+                let (binding, subject) = (verifier.binding(), user.fingerprint(fingerprints));
+                // An approval counts only with the approval endpoint's proof:
+                // an item marked approved by any other writer of the table
+                // signs nobody in.
+                let approved = match self
+                    .store
+                    .open_for_approval(challenge_id, user, binding, now)
+                    .await
+                {
+                    Ok(approved) => approved,
+                    Err(refused) => return self.verdict(challenge_id, Err(refused)),
+                };
+                let statement = Statement {
+                    challenge: challenge_id,
+                    binding: &binding,
+                    subject: &subject,
+                    expires_at: approved.expires_at,
+                };
+                if !approved
+                    .proof
+                    .is_some_and(|proof| self.approvals.proves(&statement, &proof))
+                {
+                    tracing::warn!(challenge = %challenge_id, "approval without a valid proof");
+                    return self.verdict(challenge_id, Ok(Some(RejectionReason::UnprovenApproval)));
+                }
+                (challenge_id, Proof::Approval(binding), subject)
             }
         };
         let account = AccountRef {
@@ -370,20 +419,25 @@ impl AnswerChecker {
     }
 
     /// Counts a wrong code on its challenge (if the challenge is the user's
-    /// and still usable), then refuses it.
+    /// and still usable) and on the user's budget (`subject` is the user's
+    /// fingerprint), then refuses it.
     async fn wrong_code(
         &self,
         challenge_id: Ulid,
         user: &EmailAddress,
+        subject: &str,
         now: SystemTime,
     ) -> Verdict {
-        let counted = self.store.count_wrong_code(challenge_id, user, now).await;
+        let counted = self
+            .store
+            .count_wrong_code(challenge_id, user, subject, now)
+            .await;
         self.verdict(
             challenge_id,
             counted.map(|counted| {
                 Some(match counted {
                     WrongCode::Counted { .. } => RejectionReason::WrongCode,
-                    WrongCode::Burnt => RejectionReason::TooManyAttempts,
+                    WrongCode::Spent => RejectionReason::TooManyAttempts,
                 })
             }),
         )

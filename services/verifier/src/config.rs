@@ -1,7 +1,8 @@
 //! The verifier's configuration, read once at start-up.
 
 use magiclink::config::{
-    CodeConfig, ConfigError, Env, EventsConfig, StoreConfig, TokenConfig, VerificationConfig,
+    ApprovalKeysConfig, CodeConfig, ConfigError, Env, EventsConfig, StoreConfig, TokenConfig,
+    VerificationConfig,
 };
 use magiclink_passkey::PasskeyConfig;
 
@@ -12,6 +13,7 @@ pub struct VerifierConfig {
     pub events: EventsConfig,
     pub token: TokenConfig,
     pub keys: VerificationConfig,
+    pub approvals: ApprovalKeysConfig,
     pub code: CodeConfig,
     /// The relying party of passkey sign-ins; `None` when passkeys are off.
     pub passkeys: Option<PasskeyConfig>,
@@ -24,6 +26,7 @@ impl VerifierConfig {
             events: EventsConfig::from_env(env)?,
             token: TokenConfig::from_env(env)?,
             keys: VerificationConfig::from_env(env)?,
+            approvals: ApprovalKeysConfig::from_env(env)?,
             code: CodeConfig::from_env(env)?,
             passkeys: PasskeyConfig::from_env(env)?,
         })

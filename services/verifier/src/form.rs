@@ -71,8 +71,8 @@ pub fn parse(raw: &str, digits: CodeDigits) -> Result<AnswerForm<'_>, FormError>
     if !raw.starts_with('{') {
         return Ok(AnswerForm::Link(raw));
     }
-    let answer: JsonAnswer =
-        serde_json::from_str(raw).map_err(|e| FormError::NotACodeAnswer(e.to_string()))?;
+    let answer: JsonAnswer = serde_json::from_str(raw)
+        .map_err(|e| FormError::NotACodeAnswer(magiclink::json::fault(&e)))?;
     if let Some(passkey) = answer.passkey {
         if answer.challenge_id.is_some() || answer.code.is_some() || answer.verifier.is_some() {
             return Err(FormError::NotACodeAnswer(

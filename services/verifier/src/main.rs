@@ -9,6 +9,7 @@
 use std::time::SystemTime;
 
 use lambda_runtime::{LambdaEvent, service_fn};
+use magiclink::approval::ApprovalKeys;
 use magiclink::aws::{CallBudget, load_config};
 use magiclink::challenge::ChallengeStore;
 use magiclink::code::LazyCodeKey;
@@ -36,7 +37,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     // are derived on first use.
     let checker = AnswerChecker {
         tokens: LinkVerifier::new(config.keys.keys, &config.token.issuer),
-        store: ChallengeStore::new(ddb.clone(), &config.store.table_name),
+        approvals: ApprovalKeys::new(config.approvals.keys),
+        store: ChallengeStore::new(ddb.clone(), &config.store.table_name)
+            .with_code_guesses(config.code.guesses),
         events: EventPublisher::new(
             aws_sdk_eventbridge::Client::new(&aws),
             &config.events.bus_name,

@@ -133,8 +133,13 @@ async fn dispatch(
                 (Some(challenge), Some(state)) => Some(PasskeyRound { challenge, state }),
                 _ => None,
             };
+            // An unknown user (Cognito runs the triggers for one when the
+            // client prevents user-existence errors) is checked as the
+            // address it was asked for, on the same path as a known user.
+            let user_name = e.cognito_event_user_pools_header.user_name.as_deref();
             let who = SigningIn {
-                email: attribute("email"),
+                email: attribute("email")
+                    .or_else(|| user_name.filter(|_| e.request.user_not_found)),
                 sub: attribute("sub"),
                 audience: &audience,
                 passkey_round,

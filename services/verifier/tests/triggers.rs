@@ -17,7 +17,7 @@ use magiclink::passkeys::PasskeyStore;
 use magiclink::token::{LinkVerifier, PublicKeys};
 use magiclink_passkey::soft::SoftAuthenticator;
 use magiclink_passkey::{PasskeyConfig, RelyingParty};
-use magiclink_verifier::answer::{AnswerChecker, Passkeys};
+use magiclink_verifier::answer::{AnswerChecker, Passkeys, SigningIn};
 use magiclink_verifier::triggers::{TriggerError, handle};
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
@@ -69,6 +69,7 @@ async fn checker_with(rp: Option<RelyingParty>) -> AnswerChecker {
         .await;
     AnswerChecker {
         tokens: LinkVerifier::new(accepted_keys(), "magiclink"),
+        approvals: magiclink::approval::ApprovalKeys::new(accepted_keys()),
         store: ChallengeStore::new(aws_sdk_dynamodb::Client::new(&config), "table"),
         events: EventPublisher::new(aws_sdk_eventbridge::Client::new(&config), "bus"),
         fingerprints: magiclink::fingerprint::FingerprintKey::new(
@@ -296,26 +297,66 @@ async fn verify_refuses_garbage_and_unknown_users() {
     }
 }
 
-#[tokio::test]
-async fn unreachable_dependencies_give_a_clean_refusal_well_inside_five_seconds() {
-    let checker = unreachable_checker().await;
-    // A valid token of the accepted key: consuming it needs the fingerprint
-    // key (KMS) and the store (DynamoDB), neither of which answers.
+/// A valid token of the accepted key for `email`, carrying the address
+/// fingerprint `ah` when given.
+fn token_for(email: &str, ah: Option<String>) -> String {
     let input = magiclink::token::encode_signing_input(
         "k1",
         &magiclink::TokenClaims {
             iss: "magiclink".into(),
             aud: "us-east-1_test/client".into(),
-            sub: magiclink::EmailAddress::parse("ann@example.com").unwrap(),
+            sub: magiclink::EmailAddress::parse(email).unwrap(),
             jti: ulid::Ulid::generate(),
             iat: 1,
             exp: u64::MAX / 2,
-            ah: None,
+            ah,
             apv: false,
         },
     );
     let signature: Signature = signing_key().sign(input.as_bytes());
-    let token = magiclink::token::join_signature(&input, signature.to_der().as_bytes()).unwrap();
+    magiclink::token::join_signature(&input, signature.to_der().as_bytes()).unwrap()
+}
+
+#[tokio::test]
+async fn an_unknown_user_takes_the_same_path_as_a_known_one() {
+    let checker = unreachable_checker().await;
+    let known = SigningIn {
+        email: Some("ann@example.com"),
+        sub: Some("4f1c0e1a-7d2b-4e8f-9a41-3c2d1e0f9b8a"),
+        audience: "us-east-1_test/client",
+        passkey_round: None,
+    };
+    // As Cognito tells an unknown user: no sub, the address asked for.
+    let unknown = SigningIn { sub: None, ..known };
+    let code = json!({"challengeId": ulid::Ulid::generate().to_string(), "code": "12345678"});
+    for answer in [
+        // A link consumes in the store, a code first derives its key: for
+        // both, the unknown user goes as far as the known one (here to a
+        // dependency that does not answer), not back at once.
+        token_for(
+            "ann@example.com",
+            Some("0123456789abcdef0123456789abcdef".into()),
+        ),
+        code.to_string(),
+        "not-a-token".into(),
+    ] {
+        let (a, b) = (
+            checker.check(known, Some(&answer), SystemTime::now()).await,
+            checker
+                .check(unknown, Some(&answer), SystemTime::now())
+                .await,
+        );
+        assert_eq!(a.outcome(), b.outcome(), "{answer:.40}");
+        assert!(!b.is_correct());
+    }
+}
+
+#[tokio::test]
+async fn unreachable_dependencies_give_a_clean_refusal_well_inside_five_seconds() {
+    let checker = unreachable_checker().await;
+    // A valid token of the accepted key: consuming it needs the fingerprint
+    // key (KMS) and the store (DynamoDB), neither of which answers.
+    let token = token_for("ann@example.com", None);
     let request = json!({
         "userAttributes": {"email": "ann@example.com", "sub": "4f1c0e1a-7d2b-4e8f-9a41-3c2d1e0f9b8a"},
         "challengeAnswer": token,

@@ -17,6 +17,7 @@
 //! `consumed` and raises the watermark, each under a condition, so of any
 //! number of concurrent attempts exactly one succeeds.
 
+mod rules;
 mod store;
 
 use std::time::{Duration, SystemTime};
@@ -29,11 +30,12 @@ use crate::events::BounceType;
 use crate::locale::Locale;
 use crate::time::unix_seconds;
 
+pub use rules::{MAX_WRONG_CODES, MAX_WRONG_NUMBERS};
+pub(crate) use store::challenge_item;
 pub use store::{
-    Approval, ApprovalError, ChallengeStore, ConsumeError, MAX_WRONG_CODES, MAX_WRONG_NUMBERS,
-    MailingClaim, MarkMailed, Proof, Recorded, WrongCode,
+    Approval, ApprovalError, Approved, ChallengeStore, ConsumeError, MailingClaim, MarkMailed,
+    Proof, Recorded, UserState, WrongCode,
 };
-pub(crate) use store::{challenge_item, user_key};
 
 /// The SES message tag that names a mail's challenge: SES repeats a mail's
 /// tags in every event it publishes about it, so a report can be tied to its
@@ -90,6 +92,13 @@ pub enum Delivery {
     Complained,
     /// Not sent: the address bounced or complained recently.
     Suppressed,
+    /// Not sent, for a reason that depends on the address's account or its
+    /// history (no account in sign-up mode `existing`, the hour's new
+    /// accounts spent, an address changed outside magiclink, a held request
+    /// of an address that has not signed in lately). The asking browser is
+    /// told `sent`, as for any mailed challenge: that is the only answer that
+    /// tells it nothing about who has an account.
+    Withheld,
 }
 
 impl Delivery {
@@ -100,6 +109,7 @@ impl Delivery {
             Self::Rejected => "rejected",
             Self::Complained => "complained",
             Self::Suppressed => "suppressed",
+            Self::Withheld => "withheld",
         }
     }
 
@@ -110,6 +120,7 @@ impl Delivery {
             Self::Rejected,
             Self::Complained,
             Self::Suppressed,
+            Self::Withheld,
         ]
         .into_iter()
         .find(|d| d.as_str() == raw)
@@ -121,7 +132,7 @@ impl Delivery {
     /// a worse one.
     pub fn replaces(self) -> &'static [Delivery] {
         match self {
-            Self::Delivered | Self::Suppressed => &[],
+            Self::Delivered | Self::Suppressed | Self::Withheld => &[],
             Self::Bounced | Self::Rejected => &[Self::Delivered],
             Self::Complained => &[Self::Delivered, Self::Bounced, Self::Rejected],
         }
@@ -156,13 +167,17 @@ pub struct Challenge {
     /// The asking browser's binding, when it asked for cross-device
     /// approval (see [`crate::binding`]).
     pub binding: Option<DeviceBinding>,
-    /// Burnt by too many wrong codes or approval numbers: nothing signs in
-    /// with it any more.
+    /// Burnt by too many wrong approval numbers: nothing signs in with it
+    /// any more. (Wrong codes end only its code: see `rules`.)
     pub burnt: bool,
     /// The language the asking browser named, if it named one.
     pub locale: Option<Locale>,
     /// What SES reported of the mail, if anything yet.
     pub delivery: Option<Delivery>,
+    /// Asked for while its mailbox's allowance was spent: the mailer sends
+    /// it only to an address that signed in lately (see
+    /// [`crate::admission`]), and withholds it otherwise.
+    pub held: bool,
 }
 
 impl Challenge {
@@ -186,7 +201,13 @@ impl Challenge {
             burnt: false,
             locale: None,
             delivery: None,
+            held: false,
         }
+    }
+
+    /// This challenge, held (see [`Challenge::held`]).
+    pub fn held(self) -> Self {
+        Self { held: true, ..self }
     }
 
     /// This challenge, mailed in the language `locale` when there is one.
@@ -195,9 +216,13 @@ impl Challenge {
     }
 
     /// Where the challenge's mail is, as the status endpoint tells it:
-    /// `sending` until SES took it, then `sent`, then what SES reported.
+    /// `sending` until SES took it, then `sent`, then what went wrong if SES
+    /// reported something. A delivery is told as `sent`, and so is a mail
+    /// withheld: a delivery report would otherwise tell a mailed challenge
+    /// from a withheld one, and so who has an account.
     pub fn mail_progress(&self) -> &'static str {
         match (self.delivery, self.status) {
+            (Some(Delivery::Delivered | Delivery::Withheld), _) => "sent",
             (Some(delivery), _) => delivery.as_str(),
             (None, ChallengeStatus::Pending) => "sending",
             (None, _) => "sent",
@@ -402,9 +427,14 @@ mod tests {
             with(Pending, Some(Delivery::Suppressed)).mail_progress(),
             "suppressed"
         );
+        // Delivered and withheld read alike: `sent`.
         assert_eq!(
             with(Approved, Some(Delivery::Delivered)).mail_progress(),
-            "delivered"
+            "sent"
+        );
+        assert_eq!(
+            with(Pending, Some(Delivery::Withheld)).mail_progress(),
+            "sent"
         );
         assert_eq!(
             with(Mailed, Some(Delivery::Bounced)).mail_progress(),
@@ -415,7 +445,9 @@ mod tests {
     #[test]
     fn a_report_never_undoes_a_worse_one() {
         use Delivery::*;
-        let all = [Delivered, Bounced, Rejected, Complained, Suppressed];
+        let all = [
+            Delivered, Bounced, Rejected, Complained, Suppressed, Withheld,
+        ];
         for d in all {
             assert_eq!(Delivery::parse(d.as_str()), Some(d));
             assert!(!d.replaces().contains(&d), "{d:?} is recorded once");

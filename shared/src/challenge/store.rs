@@ -4,12 +4,16 @@
 //! - `challenge#<ULID>`: `email`, `redirectUri`, `createdAt`, `expiresAt`,
 //!   `status`, while a mail is being sent `mailingUntil` (the sender's lease),
 //!   once mailed `sesMessageId` and `mailedAt`, once approved from another
-//!   device `approvedAt`, once consumed `consumedAt` and `consumedBy` (`link`,
+//!   device `approvedAt` with the approval's proof `approvalKey` and
+//!   `approvalProof` (see [`crate::approval`]), once consumed `consumedAt` and `consumedBy` (`link`,
 //!   `code` or `approval`); `binding` when the asking browser asked for
 //!   cross-device approval (see [`crate::binding`]); after a wrong code
-//!   `wrongCodes`, after a wrong approval number `wrongNumbers` (at
-//!   [`MAX_WRONG_CODES`] or [`MAX_WRONG_NUMBERS`] the challenge is burnt:
-//!   nothing signs in with it); `locale` when the request named a language;
+//!   `wrongCodes` (at [`MAX_WRONG_CODES`] its code is dead, its link is
+//!   not), after a wrong approval number `wrongNumbers` (at
+//!   [`MAX_WRONG_NUMBERS`] the challenge is burnt: nothing signs in with it);
+//!   `consumedAttempt`, the id of the consume that used it (so that a consume
+//!   whose answer was lost can tell that it committed); `locale` when the
+//!   request named a language;
 //!   once SES reported on the mail `delivery` ([`Delivery`]), `deliveryAt`,
 //!   and for a bounce `bounceType` and `bounceSubType`, for a complaint
 //!   `feedbackType` (see [`DeliveryReport`]). It lives a day past its expiry, so a late
@@ -21,6 +25,9 @@
 //!   is one somebody signs in with (see `rate_limit`).
 //! - `account#<sub>`: the address magiclink verified for a Cognito user
 //!   (see [`crate::account`]); a consume requires it to match.
+//! - `rate#codeGuesses#<fingerprint>#…`: a user's wrong codes in the current
+//!   window, a counter of [`crate::rate_limit`]; a code consumes only while
+//!   it is below the budget.
 
 use std::time::{Duration, SystemTime};
 
@@ -33,14 +40,20 @@ use aws_sdk_dynamodb::types::{
 };
 use ulid::Ulid;
 
+use super::rules::{
+    MAX_WRONG_CODES, MAX_WRONG_NUMBERS, approvable, code_refusal, is_burnt, not_approvable,
+    refusal, unexplained,
+};
 use super::{Challenge, ChallengeStatus, Delivery, DeliveryReport};
 use crate::account::{AccountRef, account_key};
+use crate::approval::{ApprovalSigner, Proof as ApprovalProof, Statement};
 use crate::aws::CallError;
 use crate::binding::DeviceBinding;
 use crate::dynamo::{Item, PK, TTL, get_n, get_s, item_found, n, s};
 use crate::email::EmailAddress;
 use crate::events::SignInMethod;
 use crate::locale::Locale;
+use crate::rate_limit::{Limit, counter_item};
 use crate::time::unix_seconds;
 
 /// How long a challenge item outlives its expiry.
@@ -49,10 +62,13 @@ const CHALLENGE_AFTERLIFE: Duration = Duration::from_secs(24 * 3600);
 pub const WATERMARK_LIFETIME: Duration = Duration::from_secs(90 * 24 * 3600);
 /// Attempts at a consume that DynamoDB cancelled for a conflicting transaction.
 const CONFLICT_ATTEMPTS: u32 = 3;
-/// Wrong codes that burn a challenge, across any number of Cognito sessions.
-pub const MAX_WRONG_CODES: u64 = 5;
-/// Wrong approval numbers that burn a challenge.
-pub const MAX_WRONG_NUMBERS: u64 = 3;
+
+/// The `held` attribute of a challenge asked for while its mailbox's
+/// allowance was spent.
+const HELD_FOR_MAILBOX: &str = "mailbox";
+
+/// The scope of the counters of a user's wrong codes (see [`crate::rate_limit`]).
+const CODE_GUESSES: &str = "codeGuesses";
 
 /// What an answer proves, and so what state the challenge must be in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,7 +115,9 @@ pub enum ConsumeError {
     Revoked,
     #[error("the account's address is not the one magiclink verified for it")]
     AddressChanged,
-    #[error("the challenge was burnt by too many wrong codes or approval numbers")]
+    #[error(
+        "too many wrong attempts: the challenge's code, or the whole challenge after wrong approval numbers, or every code of the user for a while"
+    )]
     TooManyAttempts,
     #[error(
         "the challenge was approved for the device that asked; only that device signs in with it"
@@ -142,7 +160,7 @@ pub enum ApprovalError {
     Revoked,
     #[error("the challenge has expired")]
     Expired,
-    #[error("the challenge was burnt by too many wrong codes or approval numbers")]
+    #[error("the challenge was burnt by too many wrong approval numbers")]
     TooManyAttempts,
     #[error(transparent)]
     Store(#[from] CallError),
@@ -151,10 +169,30 @@ pub enum ApprovalError {
 /// What a wrong code did to its challenge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WrongCode {
-    /// Counted; this many more wrong codes burn the challenge.
+    /// Counted; this many more wrong codes end the challenge's code (or the
+    /// user's budget, whichever comes first).
     Counted { left: u64 },
-    /// This was the last wrong code the challenge takes: it is burnt.
-    Burnt,
+    /// This was the last wrong code the challenge's code, or the user's
+    /// budget, takes: no code signs in with it now.
+    Spent,
+}
+
+/// What a user's watermark says of one of their challenges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UserState {
+    /// A sign-in since the challenge was made revoked it.
+    pub revoked: bool,
+    /// The user signed in within the watermark's lifetime (90 days).
+    pub signed_in_lately: bool,
+}
+
+/// An approved challenge, as [`ChallengeStore::open_for_approval`] found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approved {
+    /// Its expiry, seconds since the epoch, as the proof must state it.
+    pub expires_at: u64,
+    /// Its approval's proof, if it carries one.
+    pub proof: Option<ApprovalProof>,
 }
 
 /// What [`ChallengeStore::mark_mailed`] did.
@@ -196,14 +234,34 @@ pub enum MailingClaim {
 pub struct ChallengeStore {
     ddb: aws_sdk_dynamodb::Client,
     table: String,
+    /// The budget of a user's wrong codes across all their challenges.
+    code_guesses: Limit,
 }
 
 impl ChallengeStore {
+    /// The default budget of a user's wrong codes: 20 a day.
+    pub const CODE_GUESSES: Limit = Limit::new(20, Duration::from_secs(86_400));
+
     pub fn new(ddb: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
         Self {
             ddb,
             table: table.into(),
+            code_guesses: Self::CODE_GUESSES,
         }
+    }
+
+    /// This store, with `limit` as the budget of a user's wrong codes.
+    pub fn with_code_guesses(self, limit: Limit) -> Self {
+        Self {
+            code_guesses: limit,
+            ..self
+        }
+    }
+
+    /// The key of the counter of wrong codes of the user whose address has
+    /// the fingerprint `subject`, for the window of `now`.
+    fn guesses_key(&self, subject: &str, now: SystemTime) -> String {
+        counter_item(CODE_GUESSES, subject, self.code_guesses, now).0
     }
 
     /// Records a new challenge. Fails, rather than overwrites, if its id exists.
@@ -236,6 +294,13 @@ impl ChallengeStore {
     /// Whether a sign-in of the challenge's user since it was made revoked it
     /// (see the module docs of [`crate::challenge`]).
     pub async fn is_revoked(&self, challenge: &Challenge) -> Result<bool, CallError> {
+        Ok(self.user_of(challenge).await?.revoked)
+    }
+
+    /// What the user's watermark says of `challenge`: whether a sign-in
+    /// since it was made revoked it, and whether the user signed in at all
+    /// within the watermark's lifetime.
+    pub async fn user_of(&self, challenge: &Challenge) -> Result<UserState, CallError> {
         let output = self
             .ddb
             .get_item()
@@ -246,7 +311,10 @@ impl ChallengeStore {
             .await
             .map_err(|e| CallError::from_sdk("DynamoDB GetItem", &e))?;
         let watermark = output.item().and_then(|item| get_s(item, "revokedThrough"));
-        Ok(watermark.is_some_and(|mark| mark >= challenge.id.to_string().as_str()))
+        Ok(UserState {
+            revoked: watermark.is_some_and(|mark| mark >= challenge.id.to_string().as_str()),
+            signed_in_lately: watermark.is_some(),
+        })
     }
 
     /// Takes a lease on sending the challenge's mail, so that two deliveries
@@ -397,11 +465,11 @@ impl ChallengeStore {
         }
     }
 
-    /// Records that challenge `id`, still pending, was not mailed because its
-    /// address is suppressed, so that the asking browser can be told.
-    pub async fn mark_suppressed(&self, id: Ulid) -> Result<(), CallError> {
-        let suppressed = (":d", s(Delivery::Suppressed.as_str()));
-        self.update_if_pending(id, "SET delivery = :d", Some(suppressed))
+    /// Records that challenge `id`, still pending, was not mailed, and how
+    /// the asking browser is to be told (`Suppressed` or `Withheld`).
+    pub async fn mark_unsent(&self, id: Ulid, why: Delivery) -> Result<(), CallError> {
+        let unsent = (":d", s(why.as_str()));
+        self.update_if_pending(id, "SET delivery = :d", Some(unsent))
             .await
     }
 
@@ -450,9 +518,23 @@ impl ChallengeStore {
         proof: Proof,
         now: SystemTime,
     ) -> Result<(), ConsumeError> {
+        // One id for this consume, written on the challenge it uses and sent
+        // as the transaction's idempotency token: the SDK's retry of an
+        // attempt that committed unseen is answered as a success, and if the
+        // answer is lost all the same, a read tells whether it was ours.
+        let consume_id = Ulid::generate().to_string();
         let mut attempt = 1;
         loop {
-            match self.try_consume(id, email, account, proof, now).await {
+            match self
+                .try_consume(id, email, account, proof, &consume_id, now)
+                .await
+            {
+                Err(Attempt::Failed(ConsumeError::Store(error))) if error.transient => {
+                    return match self.consumed_by(id, &consume_id).await {
+                        Ok(true) => Ok(()),
+                        Ok(false) | Err(_) => Err(ConsumeError::Store(error)),
+                    };
+                }
                 Err(Attempt::Conflict) if attempt < CONFLICT_ATTEMPTS => {
                     tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt))).await;
                     attempt += 1;
@@ -470,12 +552,30 @@ impl ChallengeStore {
         }
     }
 
+    /// Whether challenge `id` was used by the consume `consume_id`.
+    async fn consumed_by(&self, id: Ulid, consume_id: &str) -> Result<bool, CallError> {
+        let output = self
+            .ddb
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(challenge_key(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| CallError::from_sdk("DynamoDB GetItem", &e))?;
+        Ok(output
+            .item()
+            .and_then(|item| get_s(item, "consumedAttempt"))
+            == Some(consume_id))
+    }
+
     async fn try_consume(
         &self,
         id: Ulid,
         email: &EmailAddress,
         account: &AccountRef,
         proof: Proof,
+        consume_id: &str,
         now: SystemTime,
     ) -> Result<(), Attempt> {
         let now_secs = unix_seconds(now);
@@ -486,7 +586,8 @@ impl ChallengeStore {
             )
         };
         let awaiting = match proof {
-            Proof::Link | Proof::Code => Awaiting::Answer,
+            Proof::Link => Awaiting::Link,
+            Proof::Code => Awaiting::Code,
             Proof::Approval(binding) => Awaiting::Verifier(binding),
         };
         let (condition, values) = usable(
@@ -496,12 +597,15 @@ impl ChallengeStore {
             [
                 (":method", s(proof.method().as_str())),
                 (":consumed", s(ChallengeStatus::Consumed.as_str())),
+                (":attempt", s(consume_id)),
             ],
         );
         let challenge = Update::builder()
             .table_name(&self.table)
             .key(PK, s(challenge_key(id)))
-            .update_expression("SET #s = :consumed, consumedAt = :now, consumedBy = :method")
+            .update_expression(
+                "SET #s = :consumed, consumedAt = :now, consumedBy = :method, consumedAttempt = :attempt",
+            )
             .condition_expression(condition)
             .expression_attribute_names("#s", "status")
             .set_expression_attribute_values(Some(values))
@@ -529,18 +633,31 @@ impl ChallengeStore {
             .expression_attribute_values(":h", s(&account.address_hash))
             .build()
             .map_err(unbuildable)?;
-        let result = self
+        let mut transaction = self
             .ddb
             .transact_write_items()
+            .client_request_token(consume_id)
             .transact_items(TransactWriteItem::builder().update(challenge).build())
             .transact_items(TransactWriteItem::builder().update(watermark).build())
             .transact_items(
                 TransactWriteItem::builder()
                     .condition_check(binding)
                     .build(),
-            )
-            .send()
-            .await;
+            );
+        if proof == Proof::Code {
+            // A code signs in only while the user's budget of wrong codes
+            // is not spent, checked in the same transaction.
+            let budget = ConditionCheck::builder()
+                .table_name(&self.table)
+                .key(PK, s(self.guesses_key(&account.address_hash, now)))
+                .condition_expression("attribute_not_exists(hits) OR hits < :max")
+                .expression_attribute_values(":max", n(u64::from(self.code_guesses.max)))
+                .build()
+                .map_err(unbuildable)?;
+            transaction = transaction
+                .transact_items(TransactWriteItem::builder().condition_check(budget).build());
+        }
+        let result = transaction.send().await;
         match result {
             Ok(_) => Ok(()),
             Err(SdkError::ServiceError(e)) => match e.err() {
@@ -558,28 +675,135 @@ impl ChallengeStore {
         }
     }
 
-    /// Counts a wrong code for challenge `id`, answered by `email` at `now`:
-    /// one conditional update, made only while the challenge is this user's
-    /// and could still sign in (so nobody can burn another user's challenge,
-    /// and a used, expired or burnt one is reported as such, not counted).
+    /// Whether a code answered by `email` (whose fingerprint is `subject`)
+    /// at `now` may be compared with challenge `id`'s: the challenge and the
+    /// user's budget of wrong codes are read at once, and an answer naming
+    /// another user's challenge, an ended one, one whose code is spent, or a
+    /// user whose budget is spent, is refused before any code is compared.
+    /// The work is the same whatever the code.
+    pub async fn open_for_code(
+        &self,
+        id: Ulid,
+        email: &EmailAddress,
+        subject: &str,
+        now: SystemTime,
+    ) -> Result<(), ConsumeError> {
+        let read = |pk: String| {
+            self.ddb
+                .get_item()
+                .table_name(&self.table)
+                .key(PK, s(pk))
+                .consistent_read(true)
+                .send()
+        };
+        let (challenge, guesses) = tokio::join!(
+            read(challenge_key(id)),
+            read(self.guesses_key(subject, now))
+        );
+        let failed = |e| CallError::from_sdk("DynamoDB GetItem", &e);
+        let (challenge, guesses) = (challenge.map_err(failed)?, guesses.map_err(failed)?);
+        match code_refusal(
+            challenge.item(),
+            guesses.item(),
+            self.code_guesses.max,
+            email,
+            unix_seconds(now),
+        ) {
+            Some(refused) => Err(refused),
+            None => Ok(()),
+        }
+    }
+
+    /// What the browser holding the verifier of `binding` needs to know of
+    /// challenge `id` before it signs in `email` with it at `now`: that the
+    /// challenge is that user's, unended and approved for that binding, and
+    /// what the approval's proof says (`None`: it carries none). The caller
+    /// checks the proof (see [`crate::approval`]), then consumes.
+    pub async fn open_for_approval(
+        &self,
+        id: Ulid,
+        email: &EmailAddress,
+        binding: DeviceBinding,
+        now: SystemTime,
+    ) -> Result<Approved, ConsumeError> {
+        let output = self
+            .ddb
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(challenge_key(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| CallError::from_sdk("DynamoDB GetItem", &e))?;
+        let item = output.item();
+        if let Some(refused) = refusal(item, email, unix_seconds(now), Proof::Approval(binding)) {
+            return Err(refused);
+        }
+        let item = item.ok_or(ConsumeError::NotFound)?;
+        Ok(Approved {
+            expires_at: get_n(item, "expiresAt").unwrap_or_default(),
+            proof: get_s(item, "approvalKey")
+                .zip(get_s(item, "approvalProof"))
+                .map(|(key_id, signature)| ApprovalProof {
+                    key_id: key_id.to_owned(),
+                    signature: signature.to_owned(),
+                }),
+        })
+    }
+
+    /// Counts a wrong code for challenge `id`, answered by `email` (whose
+    /// fingerprint is `subject`) at `now`: once on the challenge, while it is
+    /// this user's and its code could still sign in (so nobody can end
+    /// another user's code, and a used or expired one is reported as such),
+    /// and once on the user's budget of wrong codes, whatever the challenge.
     pub async fn count_wrong_code(
         &self,
         id: Ulid,
         email: &EmailAddress,
+        subject: &str,
         now: SystemTime,
     ) -> Result<WrongCode, ConsumeError> {
         let now_secs = unix_seconds(now);
-        match self
-            .count_wrong(id, email, now_secs, Awaiting::Answer, WRONG_CODES)
-            .await
-        {
-            Ok(0) => Ok(WrongCode::Burnt),
-            Ok(left) => Ok(WrongCode::Counted { left }),
+        let (on_challenge, on_user) = tokio::join!(
+            self.count_wrong(id, email, now_secs, Awaiting::Code, WRONG_CODES),
+            self.count_guess(subject, now)
+        );
+        let budget_left = on_user?;
+        match on_challenge {
+            Ok(left) if left == 0 || budget_left == 0 => Ok(WrongCode::Spent),
+            Ok(left) => Ok(WrongCode::Counted {
+                left: left.min(budget_left),
+            }),
             Err(Counted::Refused(item)) => {
-                Err(refusal(item.as_ref(), email, now_secs, Proof::Code))
+                Err(refusal(item.as_ref(), email, now_secs, Proof::Code)
+                    .unwrap_or_else(unexplained))
             }
             Err(Counted::Failed(e)) => Err(e.into()),
         }
+    }
+
+    /// One more wrong code on the budget of the user whose fingerprint is
+    /// `subject`; how many more the budget takes in this window.
+    async fn count_guess(&self, subject: &str, now: SystemTime) -> Result<u64, CallError> {
+        let (pk, ends_at) = counter_item(CODE_GUESSES, subject, self.code_guesses, now);
+        let output = self
+            .ddb
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(pk))
+            .update_expression("ADD hits :one SET #ttl = if_not_exists(#ttl, :ttl)")
+            .expression_attribute_names("#ttl", TTL)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":ttl", n(ends_at + 60))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(|e| CallError::from_sdk("DynamoDB UpdateItem", &e))?;
+        let hits = output
+            .attributes()
+            .and_then(|item| get_n(item, "hits"))
+            .unwrap_or(u64::MAX);
+        Ok(u64::from(self.code_guesses.max).saturating_sub(hits))
     }
 
     /// One more wrong answer of kind `wrong` on challenge `id`, answered by
@@ -635,11 +859,15 @@ impl ChallengeStore {
     /// of the user revoked it) when the number is its binding's, else one
     /// more `wrongNumbers` ([`MAX_WRONG_NUMBERS`] burn it). Of concurrent
     /// approvals one succeeds and the others are told `AlreadyApproved`.
+    /// The approval carries its proof (see [`crate::approval`]), signed by
+    /// `signer` for the user whose address has the fingerprint `subject`.
     pub async fn approve(
         &self,
         id: Ulid,
         email: &EmailAddress,
+        subject: &str,
         number: u8,
+        signer: &ApprovalSigner,
         now: SystemTime,
     ) -> Result<Approval, ApprovalError> {
         let now_secs = unix_seconds(now);
@@ -666,6 +894,18 @@ impl ChallengeStore {
                 Err(Counted::Failed(e)) => Err(e.into()),
             };
         }
+        let expires_at = item
+            .item()
+            .and_then(|item| get_n(item, "expiresAt"))
+            .unwrap_or_default();
+        let proof = signer
+            .sign(&Statement {
+                challenge: id,
+                binding: &binding,
+                subject,
+                expires_at,
+            })
+            .await?;
         let unbuildable = |e: aws_sdk_dynamodb::error::BuildError| {
             CallError::unexpected("DynamoDB TransactWriteItems", e.to_string())
         };
@@ -673,12 +913,18 @@ impl ChallengeStore {
             email,
             now_secs,
             Awaiting::Approval,
-            [(":approved", s(ChallengeStatus::Approved.as_str()))],
+            [
+                (":approved", s(ChallengeStatus::Approved.as_str())),
+                (":proofKey", s(proof.key_id)),
+                (":proof", s(proof.signature)),
+            ],
         );
         let approve = Update::builder()
             .table_name(&self.table)
             .key(PK, s(challenge_key(id)))
-            .update_expression("SET #s = :approved, approvedAt = :now")
+            .update_expression(
+                "SET #s = :approved, approvedAt = :now, approvalKey = :proofKey, approvalProof = :proof",
+            )
             .condition_expression(condition)
             .expression_attribute_names("#s", "status")
             .set_expression_attribute_values(Some(values))
@@ -735,93 +981,6 @@ impl ChallengeStore {
     }
 }
 
-/// Why the challenge `item` (as it was; `None` when there was none) could
-/// not be approved by the holder of a link for `email` at `now_secs`.
-fn not_approvable(item: Option<&Item>, email: &EmailAddress, now_secs: u64) -> ApprovalError {
-    match item.map(|item| approvable(item, email, now_secs)) {
-        None => ApprovalError::NotFound,
-        Some(Err(error)) => error,
-        Some(Ok(_)) => CallError::unexpected(
-            "DynamoDB",
-            "an approval condition failed for no reason the item shows",
-        )
-        .into(),
-    }
-}
-
-/// The binding of challenge `item`, if the holder of a link for `email` may
-/// approve it at `now_secs`; else why not.
-fn approvable(
-    item: &Item,
-    email: &EmailAddress,
-    now_secs: u64,
-) -> Result<DeviceBinding, ApprovalError> {
-    if get_s(item, "email") != Some(email.as_str()) {
-        return Err(ApprovalError::WrongUser);
-    }
-    let Some(binding) = get_s(item, "binding").and_then(|raw| DeviceBinding::parse(raw).ok())
-    else {
-        return Err(ApprovalError::NotApprovable);
-    };
-    if let Some(end) = ended(item, now_secs) {
-        return Err(end.into());
-    }
-    match get_s(item, "status").and_then(ChallengeStatus::parse) {
-        Some(ChallengeStatus::Approved) => Err(ApprovalError::AlreadyApproved),
-        Some(ChallengeStatus::Pending | ChallengeStatus::Mailed) => Ok(binding),
-        Some(ChallengeStatus::Consumed) | None => {
-            Err(CallError::unexpected("DynamoDB", "a challenge without a readable status").into())
-        }
-    }
-}
-
-/// How a challenge's life ended, whatever the way in.
-enum Ended {
-    Used,
-    Burnt,
-    Expired,
-}
-
-impl From<Ended> for ConsumeError {
-    fn from(end: Ended) -> Self {
-        match end {
-            Ended::Used => Self::Used,
-            Ended::Burnt => Self::TooManyAttempts,
-            Ended::Expired => Self::Expired,
-        }
-    }
-}
-
-impl From<Ended> for ApprovalError {
-    fn from(end: Ended) -> Self {
-        match end {
-            Ended::Used => Self::Used,
-            Ended::Burnt => Self::TooManyAttempts,
-            Ended::Expired => Self::Expired,
-        }
-    }
-}
-
-/// Whether challenge `item` can no longer be used at `now_secs`, by anyone
-/// in any way, and why: used, then burnt, then expired, in that order.
-fn ended(item: &Item, now_secs: u64) -> Option<Ended> {
-    if get_s(item, "status") == Some(ChallengeStatus::Consumed.as_str()) {
-        Some(Ended::Used)
-    } else if is_burnt(item) {
-        Some(Ended::Burnt)
-    } else if get_n(item, "expiresAt").is_none_or(|expires| expires <= now_secs) {
-        Some(Ended::Expired)
-    } else {
-        None
-    }
-}
-
-/// Whether wrong codes or numbers burnt challenge `item`.
-fn is_burnt(item: &Item) -> bool {
-    get_n(item, "wrongCodes").is_some_and(|wrong| wrong >= MAX_WRONG_CODES)
-        || get_n(item, "wrongNumbers").is_some_and(|wrong| wrong >= MAX_WRONG_NUMBERS)
-}
-
 /// The condition on a user's watermark under which their challenge `:id`
 /// is not revoked (see the module docs of [`crate::challenge`]).
 const UNREVOKED: &str = "attribute_not_exists(revokedThrough) OR revokedThrough < :id";
@@ -854,9 +1013,11 @@ enum Counted {
 /// Which state a challenge must be in for an update.
 #[derive(Debug, Clone, Copy)]
 enum Awaiting {
-    /// Mailed (or still pending) and unapproved: a link or a code may sign
-    /// in, a wrong code is counted.
-    Answer,
+    /// Mailed (or still pending) and unapproved: a link may sign in.
+    Link,
+    /// Likewise, and its code not spent: a code may sign in, a wrong code is
+    /// counted.
+    Code,
     /// Likewise, and asked for with a binding: it may be approved, a wrong
     /// number is counted.
     Approval,
@@ -866,7 +1027,8 @@ enum Awaiting {
 
 /// The condition under which a challenge can still be used as `awaiting`
 /// says by `email` at `now_secs`: it exists, is `email`'s, has not expired
-/// and has not been burnt, and is in the state `awaiting` needs. With the
+/// and has not been burnt (and for a code, its code is not spent), and is
+/// in the state `awaiting` needs. With the
 /// values it names (its `#s` is `status`) and the update's own `extra` ones.
 fn usable<const N: usize>(
     email: &EmailAddress,
@@ -875,13 +1037,12 @@ fn usable<const N: usize>(
     extra: [(&str, AttributeValue); N],
 ) -> (String, Item) {
     const LIVE: &str = "attribute_exists(pk) AND email = :email AND expiresAt > :now \
-         AND (attribute_not_exists(wrongCodes) OR wrongCodes < :maxWrong) \
          AND (attribute_not_exists(wrongNumbers) OR wrongNumbers < :maxNumbers)";
     const UNAPPROVED: &str = "(#s = :pending OR #s = :mailed)";
+    const CODE_LEFT: &str = "(attribute_not_exists(wrongCodes) OR wrongCodes < :maxWrong)";
     let mut values = Item::from([
         (":email".to_owned(), s(email.as_str())),
         (":now".to_owned(), n(now_secs)),
-        (":maxWrong".to_owned(), n(MAX_WRONG_CODES)),
         (":maxNumbers".to_owned(), n(MAX_WRONG_NUMBERS)),
     ]);
     let unapproved = [
@@ -889,9 +1050,14 @@ fn usable<const N: usize>(
         (":mailed".to_owned(), s(ChallengeStatus::Mailed.as_str())),
     ];
     let condition = match awaiting {
-        Awaiting::Answer => {
+        Awaiting::Link => {
             values.extend(unapproved);
             format!("{LIVE} AND {UNAPPROVED}")
+        }
+        Awaiting::Code => {
+            values.extend(unapproved);
+            values.insert(":maxWrong".into(), n(MAX_WRONG_CODES));
+            format!("{LIVE} AND {UNAPPROVED} AND {CODE_LEFT}")
         }
         Awaiting::Approval => {
             values.extend(unapproved);
@@ -905,41 +1071,6 @@ fn usable<const N: usize>(
     };
     values.extend(extra.map(|(name, value)| (name.to_owned(), value)));
     (condition, values)
-}
-
-/// Why a challenge (`item`, as it was; `None` when there is none) could not
-/// be used by `email` with `proof` at `now_secs`.
-fn refusal(item: Option<&Item>, email: &EmailAddress, now_secs: u64, proof: Proof) -> ConsumeError {
-    let Some(item) = item else {
-        return ConsumeError::NotFound;
-    };
-    let approved = get_s(item, "status") == Some(ChallengeStatus::Approved.as_str());
-    if get_s(item, "email") != Some(email.as_str()) {
-        return ConsumeError::WrongUser;
-    }
-    if let Some(end) = ended(item, now_secs) {
-        return end.into();
-    }
-    if let Proof::Approval(binding) = proof {
-        if get_s(item, "binding") != Some(binding.encoded().as_str()) {
-            ConsumeError::WrongVerifier
-        } else if !approved {
-            ConsumeError::NotApproved
-        } else {
-            unexplained()
-        }
-    } else if approved {
-        ConsumeError::ApprovedElsewhere
-    } else {
-        unexplained()
-    }
-}
-
-fn unexplained() -> ConsumeError {
-    ConsumeError::Store(CallError::unexpected(
-        "DynamoDB",
-        "a challenge condition failed for no reason the item shows",
-    ))
 }
 
 /// One consume attempt's failure: final, or worth another try.
@@ -974,13 +1105,16 @@ fn why_cancelled(
     }
     if code(0) == Some(CONDITION_FAILED) {
         let item = reasons.first().and_then(CancellationReason::item);
-        return Attempt::Failed(refusal(item, email, now_secs, proof));
+        return Attempt::Failed(refusal(item, email, now_secs, proof).unwrap_or_else(unexplained));
     }
     if code(1) == Some(CONDITION_FAILED) {
         return Attempt::Failed(ConsumeError::Revoked);
     }
     if code(2) == Some(CONDITION_FAILED) {
         return Attempt::Failed(ConsumeError::AddressChanged);
+    }
+    if code(3) == Some(CONDITION_FAILED) {
+        return Attempt::Failed(ConsumeError::TooManyAttempts);
     }
     Attempt::Failed(ConsumeError::Store(CallError::unexpected(
         "TransactWriteItems",
@@ -1011,6 +1145,9 @@ pub(crate) fn challenge_item(challenge: &Challenge) -> Item {
     if let Some(locale) = &challenge.locale {
         item.insert("locale".to_owned(), s(locale.as_str()));
     }
+    if challenge.held {
+        item.insert("held".to_owned(), s(HELD_FOR_MAILBOX));
+    }
     item
 }
 
@@ -1039,5 +1176,6 @@ fn from_item(id: Ulid, item: &Item) -> Result<Challenge, CallError> {
         burnt: is_burnt(item),
         locale: get_s(item, "locale").and_then(Locale::parse),
         delivery: get_s(item, "delivery").and_then(Delivery::parse),
+        held: get_s(item, "held").is_some(),
     })
 }
