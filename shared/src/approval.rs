@@ -17,18 +17,16 @@
 //! The signature is ECDSA P-256 over SHA-256 of the statement's canonical
 //! text, kept low-S in its 64-byte `r || s` form, base64url.
 
-use aws_sdk_kms::primitives::Blob;
-use aws_sdk_kms::types::{MessageType, SigningAlgorithmSpec};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use p256::ecdsa::Signature;
 use p256::ecdsa::signature::Verifier;
-use sha2::{Digest, Sha256};
 use ulid::Ulid;
 
 use crate::aws::CallError;
 use crate::binding::DeviceBinding;
 use crate::token::PublicKeys;
+use crate::token::signer::sign_sha256;
 
 /// What an approval says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,15 +79,7 @@ impl ApprovalSigner {
 
     /// The proof of `statement`.
     pub async fn sign(&self, statement: &Statement<'_>) -> Result<Proof, CallError> {
-        let digest = Sha256::digest(statement.text().as_bytes());
-        let output = self
-            .kms
-            .sign()
-            .key_id(&self.key_id)
-            .message(Blob::new(digest.to_vec()))
-            .message_type(MessageType::Digest)
-            .signing_algorithm(SigningAlgorithmSpec::EcdsaSha256)
-            .send()
+        let output = sign_sha256(&self.kms, &self.key_id, statement.text().as_bytes())
             .await
             .map_err(|e| CallError::from_sdk("KMS Sign", &e))?;
         let signature = output

@@ -229,14 +229,18 @@ pub struct VerificationConfig {
 
 impl VerificationConfig {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let name = "ACCEPTED_PUBLIC_KEYS";
-        let keys =
-            PublicKeys::from_jwks(env.required(name)?).map_err(|e| ConfigError::Invalid {
-                name,
-                reason: e.to_string(),
-            })?;
-        Ok(Self { keys })
+        Ok(Self {
+            keys: key_set(env, "ACCEPTED_PUBLIC_KEYS")?,
+        })
     }
+}
+
+/// The JSON Web Key Set in the variable `name`.
+fn key_set(env: &Env, name: &'static str) -> Result<PublicKeys, ConfigError> {
+    PublicKeys::from_jwks(env.required(name)?).map_err(|e| ConfigError::Invalid {
+        name,
+        reason: e.to_string(),
+    })
 }
 
 /// The keys whose signatures prove an approval (see [`crate::approval`]).
@@ -250,13 +254,9 @@ pub struct ApprovalKeysConfig {
 
 impl ApprovalKeysConfig {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let name = "APPROVAL_PUBLIC_KEYS";
-        let keys =
-            PublicKeys::from_jwks(env.required(name)?).map_err(|e| ConfigError::Invalid {
-                name,
-                reason: e.to_string(),
-            })?;
-        Ok(Self { keys })
+        Ok(Self {
+            keys: key_set(env, "APPROVAL_PUBLIC_KEYS")?,
+        })
     }
 }
 

@@ -277,18 +277,24 @@ impl ChallengeStore {
         Ok(())
     }
 
-    /// The challenge with this id, read consistently, if it exists.
-    pub async fn get(&self, id: Ulid) -> Result<Option<Challenge>, CallError> {
+    /// The item `pk`, read consistently, if it exists.
+    async fn read(&self, pk: String) -> Result<Option<Item>, CallError> {
         let output = self
             .ddb
             .get_item()
             .table_name(&self.table)
-            .key(PK, s(challenge_key(id)))
+            .key(PK, s(pk))
             .consistent_read(true)
             .send()
             .await
             .map_err(|e| CallError::from_sdk("DynamoDB GetItem", &e))?;
-        output.item().map(|item| from_item(id, item)).transpose()
+        Ok(output.item)
+    }
+
+    /// The challenge with this id, read consistently, if it exists.
+    pub async fn get(&self, id: Ulid) -> Result<Option<Challenge>, CallError> {
+        let item = self.read(challenge_key(id)).await?;
+        item.as_ref().map(|item| from_item(id, item)).transpose()
     }
 
     /// Whether a sign-in of the challenge's user since it was made revoked it
@@ -301,16 +307,8 @@ impl ChallengeStore {
     /// since it was made revoked it, and whether the user signed in at all
     /// within the watermark's lifetime.
     pub async fn user_of(&self, challenge: &Challenge) -> Result<UserState, CallError> {
-        let output = self
-            .ddb
-            .get_item()
-            .table_name(&self.table)
-            .key(PK, s(user_key(&challenge.email)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| CallError::from_sdk("DynamoDB GetItem", &e))?;
-        let watermark = output.item().and_then(|item| get_s(item, "revokedThrough"));
+        let item = self.read(user_key(&challenge.email)).await?;
+        let watermark = item.as_ref().and_then(|item| get_s(item, "revokedThrough"));
         Ok(UserState {
             revoked: watermark.is_some_and(|mark| mark >= challenge.id.to_string().as_str()),
             signed_in_lately: watermark.is_some(),
@@ -554,17 +552,9 @@ impl ChallengeStore {
 
     /// Whether challenge `id` was used by the consume `consume_id`.
     async fn consumed_by(&self, id: Ulid, consume_id: &str) -> Result<bool, CallError> {
-        let output = self
-            .ddb
-            .get_item()
-            .table_name(&self.table)
-            .key(PK, s(challenge_key(id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| CallError::from_sdk("DynamoDB GetItem", &e))?;
-        Ok(output
-            .item()
+        let item = self.read(challenge_key(id)).await?;
+        Ok(item
+            .as_ref()
             .and_then(|item| get_s(item, "consumedAttempt"))
             == Some(consume_id))
     }
@@ -688,23 +678,14 @@ impl ChallengeStore {
         subject: &str,
         now: SystemTime,
     ) -> Result<(), ConsumeError> {
-        let read = |pk: String| {
-            self.ddb
-                .get_item()
-                .table_name(&self.table)
-                .key(PK, s(pk))
-                .consistent_read(true)
-                .send()
-        };
         let (challenge, guesses) = tokio::join!(
-            read(challenge_key(id)),
-            read(self.guesses_key(subject, now))
+            self.read(challenge_key(id)),
+            self.read(self.guesses_key(subject, now))
         );
-        let failed = |e| CallError::from_sdk("DynamoDB GetItem", &e);
-        let (challenge, guesses) = (challenge.map_err(failed)?, guesses.map_err(failed)?);
+        let (challenge, guesses) = (challenge?, guesses?);
         match code_refusal(
-            challenge.item(),
-            guesses.item(),
+            challenge.as_ref(),
+            guesses.as_ref(),
             self.code_guesses.max,
             email,
             unix_seconds(now),
@@ -726,16 +707,8 @@ impl ChallengeStore {
         binding: DeviceBinding,
         now: SystemTime,
     ) -> Result<Approved, ConsumeError> {
-        let output = self
-            .ddb
-            .get_item()
-            .table_name(&self.table)
-            .key(PK, s(challenge_key(id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| CallError::from_sdk("DynamoDB GetItem", &e))?;
-        let item = output.item();
+        let item = self.read(challenge_key(id)).await?;
+        let item = item.as_ref();
         if let Some(refused) = refusal(item, email, unix_seconds(now), Proof::Approval(binding)) {
             return Err(refused);
         }
@@ -871,16 +844,8 @@ impl ChallengeStore {
         now: SystemTime,
     ) -> Result<Approval, ApprovalError> {
         let now_secs = unix_seconds(now);
-        let item = self
-            .ddb
-            .get_item()
-            .table_name(&self.table)
-            .key(PK, s(challenge_key(id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| CallError::from_sdk("DynamoDB GetItem", &e))?;
-        let binding = match item.item().map(|item| approvable(item, email, now_secs)) {
+        let item = self.read(challenge_key(id)).await?;
+        let binding = match item.as_ref().map(|item| approvable(item, email, now_secs)) {
             None => return Err(ApprovalError::NotFound),
             Some(checked) => checked?,
         };
@@ -895,7 +860,7 @@ impl ChallengeStore {
             };
         }
         let expires_at = item
-            .item()
+            .as_ref()
             .and_then(|item| get_n(item, "expiresAt"))
             .unwrap_or_default();
         let proof = signer

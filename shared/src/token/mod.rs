@@ -16,7 +16,7 @@
 
 mod jws;
 mod keys;
-mod signer;
+pub(crate) mod signer;
 
 use serde::{Deserialize, Serialize};
 use ulid::Ulid;

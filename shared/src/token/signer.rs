@@ -46,18 +46,26 @@ impl LinkSigner {
     /// The compact JWS for `claims`.
     pub async fn sign(&self, claims: &TokenClaims) -> Result<String, SignError> {
         let signing_input = encode_signing_input(&self.key_id, claims);
-        let digest = Sha256::digest(signing_input.as_bytes());
-        let output = self
-            .kms
-            .sign()
-            .key_id(&self.key_id)
-            .message(Blob::new(digest.to_vec()))
-            .message_type(MessageType::Digest)
-            .signing_algorithm(SigningAlgorithmSpec::EcdsaSha256)
-            .send()
+        let output = sign_sha256(&self.kms, &self.key_id, signing_input.as_bytes())
             .await
             .map_err(|e| SignError::Kms(Box::new(e)))?;
         let der = output.signature().ok_or(SignError::UnusableSignature)?;
         join_signature(&signing_input, der.as_ref()).map_err(|_| SignError::UnusableSignature)
     }
+}
+
+/// ECDSA with SHA-256 over `message` by the KMS key `key_id`: KMS receives
+/// the digest only. Its answer holds the signature in ASN.1 DER.
+pub(crate) async fn sign_sha256(
+    kms: &aws_sdk_kms::Client,
+    key_id: &str,
+    message: &[u8],
+) -> Result<aws_sdk_kms::operation::sign::SignOutput, SdkError<KmsSignError>> {
+    kms.sign()
+        .key_id(key_id)
+        .message(Blob::new(Sha256::digest(message).to_vec()))
+        .message_type(MessageType::Digest)
+        .signing_algorithm(SigningAlgorithmSpec::EcdsaSha256)
+        .send()
+        .await
 }
