@@ -81,11 +81,16 @@ impl Store {
 }
 
 async fn store() -> Store {
+    store_with(ChallengeStore::CODE_GUESSES).await
+}
+
+/// [`store`], with `budget` as the budget of a user's wrong codes.
+async fn store_with(budget: magiclink::rate_limit::Limit) -> Store {
     let config = aws().await;
     let table = fresh_table(&config).await;
     let ddb = aws_sdk_dynamodb::Client::new(&config);
     Store {
-        challenges: ChallengeStore::new(ddb.clone(), &table),
+        challenges: ChallengeStore::new(ddb.clone(), &table).with_code_guesses(budget),
         accounts: AccountStore::new(ddb, &table),
         table,
         approvals: ApprovalSigner::new(
@@ -450,19 +455,11 @@ async fn five_wrong_codes_end_a_challenges_code_but_not_its_link() {
 
 #[tokio::test]
 async fn a_spent_budget_of_wrong_codes_refuses_every_code_of_the_user_until_its_window_passes() {
-    let config = aws().await;
-    let table = fresh_table(&config).await;
-    let ddb = aws_sdk_dynamodb::Client::new(&config);
-    let budget = magiclink::rate_limit::Limit::new(3, Duration::from_secs(60));
-    let store = Store {
-        challenges: ChallengeStore::new(ddb.clone(), &table).with_code_guesses(budget),
-        accounts: AccountStore::new(ddb, &table),
-        table,
-        approvals: ApprovalSigner::new(
-            aws_sdk_kms::Client::new(&config),
-            fresh_signing_key(&config).await,
-        ),
-    };
+    let store = store_with(magiclink::rate_limit::Limit::new(
+        3,
+        Duration::from_secs(60),
+    ))
+    .await;
     let (ann, bob) = (email("ann@example.com"), email("bob@example.com"));
     let now = SystemTime::now();
     let (first, second) = (
