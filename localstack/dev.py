@@ -79,6 +79,17 @@ def challenge_of(mail: dict) -> str:
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["jti"]
 
 
+def tag_of(mail: dict) -> dict:
+    """The tag magiclink gave a mail: its challenge, or, for a passkey change's
+    notice (which holds no link), `notice` (the captured mail keeps no tags, so
+    the passkey's id is not known here: any ULID does, the feedback function
+    only suppresses)."""
+    try:
+        return {"challenge": [challenge_of(mail)]}
+    except StopIteration:
+        return {"notice": ["0" * 26]}
+
+
 def ses_report(request: dict) -> dict:
     """Puts SES's report `request["report"]` on mail `request["id"]` on the default bus."""
     detail_type, event_type, report = REPORTS[request["report"]]
@@ -91,7 +102,7 @@ def ses_report(request: dict) -> dict:
             "destination": mail["to"],
             "tags": {
                 "ses:configuration-set": [outputs["MailConfigurationSetName"]],
-                "challenge": [challenge_of(mail)],
+                **tag_of(mail),
             },
         },
         **report(mail["to"]),

@@ -1,5 +1,6 @@
 //! Builds the mail templates in `templates/` into the binary: one entry per
-//! language folder, so that a language is added by adding a folder. The
+//! language folder (its sign-in mail, then its notices' folders), so that a
+//! language is added by adding a folder. The
 //! templates are checked when the mailer starts (and by its tests).
 
 #![allow(
@@ -10,8 +11,14 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// The files of a language, in the order `MailTemplate::new` takes them.
+/// The files of a language's sign-in mail, in the order `MailTemplate::new`
+/// takes them.
 const FILES: [&str; 4] = ["subject.txt", "body.txt", "body.html", "date.txt"];
+
+/// The notices' folders in a language folder, and each one's files, in the
+/// order `NoticeTemplate::new` takes them.
+const NOTICES: [&str; 2] = ["passkey-added", "passkey-removed"];
+const NOTICE_FILES: [&str; 3] = ["subject.txt", "body.txt", "body.html"];
 
 fn main() {
     // Read when the script runs, not when it was compiled: a cached build
@@ -31,11 +38,21 @@ fn main() {
             .file_name()
             .and_then(|n| n.to_str())
             .expect("language folders have UTF-8 names");
-        write!(code, "    ({name:?}, [").expect("writing to a String");
-        for file in FILES {
-            let path = language.join(file);
+        let include = |code: &mut String, path: &Path| {
             write!(code, "include_str!({:?}), ", path.display().to_string())
                 .expect("writing to a String");
+        };
+        write!(code, "    ({name:?}, [").expect("writing to a String");
+        for file in FILES {
+            include(&mut code, &language.join(file));
+        }
+        code.push_str("], [");
+        for notice in NOTICES {
+            code.push('[');
+            for file in NOTICE_FILES {
+                include(&mut code, &language.join(notice).join(file));
+            }
+            code.push_str("], ");
         }
         code.push_str("]),\n");
     }

@@ -4,7 +4,9 @@
 //! struct, and a detail that starts with `"version": 1`. The JSON Schemas in
 //! `schemas/events/` describe the details; a test keeps them in step with
 //! these types. No event carries a token, a key or an address: a user appears
-//! only as `subjectHash`, the salted fingerprint of the address.
+//! as `subjectHash`, the salted fingerprint of the address, and in a
+//! passkey's events also as `sub`, the Cognito user's id, to whom the mailer
+//! sends the change's notice.
 //!
 //! Deserializing an [`Event`] from the JSON that EventBridge delivers (to SQS,
 //! say) works directly: the enum is tagged by `detail-type` with its content
@@ -366,6 +368,15 @@ pub struct PasskeyRegistered {
     /// The passkey's id in magiclink (not the WebAuthn credential id).
     pub passkey_id: Ulid,
     pub subject_hash: String,
+    /// The Cognito user's `sub`: whom the notice mail goes to.
+    pub sub: String,
+    /// The passkey's name, as its user gave it.
+    pub passkey_name: String,
+    /// The browser and system it was done from, such as `Firefox · Linux`
+    /// (`—` when unknown).
+    pub browser: String,
+    /// Seconds since the epoch.
+    pub changed_at: u64,
 }
 
 /// A user removed a passkey from their account.
@@ -377,6 +388,15 @@ pub struct PasskeyRemoved {
     pub event_id: String,
     pub passkey_id: Ulid,
     pub subject_hash: String,
+    /// The Cognito user's `sub`: whom the notice mail goes to.
+    pub sub: String,
+    /// The passkey's name, as its user gave it.
+    pub passkey_name: String,
+    /// The browser and system it was done from, such as `Firefox · Linux`
+    /// (`—` when unknown).
+    pub browser: String,
+    /// Seconds since the epoch.
+    pub changed_at: u64,
 }
 
 /// An answer to a sign-in challenge was refused.
@@ -728,12 +748,20 @@ mod tests {
                 event_id: change_id(id(), "registered"),
                 passkey_id: id(),
                 subject_hash: subject_hash.clone(),
+                sub: "3f1c2a8e-5d6b-4f7a-9c0d-1e2f3a4b5c6d".into(),
+                passkey_name: "Laptop".into(),
+                browser: "Firefox · Linux".into(),
+                changed_at: 1_800_000_000,
             }),
             Event::PasskeyRemoved(PasskeyRemoved {
                 version: V1,
                 event_id: change_id(id(), "removed"),
                 passkey_id: id(),
                 subject_hash: subject_hash.clone(),
+                sub: "3f1c2a8e-5d6b-4f7a-9c0d-1e2f3a4b5c6d".into(),
+                passkey_name: "Laptop".into(),
+                browser: "Firefox · Linux".into(),
+                changed_at: 1_800_000_000,
             }),
             Event::MagicLinkRequested(MagicLinkRequested {
                 version: V1,

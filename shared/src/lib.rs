@@ -16,6 +16,7 @@
 //! - [`passkeys`]: users' passkeys, pending registrations and usernameless
 //!   sign-in challenges in the table.
 //! - [`locale`]: the language a mail is written in, read leniently.
+//! - [`notice`]: the notice mail of a passkey change, sent once.
 //! - [`suppression`]: addresses not mailed for a while after a bounce or a
 //!   complaint.
 //! - [`events`]: the events on the bus and their publisher.
@@ -41,6 +42,7 @@ pub mod events;
 pub mod fingerprint;
 pub mod json;
 pub mod locale;
+pub mod notice;
 pub mod passkeys;
 pub mod rate_limit;
 pub mod suppression;

@@ -7,8 +7,10 @@
 //!   used; its signature counter), beside `passkeyCount` (at most
 //!   [`MAX_PASSKEYS`]), `subjectHash` (the address's fingerprint, for the
 //!   events) and `signIn`/`signInPasskey` (the last passkey sign-in, which the
-//!   relay publishes as `SignInSucceeded`). Nothing in it is secret, and it
-//!   holds no address.
+//!   relay publishes as `SignInSucceeded`), and `changedFrom` (the browser
+//!   and system of the last registration or removal, from a short list of
+//!   known names, or [`UNKNOWN_BROWSER`]; the relay puts it in the change's
+//!   event, for the notice mail). Nothing in it is secret, and it holds no address.
 //! - `passkey-registration#<sub>`: the state of the registration the user
 //!   started (its challenge), for a few minutes; finishing takes it.
 //! - `passkey-challenge#<challenge>`: a usernameless sign-in's challenge,
@@ -37,6 +39,9 @@ pub const MAX_PASSKEYS: u64 = 10;
 
 /// The longest name a passkey may have, in characters.
 pub const MAX_NAME_CHARS: usize = 64;
+
+/// How a change's browser is named when neither it nor its system is known.
+pub const UNKNOWN_BROWSER: &str = "—";
 
 /// The prefix of a passkey's attribute in its user's item.
 pub const ATTRIBUTE_PREFIX: &str = "passkey#";
@@ -182,13 +187,14 @@ impl PasskeyStore {
         self.get_unexpired(registration_key(sub), now).await
     }
 
-    /// Adds a passkey to `sub`'s account and ends the registration that made
-    /// it, in one transaction.
+    /// Adds a passkey to `sub`'s account from browser `from` and ends the
+    /// registration that made it, in one transaction.
     pub async fn add(
         &self,
         sub: &str,
         subject_hash: &str,
         passkey: &StoredPasskey,
+        from: &str,
         now: SystemTime,
     ) -> Result<(), AddError> {
         let now_secs = unix_seconds(now);
@@ -208,13 +214,16 @@ impl PasskeyStore {
         let add = Update::builder()
             .table_name(&self.table)
             .key(PK, s(user_key(sub)))
-            .update_expression("SET #passkey = :entry, subjectHash = :hash ADD passkeyCount :one")
+            .update_expression(
+                "SET #passkey = :entry, subjectHash = :hash, changedFrom = :from ADD passkeyCount :one",
+            )
             .condition_expression(
                 "attribute_not_exists(#passkey) AND (attribute_not_exists(passkeyCount) OR passkeyCount < :max)",
             )
             .expression_attribute_names("#passkey", attribute(passkey.id))
             .expression_attribute_values(":entry", AttributeValue::M(entry))
             .expression_attribute_values(":hash", s(subject_hash))
+            .expression_attribute_values(":from", s(from))
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":max", n(MAX_PASSKEYS))
             .build()
@@ -233,16 +242,18 @@ impl PasskeyStore {
         }
     }
 
-    /// Removes passkey `id` of `sub`; `false` when there was none.
-    pub async fn remove(&self, sub: &str, id: Ulid) -> Result<bool, CallError> {
+    /// Removes passkey `id` of `sub`, from browser `from`; `false` when
+    /// there was none.
+    pub async fn remove(&self, sub: &str, id: Ulid, from: &str) -> Result<bool, CallError> {
         let result = self
             .ddb
             .update_item()
             .table_name(&self.table)
             .key(PK, s(user_key(sub)))
-            .update_expression("REMOVE #passkey ADD passkeyCount :minus")
+            .update_expression("SET changedFrom = :from REMOVE #passkey ADD passkeyCount :minus")
             .condition_expression("attribute_exists(#passkey)")
             .expression_attribute_names("#passkey", attribute(id))
+            .expression_attribute_values(":from", s(from))
             .expression_attribute_values(":minus", AttributeValue::N("-1".into()))
             .send()
             .await;

@@ -115,13 +115,15 @@ pub fn mail_subject(event: &Event) -> Option<&str> {
 /// `SesEventSource`): EventBridge refuses `aws.*` sources from `PutEvents`.
 pub const SES_TEST_SOURCE: &str = "magiclink.test.ses";
 
-/// A mail as SES's reports name it: its challenge tag, its message id and
-/// its recipient.
+/// A mail as SES's reports name it: its challenge tag (or, for a passkey
+/// change's notice, its `notice` tag), its message id and its recipient.
 #[derive(Debug, Clone)]
 pub struct SesMail {
+    /// The `challenge` tag's value; the `notice` tag's if `notice`.
     pub challenge_id: String,
     pub message_id: String,
     pub to: String,
+    pub notice: bool,
 }
 
 impl SesMail {
@@ -131,6 +133,7 @@ impl SesMail {
             challenge_id: mail.challenge_id(),
             message_id: mail.message_id.clone(),
             to: mail.to[0].clone(),
+            notice: false,
         }
     }
 }
@@ -159,7 +162,7 @@ pub async fn put_ses_report(
             "tags": {
                 "ses:configuration-set": [configuration_set],
                 "ses:source-ip": ["192.0.2.1"],
-                "challenge": [mail.challenge_id]
+                (if mail.notice { "notice" } else { "challenge" }): [mail.challenge_id]
             }
         }
     });

@@ -327,6 +327,7 @@ async fn a_complaint_whose_challenge_is_gone_is_published_and_suppresses() {
         challenge_id: Ulid::generate().to_string(),
         message_id: format!("0100019a-{}", unique("gone")),
         to: email.as_str().to_owned(),
+        notice: false,
     };
     w.report(
         "Email Complaint Received",
@@ -402,5 +403,65 @@ async fn reports_on_other_mail_are_not_taken() {
             .len(),
         2,
         "not suppressed"
+    );
+}
+
+#[tokio::test]
+async fn a_bounced_notice_suppresses_its_address_and_is_no_event() {
+    let mut w = world().await;
+    let email = new_address("noticebounce");
+    // A passkey change's notice, tagged with its passkey, not a challenge.
+    let notice = SesMail {
+        challenge_id: Ulid::generate().to_string(),
+        message_id: format!("0100019a-{}", unique("notice")),
+        to: email.as_str().to_owned(),
+        notice: true,
+    };
+    w.report(
+        "Email Bounced",
+        "Bounce",
+        &notice,
+        bounce("Permanent", "General"),
+    )
+    .await;
+    // No event tells that the feedback function is done: its record does.
+    let ddb = aws_sdk_dynamodb::Client::new(&w.config);
+    let key = format!("suppressed#{}", email.fingerprint(w.stack.fingerprints()));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let item = ddb
+            .get_item()
+            .table_name(w.stack.output("TableName"))
+            .key(
+                "pk",
+                aws_sdk_dynamodb::types::AttributeValue::S(key.clone()),
+            )
+            .send()
+            .await
+            .unwrap();
+        if item.item().is_some() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the notice's bounce suppressed nothing"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let id = w.ask(&email, json!({})).await;
+    match w.events_of(&id, "MagicLinkSuppressed", 1).await.as_slice() {
+        [Event::MagicLinkSuppressed(e)] => assert_eq!(e.reason, SuppressionReason::Bounced),
+        other => panic!("{other:?}"),
+    }
+    let passkey = notice.challenge_id.clone();
+    let bounced = w
+        .tap
+        .wait_for(1, Duration::from_secs(2), move |e| {
+            serde_json::from_str::<Value>(&e.detail_json()).unwrap()["challengeId"] == passkey
+        })
+        .await;
+    assert!(
+        bounced.is_empty(),
+        "a notice has no challenge, so no event: {bounced:?}"
     );
 }

@@ -1,7 +1,7 @@
 //! The mailer's logic against the emulator's table, key, pool and bus, with a
 //! test double in place of SES: retries, permanent failures, redelivery,
 //! sign-up mode `existing`, the dead-letter bookkeeping, suppressed
-//! addresses and the mail's language.
+//! addresses, the mail's language, and the notices of passkey changes.
 
 #![allow(
     clippy::unwrap_used,
@@ -22,12 +22,13 @@ use magiclink::config::SignUpMode;
 use magiclink::events::{Event, EventPublisher, SuppressionReason};
 use magiclink::fingerprint::FingerprintKey;
 use magiclink::locale::Locale;
+use magiclink::notice::Notices;
 use magiclink::rate_limit::RateLimiter;
 use magiclink::suppression::{Cause, Suppressions};
 use magiclink::token::audience;
 use magiclink::{EmailAddress, LinkSigner};
 use magiclink_mailer::directory::CognitoDirectory;
-use magiclink_mailer::outbox::{Outbox, SendError};
+use magiclink_mailer::outbox::{MailTag, Outbox, SendError};
 use magiclink_mailer::pacer::Pacer;
 use magiclink_mailer::process::{Mailer, Outcome, Settings};
 use magiclink_mailer::template::{MailTemplates, RenderedMail};
@@ -43,8 +44,8 @@ use ulid::Ulid;
 struct FakeOutbox {
     failures: Mutex<Vec<SendError>>,
     sent: Mutex<Vec<(String, RenderedMail)>>,
-    /// The challenge each accepted mail was tagged with.
-    tags: Mutex<Vec<Ulid>>,
+    /// What each accepted mail was tagged with.
+    tags: Mutex<Vec<MailTag>>,
     send_time: Duration,
     in_flight: AtomicUsize,
     most_in_flight: AtomicUsize,
@@ -64,7 +65,7 @@ impl FakeOutbox {
 }
 
 impl Outbox for FakeOutbox {
-    async fn send(&self, to: &str, mail: &RenderedMail, tag: Ulid) -> Result<String, SendError> {
+    async fn send(&self, to: &str, mail: &RenderedMail, tag: MailTag) -> Result<String, SendError> {
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.most_in_flight.fetch_max(now, Ordering::SeqCst);
         tokio::time::sleep(self.send_time).await;
@@ -131,6 +132,7 @@ async fn world_with_cap(outbox: FakeOutbox, sign_up: SignUpMode, accounts_per_ho
             stack.output("FingerprintKeyId"),
         ),
         suppressions: suppressions.clone(),
+        notices: Notices::new(aws_sdk_dynamodb::Client::new(&config), &own_table),
         codes: LazyCodeKey::new(aws_sdk_kms::Client::new(&config), stack.output("CodeKeyId")),
         signer: LinkSigner::new(
             aws_sdk_kms::Client::new(&config),
@@ -611,7 +613,10 @@ async fn a_suppressed_address_gets_no_mail_until_the_suppression_ends() {
         .unwrap();
     let (challenge, body) = w.requested_for(ended, SystemTime::now()).await;
     assert!(matches!(w.process(&body).await, Outcome::Sent { .. }));
-    assert_eq!(*w.mailer.outbox.tags.lock().unwrap(), [challenge.id]);
+    assert_eq!(
+        *w.mailer.outbox.tags.lock().unwrap(),
+        [MailTag::Challenge(challenge.id)]
+    );
 }
 
 #[tokio::test]
@@ -627,7 +632,7 @@ async fn the_mail_is_in_the_requests_language_else_the_accounts_else_the_default
     assert_eq!(subject_of(0), "Your sign-in link and code");
     assert_eq!(
         *w.mailer.outbox.tags.lock().unwrap(),
-        [first.id],
+        [MailTag::Challenge(first.id)],
         "each mail is tagged with its challenge for SES's reports"
     );
 
@@ -664,4 +669,158 @@ async fn the_mail_is_in_the_requests_language_else_the_accounts_else_the_default
         .await;
     assert!(matches!(w.process(&body).await, Outcome::Sent { .. }));
     assert_eq!(subject_of(4), "Tu enlace y código para iniciar sesión");
+}
+
+/// The message of a passkey change of account `sub` (address `email`):
+/// `PasskeyRegistered` or, if `removed`, `PasskeyRemoved`, as the mail rule
+/// delivers it.
+fn passkey_change(stack: &Stack, sub: &str, email: &EmailAddress, removed: bool) -> (Ulid, String) {
+    let passkey = Ulid::generate();
+    let detail = serde_json::json!({
+        "version": 1,
+        "eventId": format!("{passkey}/{}", if removed { "removed" } else { "registered" }),
+        "passkeyId": passkey.to_string(),
+        "subjectHash": email.fingerprint(stack.fingerprints()),
+        "sub": sub,
+        "passkeyName": "Laptop <b>",
+        "browser": "Firefox · Linux",
+        "changedAt": 1_795_000_000,
+    });
+    let detail_type = if removed {
+        "PasskeyRemoved"
+    } else {
+        "PasskeyRegistered"
+    };
+    let body = serde_json::json!({
+        "source": "magiclink",
+        "detail-type": detail_type,
+        "detail": detail,
+    });
+    (passkey, body.to_string())
+}
+
+#[tokio::test]
+async fn a_passkey_change_mails_its_account_a_notice_once_in_its_language() {
+    let w = world(FakeOutbox::default(), SignUpMode::Existing).await;
+    let pool = PoolClient::new(&aws().await, &w.stack);
+    let email = EmailAddress::parse(&format!("{}@example.com", unique("notice"))).unwrap();
+    pool.create_user(&email).await;
+    let sub = pool.sub(&email).await;
+
+    let (passkey, added) = passkey_change(&w.stack, &sub, &email, false);
+    assert!(matches!(w.process(&added).await, Outcome::Sent { .. }));
+    let sent = w.mailer.outbox.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        sent[0].0,
+        email.as_str(),
+        "to the account's address, found by its sub"
+    );
+    assert_eq!(sent[0].1.subject, "A passkey was added to your account");
+    for part in [&sent[0].1.text, &sent[0].1.html] {
+        assert!(part.contains("18 November 2026, 11:06 UTC"), "{part}");
+        assert!(part.contains("Firefox · Linux"), "{part}");
+    }
+    assert!(sent[0].1.text.contains("Laptop <b>"));
+    assert!(
+        sent[0].1.html.contains("Laptop &lt;b&gt;"),
+        "the name is escaped"
+    );
+    assert_eq!(
+        *w.mailer.outbox.tags.lock().unwrap(),
+        [MailTag::Notice(passkey)],
+        "tagged for SES's reports, as a notice"
+    );
+
+    // The same event again (SQS and the relay deliver at least once).
+    assert_eq!(w.process(&added).await, Outcome::Skipped("already sent"));
+    assert_eq!(w.mailer.outbox.sent().len(), 1);
+
+    // The account's language.
+    pool.idp()
+        .admin_update_user_attributes()
+        .user_pool_id(w.stack.output("UserPoolId"))
+        .username(email.as_str())
+        .user_attributes(attribute("locale", "de-DE"))
+        .send()
+        .await
+        .unwrap();
+    let (_, removed) = passkey_change(&w.stack, &sub, &email, true);
+    assert!(matches!(w.process(&removed).await, Outcome::Sent { .. }));
+    let sent = w.mailer.outbox.sent();
+    assert_eq!(
+        sent[1].1.subject,
+        "Ein Passkey wurde aus Ihrem Konto entfernt"
+    );
+    assert!(
+        sent[1]
+            .1
+            .text
+            .contains("18. November 2026, 11:06 Uhr (UTC)")
+    );
+}
+
+#[tokio::test]
+async fn a_notice_goes_only_to_the_address_the_change_was_made_under() {
+    let w = world(FakeOutbox::default(), SignUpMode::Existing).await;
+    let pool = PoolClient::new(&aws().await, &w.stack);
+    let email = EmailAddress::parse(&format!("{}@example.com", unique("notice"))).unwrap();
+    pool.create_user(&email).await;
+    let sub = pool.sub(&email).await;
+
+    // No such account (deleted since): nothing to send, nothing retried.
+    let (_, gone) = passkey_change(
+        &w.stack,
+        "00000000-0000-0000-0000-000000000000",
+        &email,
+        false,
+    );
+    assert_eq!(w.process(&gone).await, Outcome::Skipped("no such account"));
+
+    // An event of another address than the account's (changed since).
+    let other = EmailAddress::parse(&format!("{}@example.com", unique("other"))).unwrap();
+    let (_, elsewhere) = passkey_change(&w.stack, &sub, &other, false);
+    assert_eq!(
+        w.process(&elsewhere).await,
+        Outcome::Skipped("the account's address is not the one it had")
+    );
+
+    // A suppressed address.
+    let keys = w.stack.fingerprints();
+    w.suppressions
+        .suppress(
+            &email.fingerprint(keys),
+            Cause::Complaint,
+            SystemTime::now() + Duration::from_secs(600),
+        )
+        .await
+        .unwrap();
+    let (_, suppressed) = passkey_change(&w.stack, &sub, &email, true);
+    assert_eq!(
+        w.process(&suppressed).await,
+        Outcome::Skipped("the address is suppressed")
+    );
+    assert!(w.mailer.outbox.sent().is_empty());
+}
+
+#[tokio::test]
+async fn a_notice_that_failed_is_sent_by_the_next_delivery() {
+    let w = world(FakeOutbox::failing(vec![throttled()]), SignUpMode::Existing).await;
+    let pool = PoolClient::new(&aws().await, &w.stack);
+    let email = EmailAddress::parse(&format!("{}@example.com", unique("notice"))).unwrap();
+    pool.create_user(&email).await;
+    let sub = pool.sub(&email).await;
+    let (_, added) = passkey_change(&w.stack, &sub, &email, false);
+    assert_eq!(
+        w.process(&added).await,
+        Outcome::Retry {
+            code: "TooManyRequestsException".into()
+        }
+    );
+    assert!(
+        matches!(w.process(&added).await, Outcome::Sent { .. }),
+        "the lease was given back"
+    );
+    assert_eq!(w.process(&added).await, Outcome::Skipped("already sent"));
+    assert_eq!(w.mailer.outbox.sent().len(), 1);
 }

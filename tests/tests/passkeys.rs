@@ -3,7 +3,8 @@
 //! test's own standing in for the browser's: a user signed in by link adds a
 //! passkey, then signs in with it by address and without one; every wrong
 //! assertion is refused with its reason and no tokens; the endpoints want the
-//! user's own access token, and refuse bad input changing nothing.
+//! user's own access token, and refuse bad input changing nothing; each
+//! registration and removal mails its user a notice.
 
 #![allow(
     clippy::unwrap_used,
@@ -19,12 +20,18 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use magiclink::EmailAddress;
 use magiclink::events::{Event, RejectionReason, SignInMethod};
 use magiclink_passkey::soft::SoftAuthenticator;
-use magiclink_tests::{Answer, EventTap, LinkIssuer, PoolClient, Stack, aws, jwt_claims, unique};
+use magiclink_tests::{
+    Answer, EventTap, LinkIssuer, Mail, PoolClient, Stack, aws, captured_mail, jwt_claims, unique,
+};
 use serde_json::{Value, json};
 
 /// The stack's relying party and page, as `make up` deploys it.
 const RP_ID: &str = "localhost";
 const ORIGIN: &str = "http://localhost:8000";
+
+/// The browser the test's requests say they come from.
+const FIREFOX_ON_LINUX: &str =
+    "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
 
 struct World {
     stack: Stack,
@@ -108,7 +115,8 @@ impl World {
     ) -> Reply {
         let mut request = self
             .http
-            .request(method, self.stack.api_url(&format!("/v1/passkeys{path}")));
+            .request(method, self.stack.api_url(&format!("/v1/passkeys{path}")))
+            .header("user-agent", FIREFOX_ON_LINUX);
         if let Some(token) = token {
             request = request.header("authorization", format!("Bearer {token}"));
         }
@@ -233,6 +241,25 @@ impl World {
     }
 
     /// The user's passkeys item, as stored.
+    /// The notice mailed to `user` under `subject`, once it has come.
+    async fn notice(&self, user: &User, subject: &str) -> Mail {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let found = captured_mail()
+                .await
+                .into_iter()
+                .find(|m| m.subject == subject && m.to.iter().any(|to| to == user.email.as_str()));
+            if let Some(mail) = found {
+                return mail;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no notice {subject:?} came"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+    }
+
     async fn passkeys_item(&self, user: &User) -> String {
         let item = aws_sdk_dynamodb::Client::new(&self.config)
             .get_item()
@@ -306,6 +333,15 @@ async fn a_user_signed_in_by_link_adds_a_passkey_and_signs_in_with_it_with_or_wi
     };
     assert_eq!(registered.passkey_id.to_string(), id);
     assert_eq!(registered.event_id, format!("{id}/registered"));
+    assert_eq!(registered.sub, ann.sub);
+    assert_eq!(
+        registered.browser, "Firefox · Linux",
+        "named from the User-Agent"
+    );
+    let notice = w.notice(&ann, "A passkey was added to your account").await;
+    for said in ["Laptop", "Firefox · Linux", ann.email.as_str(), " UTC"] {
+        assert!(notice.text.contains(said), "{said:?} in {}", notice.text);
+    }
 
     // By address: the round's own challenge.
     let tokens = w
@@ -725,6 +761,10 @@ async fn registration_and_removal_refuse_bad_input_and_change_nothing() {
             && b.event_id == format!("{id}/removed")),
         "{events:?}"
     );
+    let notice = w
+        .notice(&ann, "A passkey was removed from your account")
+        .await;
+    assert!(notice.text.contains("Firefox · Linux"), "{}", notice.text);
 
     // A removed passkey signs no one in.
     let mut key = key;

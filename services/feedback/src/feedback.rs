@@ -1,7 +1,8 @@
 //! What one SES report does: suppress the address after a hard bounce or a
 //! complaint, then record the report on its challenge (whose change the
 //! relay publishes), or, when the challenge is gone or its recorded mail is
-//! another one, publish the report's event from here.
+//! another one, publish the report's event from here. A report on a passkey
+//! change's notice only suppresses.
 //!
 //! An error (DynamoDB, KMS or EventBridge unavailable) fails the invocation:
 //! Lambda tries an asynchronous event again twice, then hands it to the
@@ -17,7 +18,7 @@ use magiclink::fingerprint::FingerprintKey;
 use magiclink::suppression::Suppressions;
 use serde_json::Value;
 
-use crate::ses::{SesReport, read};
+use crate::ses::{SesReport, TaggedMail, read};
 
 /// Why a report could not be handled now; the invocation fails.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +40,9 @@ pub enum Outcome {
     Known,
     /// No challenge to record it on: published from here.
     Published,
+    /// A report on a passkey change's notice: the address suppressed if it
+    /// must be, and nothing else (a notice has no challenge and no event).
+    Notice,
 }
 
 /// The feedback function, over its table, key and bus.
@@ -66,7 +70,7 @@ impl Feedback {
         };
         let keys = self.fingerprints.get().await?;
         let SesReport {
-            challenge_id,
+            mail,
             ses_message_id,
             recipients,
             report: delivery,
@@ -80,9 +84,16 @@ impl Feedback {
                 self.suppressions
                     .suppress(subject, cause, now + self.suppress_for)
                     .await?;
-                tracing::warn!(challenge = %challenge_id, subject = %subject, cause = cause.as_str(), "address suppressed");
+                tracing::warn!(mail = ?mail, subject = %subject, cause = cause.as_str(), "address suppressed");
             }
         }
+        let challenge_id = match mail {
+            TaggedMail::SignIn(id) => id,
+            TaggedMail::Notice(passkey) => {
+                tracing::info!(notice = %passkey, delivery = delivery.delivery.as_str(), "SES report on a notice");
+                return Ok(Outcome::Notice);
+            }
+        };
         // A magiclink mail has one recipient; the event names the first
         // the report does.
         let subject_hash = subjects.first().cloned().unwrap_or_default();

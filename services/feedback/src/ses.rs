@@ -22,14 +22,24 @@
 use magiclink::challenge::{Delivery, DeliveryReport, MAIL_TAG};
 use magiclink::email::EmailAddress;
 use magiclink::events::BounceType;
+use magiclink::notice::NOTICE_TAG;
 use magiclink::suppression::Cause;
 use serde_json::Value;
 use ulid::Ulid;
 
+/// Which of magiclink's mails a report is on, by the mail's tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaggedMail {
+    /// A sign-in mail, by its challenge (tag `challenge`).
+    SignIn(Ulid),
+    /// A passkey change's notice, by the passkey (tag `notice`).
+    Notice(Ulid),
+}
+
 /// One report of SES on one of magiclink's mails.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SesReport {
-    pub challenge_id: Ulid,
+    pub mail: TaggedMail,
     pub ses_message_id: String,
     /// The recipients the report is about, as SES named them; never empty.
     pub recipients: Vec<EmailAddress>,
@@ -58,10 +68,10 @@ pub enum Unusable {
     NoEventType,
     #[error("the event has no detail.mail.messageId")]
     NoMessageId,
-    #[error("the mail has no {MAIL_TAG} tag: not a magiclink mail")]
-    NoChallengeTag,
-    #[error("the mail's {MAIL_TAG} tag is not a ULID")]
-    BadChallengeTag,
+    #[error("the mail has neither a {MAIL_TAG} nor a {NOTICE_TAG} tag: not a magiclink mail")]
+    NoTag,
+    #[error("the mail's {MAIL_TAG} or {NOTICE_TAG} tag is not a ULID")]
+    BadTag,
     #[error("the report names no readable recipient")]
     NoRecipient,
 }
@@ -116,10 +126,16 @@ pub fn read(event: &Value) -> Result<Option<SesReport>, Unusable> {
         .filter(|id| !id.is_empty())
         .ok_or(Unusable::NoMessageId)?
         .to_owned();
-    let tag = mail["tags"][MAIL_TAG][0]
-        .as_str()
-        .ok_or(Unusable::NoChallengeTag)?;
-    let challenge_id = Ulid::from_string(tag).map_err(|_| Unusable::BadChallengeTag)?;
+    let tag = |name: &str| {
+        mail["tags"][name][0]
+            .as_str()
+            .map(|value| Ulid::from_string(value).map_err(|_| Unusable::BadTag))
+    };
+    let tagged = match (tag(MAIL_TAG), tag(NOTICE_TAG)) {
+        (Some(challenge), _) => TaggedMail::SignIn(challenge?),
+        (None, Some(passkey)) => TaggedMail::Notice(passkey?),
+        (None, None) => return Err(Unusable::NoTag),
+    };
     let named = match event_type {
         "Bounce" => &detail["bounce"]["bouncedRecipients"],
         "Complaint" => &detail["complaint"]["complainedRecipients"],
@@ -138,7 +154,7 @@ pub fn read(event: &Value) -> Result<Option<SesReport>, Unusable> {
         return Err(Unusable::NoRecipient);
     }
     Ok(Some(SesReport {
-        challenge_id,
+        mail: tagged,
         ses_message_id,
         recipients,
         report,
@@ -213,7 +229,7 @@ mod tests {
         ))
         .unwrap()
         .unwrap();
-        assert_eq!(delivered.challenge_id.to_string(), ID);
+        assert_eq!(delivered.mail, TaggedMail::SignIn(ID.parse().unwrap()));
         assert_eq!(
             delivered.ses_message_id,
             "0100019a-0b1c-4d2e-9f30-123456789abc-000000"
@@ -266,6 +282,17 @@ mod tests {
     }
 
     #[test]
+    fn a_notices_bounce_is_a_report_on_the_notice() {
+        let mut notice = bounce("Permanent", "General");
+        let tags = notice["detail"]["mail"]["tags"].as_object_mut().unwrap();
+        tags.remove("challenge");
+        tags.insert("notice".into(), json!([ID]));
+        let report = read(&notice).unwrap().unwrap();
+        assert_eq!(report.mail, TaggedMail::Notice(ID.parse().unwrap()));
+        assert_eq!(report.suppression(), Some(Cause::Bounce));
+    }
+
+    #[test]
     fn other_event_types_are_no_report() {
         for (detail_type, event_type) in [
             ("Email Sent", "Send"),
@@ -286,10 +313,13 @@ mod tests {
             .as_object_mut()
             .unwrap()
             .remove("challenge");
-        assert_eq!(read(&untagged), Err(Unusable::NoChallengeTag));
+        assert_eq!(read(&untagged), Err(Unusable::NoTag));
         let mut bad_tag = bounce("Permanent", "General");
         bad_tag["detail"]["mail"]["tags"]["challenge"] = json!(["not-a-ulid"]);
-        assert_eq!(read(&bad_tag), Err(Unusable::BadChallengeTag));
+        assert_eq!(read(&bad_tag), Err(Unusable::BadTag));
+        let mut notice = untagged.clone();
+        notice["detail"]["mail"]["tags"]["notice"] = json!(["not-a-ulid"]);
+        assert_eq!(read(&notice), Err(Unusable::BadTag));
         let mut no_id = bounce("Permanent", "General");
         no_id["detail"]["mail"]["messageId"] = json!("");
         assert_eq!(read(&no_id), Err(Unusable::NoMessageId));

@@ -1,6 +1,8 @@
 //! The user directory: the account of an address, and, in sign-up mode
-//! `open`, a new one. This is the only place Cognito admin calls are made,
-//! and it is off the sign-in path (the mailer runs before the link exists).
+//! `open`, a new one; and the address of an account, for its notices. This
+//! is the only place Cognito admin calls are made, and it is off the
+//! sign-in path (the mailer runs before the link exists, or after a passkey
+//! changed).
 
 use std::future::Future;
 
@@ -22,7 +24,15 @@ pub struct Account {
     pub locale: Option<Locale>,
 }
 
-/// Accounts, by address.
+/// Where an account's notices go: its address and its `locale` attribute
+/// when that is a well-formed language tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Addressee {
+    pub email: EmailAddress,
+    pub locale: Option<Locale>,
+}
+
+/// Accounts, by address and by `sub`.
 pub trait Directory {
     /// The account whose sign-in address is `email`, if there is one.
     fn find(
@@ -36,6 +46,13 @@ pub trait Directory {
         &self,
         email: &EmailAddress,
     ) -> impl Future<Output = Result<UserSub, CallError>> + Send;
+
+    /// The address of account `sub`, if there is such an account and its
+    /// `email` is a usable address.
+    fn addressee(
+        &self,
+        sub: &UserSub,
+    ) -> impl Future<Output = Result<Option<Addressee>, CallError>> + Send;
 }
 
 /// A Cognito user pool whose usernames are e-mail addresses.
@@ -73,6 +90,30 @@ impl Directory for CognitoDirectory {
                 })?;
                 let locale = attribute(attributes, "locale").and_then(Locale::parse);
                 Ok(Some(Account { sub, locale }))
+            }
+            Err(e) if e.code() == Some("UserNotFoundException") => Ok(None),
+            Err(e) => Err(CallError::from_sdk("Cognito AdminGetUser", &e)),
+        }
+    }
+
+    async fn addressee(&self, sub: &UserSub) -> Result<Option<Addressee>, CallError> {
+        // Cognito takes a user's `sub` wherever it takes a username.
+        let found = self
+            .idp
+            .admin_get_user()
+            .user_pool_id(&self.pool_id)
+            .username(&sub.0)
+            .send()
+            .await;
+        match found {
+            Ok(user) => {
+                let attributes = user.user_attributes();
+                let email =
+                    attribute(attributes, "email").and_then(|e| EmailAddress::parse(e).ok());
+                Ok(email.map(|email| Addressee {
+                    email,
+                    locale: attribute(attributes, "locale").and_then(Locale::parse),
+                }))
             }
             Err(e) if e.code() == Some("UserNotFoundException") => Ok(None),
             Err(e) => Err(CallError::from_sdk("Cognito AdminGetUser", &e)),

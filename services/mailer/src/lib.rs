@@ -1,6 +1,7 @@
 //! The mailer service: from the mail queue to SES.
 //!
 //! - [`process`]: what happens to each message, and to failures.
+//! - [`notice`]: the notice of a passkey change.
 //! - [`template`]: the mail, rendered with escaping.
 //! - [`outbox`]: SES v2, and which of its failures are permanent.
 //! - [`pacer`]: this instance's share of the SES send rate.
@@ -9,6 +10,7 @@
 
 pub mod config;
 pub mod directory;
+pub mod notice;
 pub mod outbox;
 pub mod pacer;
 pub mod process;

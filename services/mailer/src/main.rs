@@ -12,6 +12,7 @@ use magiclink::code::LazyCodeKey;
 use magiclink::config::Env;
 use magiclink::events::EventPublisher;
 use magiclink::fingerprint::FingerprintKey;
+use magiclink::notice::Notices;
 use magiclink::rate_limit::RateLimiter;
 use magiclink::suppression::Suppressions;
 use magiclink::token::{LinkSigner, audience};
@@ -40,6 +41,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         limiter: RateLimiter::new(ddb.clone(), table),
         fingerprints,
         suppressions: Suppressions::new(ddb.clone(), table),
+        notices: Notices::new(ddb.clone(), table),
         codes,
         signer: LinkSigner::new(kms, &config.signing.key_id),
         events: EventPublisher::new(

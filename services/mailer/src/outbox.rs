@@ -12,6 +12,7 @@ use std::future::Future;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message, MessageTag};
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use magiclink::challenge::MAIL_TAG;
+use magiclink::notice::NOTICE_TAG;
 use ulid::Ulid;
 
 use crate::template::RenderedMail;
@@ -29,15 +30,35 @@ pub struct SendError {
     pub permanent: bool,
 }
 
+/// What a mail is tagged with, for SES's reports on it (see the feedback
+/// function).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailTag {
+    /// A sign-in mail, by its challenge.
+    Challenge(Ulid),
+    /// A passkey change's notice, by the passkey.
+    Notice(Ulid),
+}
+
+impl MailTag {
+    /// The tag's name and value; a ULID is within a tag value's allowed
+    /// characters.
+    fn parts(self) -> (&'static str, String) {
+        match self {
+            Self::Challenge(id) => (MAIL_TAG, id.to_string()),
+            Self::Notice(id) => (NOTICE_TAG, id.to_string()),
+        }
+    }
+}
+
 /// Where mail goes.
 pub trait Outbox {
-    /// Sends `mail` to `to` for challenge `challenge`; the provider's
-    /// message id.
+    /// Sends `mail` to `to`, tagged with `tag`; the provider's message id.
     fn send(
         &self,
         to: &str,
         mail: &RenderedMail,
-        challenge: Ulid,
+        tag: MailTag,
     ) -> impl Future<Output = Result<String, SendError>> + Send;
 }
 
@@ -88,17 +109,12 @@ fn content(data: &str) -> Result<Content, SendError> {
 }
 
 impl Outbox for SesOutbox {
-    async fn send(
-        &self,
-        to: &str,
-        mail: &RenderedMail,
-        challenge: Ulid,
-    ) -> Result<String, SendError> {
-        // SES repeats the tag in each report on the mail (see the feedback
-        // function); a ULID is within a tag value's allowed characters.
+    async fn send(&self, to: &str, mail: &RenderedMail, tag: MailTag) -> Result<String, SendError> {
+        // SES repeats the tag in each report on the mail.
+        let (name, value) = tag.parts();
         let tag = MessageTag::builder()
-            .name(MAIL_TAG)
-            .value(challenge.to_string())
+            .name(name)
+            .value(value)
             .build()
             .map_err(|e| SendError {
                 code: "InvalidTag".into(),

@@ -1,5 +1,9 @@
 //! What the mailer does with each message of a batch from the mail queue.
 //!
+//! A `PasskeyRegistered` or `PasskeyRemoved` is a notice to the account's
+//! owner (see [`crate::notice`]); any other event but the one below is
+//! acknowledged and dropped.
+//!
 //! For one `MagicLinkRequested`: load the challenge; skip it (and acknowledge)
 //! if it was mailed, used or revoked, so a redelivered message sends nothing
 //! (DESIGN invariant 5); if it expired unsent, report that as a permanent
@@ -52,13 +56,14 @@ use magiclink::events::{
 };
 use magiclink::fingerprint::FingerprintKey;
 use magiclink::locale::Locale;
+use magiclink::notice::Notices;
 use magiclink::rate_limit::{Decision, Limit, RateLimiter};
 use magiclink::suppression::Suppressions;
 use magiclink::token::LinkSigner;
 use ulid::Ulid;
 
 use crate::directory::Directory;
-use crate::outbox::Outbox;
+use crate::outbox::{MailTag, Outbox};
 use crate::pacer::Pacer;
 use crate::template::{MailTemplates, MailValues};
 
@@ -69,7 +74,7 @@ pub const TIME_PER_MESSAGE: Duration = Duration::from_secs(16);
 /// How long one delivery may take to sign and send a challenge's mail before
 /// another delivery of the same message may try: longer than the SDK budget
 /// of the calls in between.
-const MAILING_LEASE: Duration = Duration::from_secs(60);
+pub(crate) const MAILING_LEASE: Duration = Duration::from_secs(60);
 
 /// The `errorCode` of the delivery failure of a link that expired unsent.
 pub const EXPIRED: &str = "Expired";
@@ -161,6 +166,8 @@ pub struct Mailer<D, O> {
     pub fingerprints: FingerprintKey,
     /// Addresses not mailed for a while after a bounce or a complaint.
     pub suppressions: Suppressions,
+    /// The notices of passkey changes sent (see [`crate::notice`]).
+    pub notices: Notices,
     /// The key of the mails' one-time codes (see [`magiclink::code`]).
     pub codes: LazyCodeKey,
     pub signer: LinkSigner,
@@ -271,6 +278,12 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
     pub async fn process(&self, body: &str, now: SystemTime) -> (Outcome, Option<Subject>) {
         let request = match serde_json::from_str::<Event>(body) {
             Ok(Event::MagicLinkRequested(request)) => request,
+            Ok(Event::PasskeyRegistered(change)) => {
+                return (self.notify(&change.into(), now).await, None);
+            }
+            Ok(Event::PasskeyRemoved(change)) => {
+                return (self.notify(&change.into(), now).await, None);
+            }
             Ok(other) => return (Outcome::Skipped(other.detail_type()), None),
             Err(e) => {
                 tracing::error!(error = %e, "unreadable message");
@@ -398,7 +411,11 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
         });
         self.pacer.wait().await;
         tracing::debug!(challenge = %id, language, "mail written");
-        let ses_message_id = match self.outbox.send(challenge.email.as_str(), &mail, id).await {
+        let ses_message_id = match self
+            .outbox
+            .send(challenge.email.as_str(), &mail, MailTag::Challenge(id))
+            .await
+        {
             Ok(message_id) => message_id,
             Err(e) if e.permanent => {
                 tracing::error!(challenge = %id, code = %e.code, "SES refused the mail for good");

@@ -1,11 +1,15 @@
-//! The sign-in mail: a subject, a plain-text part and an HTML part, rendered
-//! from templates with `{{placeholders}}`, in the reader's language.
+//! The mails: a subject, a plain-text part and an HTML part, rendered from
+//! templates with `{{placeholders}}`, in the reader's language. There are
+//! the sign-in mail and the notices of a passkey change ([`NoticeKind`]).
 //!
 //! Each language is a folder named by its tag (`en`, `de`, `pt-br`) with
-//! `subject.txt`, `body.txt`, `body.html` and `date.txt` (how the expiry is
+//! the sign-in mail's `subject.txt`, `body.txt`, `body.html`, a `date.txt`
+//! (how the expiry is
 //! written: a pattern over `{{day}}`, `{{month}}`, `{{year}}`, `{{hour}}`
 //! and `{{minute}}` on the first line, then the twelve months' names, one
-//! per line; times are UTC, the reader's zone being unknown). The folders in
+//! per line; times are UTC, the reader's zone being unknown), and a folder
+//! per notice (`passkey-added/`, `passkey-removed/`) with the same three
+//! files. The folders in
 //! `services/mailer/templates/` are built into the binary (see `build.rs`):
 //! a language is added by adding a folder. A deployment may replace them all
 //! by pointing `MAIL_TEMPLATE_DIR` at a folder of such folders (in a Lambda
@@ -13,7 +17,10 @@
 //! placeholder, a body without `{{link}}` or `{{code}}`, a bad `date.txt` or
 //! a folder name that is not a language tag stops the function from
 //! starting rather than sending a mail without them; so does a default
-//! language (`DEFAULT_LOCALE`) that has no folder.
+//! language (`DEFAULT_LOCALE`) that has no folder. A folder of
+//! `MAIL_TEMPLATE_DIR` without the notices' folders is written with the
+//! built-in notices of its language (or of English): a deployment's own
+//! templates from before the notices keep working.
 //!
 //! A mail's language: the challenge's locale, else the account's `locale`
 //! attribute, else the default, each by fallback (`de-at`, then `de`; see
@@ -23,8 +30,10 @@
 //! digits in one run, as mail clients' code autofill reads it),
 //! `{{code_grouped}}` (the same in two groups, `1234 5678`, for reading),
 //! `{{expires_at}}` (by the language's `date.txt`), `{{lifetime_minutes}}`.
-//! In the HTML part every value is escaped; in the subject, line breaks are
-//! removed.
+//! A notice's: `{{email}}`, `{{passkey_name}}` (required in each body),
+//! `{{browser}}` (such as `Firefox · Linux`) and `{{changed_at}}` (by
+//! `date.txt`, required in each body). In the HTML part every value is
+//! escaped; in the subject, line breaks are removed.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -32,12 +41,49 @@ use std::path::Path;
 use magiclink::code::grouped;
 use magiclink::locale::Locale;
 
-/// The languages built into the binary: each folder's name and its files
-/// (see `build.rs`).
-const BUILT_IN: &[(&str, [&str; 4])] = include!(concat!(env!("OUT_DIR"), "/languages.rs"));
+/// A built-in language: its folder's name, its sign-in mail's files and
+/// its notices' (see `build.rs`).
+type BuiltIn = (&'static str, [&'static str; 4], [[&'static str; 3]; 2]);
+
+/// The languages built into the binary.
+const BUILT_IN: &[BuiltIn] = include!(concat!(env!("OUT_DIR"), "/languages.rs"));
 
 /// A language's files, in the order [`MailTemplate::new`] takes them.
 const FILES: [&str; 4] = ["subject.txt", "body.txt", "body.html", "date.txt"];
+
+/// A notice's files, in its folder, in the order [`NoticeTemplate::new`]
+/// takes them.
+const NOTICE_FILES: [&str; 3] = ["subject.txt", "body.txt", "body.html"];
+
+/// The placeholders a notice may use.
+const NOTICE_PLACEHOLDERS: [&str; 4] = ["email", "passkey_name", "browser", "changed_at"];
+
+/// The placeholders each notice's body must use.
+const NOTICE_REQUIRED: [&str; 2] = ["passkey_name", "changed_at"];
+
+/// The language notices are written in when neither the reader's nor the
+/// default language has them (a deployment's own language folders without
+/// notices).
+const NOTICE_FALLBACK: &str = "en";
+
+/// Which notice: the change it tells the user of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    PasskeyAdded,
+    PasskeyRemoved,
+}
+
+impl NoticeKind {
+    pub const ALL: [Self; 2] = [Self::PasskeyAdded, Self::PasskeyRemoved];
+
+    /// Its folder in a language folder.
+    pub fn folder(self) -> &'static str {
+        match self {
+            Self::PasskeyAdded => "passkey-added",
+            Self::PasskeyRemoved => "passkey-removed",
+        }
+    }
+}
 
 /// The placeholders of `date.txt`'s pattern, each one required.
 const DATE_PARTS: [&str; 5] = ["day", "month", "year", "hour", "minute"];
@@ -88,6 +134,16 @@ pub struct MailValues<'a> {
     /// Seconds since the epoch.
     pub expires_at: u64,
     pub lifetime_minutes: u64,
+}
+
+/// What one notice says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeValues<'a> {
+    pub email: &'a str,
+    pub passkey_name: &'a str,
+    pub browser: &'a str,
+    /// Seconds since the epoch.
+    pub changed_at: u64,
 }
 
 /// A rendered mail.
@@ -167,25 +223,15 @@ impl MailTemplate {
     pub fn new(language: &str, files: [&str; 4]) -> Result<Self, TemplateError> {
         let [subject, text, html, date] = files;
         let file = |name: &str| format!("{language}/{name}");
-        for (name, template) in FILES.into_iter().zip([subject, text, html]) {
-            for placeholder in placeholders(&file(name), template)? {
-                if !PLACEHOLDERS.contains(&placeholder) {
-                    return Err(TemplateError::UnknownPlaceholder {
-                        file: file(name),
-                        name: placeholder.into(),
-                    });
-                }
-            }
-        }
-        for (name, template) in [("body.txt", text), ("body.html", html)] {
-            let used = placeholders(&file(name), template)?;
-            if let Some(placeholder) = REQUIRED.into_iter().find(|p| !used.contains(p)) {
-                return Err(TemplateError::Missing {
-                    file: file(name),
-                    name: placeholder,
-                });
-            }
-        }
+        check(
+            [
+                (file(FILES[0]), subject),
+                (file(FILES[1]), text),
+                (file(FILES[2]), html),
+            ],
+            &PLACEHOLDERS,
+            &REQUIRED,
+        )?;
         Ok(Self {
             subject: subject.trim().to_owned(),
             text: text.to_owned(),
@@ -209,21 +255,122 @@ impl MailTemplate {
                 _ => &minutes,
             }
         };
-        RenderedMail {
-            subject: substitute(&self.subject, |n| value(n).replace(['\r', '\n'], " ")),
-            text: substitute(&self.text, |n| value(n).to_owned()),
-            html: substitute(&self.html, |n| escape_html(value(n))),
-        }
+        render(&self.subject, &self.text, &self.html, value)
     }
 }
 
-/// The sign-in mail in every language a deployment has, and its default.
+/// The notices in one language.
+#[derive(Debug, Clone)]
+pub struct NoticeTemplate {
+    /// Each [`NoticeKind`]'s subject, text and HTML, in the order of
+    /// [`NoticeKind::ALL`].
+    notices: [[String; 3]; 2],
+    date: DateFormat,
+}
+
+impl NoticeTemplate {
+    /// Checks and keeps one language's notices (each [`NoticeKind`]'s files,
+    /// in the order of [`NoticeKind::ALL`]) with its `date.txt`; `language`
+    /// names it in errors.
+    pub fn new(language: &str, notices: [[&str; 3]; 2], date: &str) -> Result<Self, TemplateError> {
+        for (kind, files) in NoticeKind::ALL.into_iter().zip(notices) {
+            let file = |name: &str| format!("{language}/{}/{name}", kind.folder());
+            check(
+                [
+                    (file(NOTICE_FILES[0]), files[0]),
+                    (file(NOTICE_FILES[1]), files[1]),
+                    (file(NOTICE_FILES[2]), files[2]),
+                ],
+                &NOTICE_PLACEHOLDERS,
+                &NOTICE_REQUIRED,
+            )?;
+        }
+        Ok(Self {
+            notices: notices.map(|[subject, text, html]| {
+                [subject.trim().to_owned(), text.to_owned(), html.to_owned()]
+            }),
+            date: DateFormat::new(&format!("{language}/date.txt"), date)?,
+        })
+    }
+
+    /// The notice of `kind` for `values`.
+    pub fn render(&self, kind: NoticeKind, values: &NoticeValues<'_>) -> RenderedMail {
+        let changed_at = self.date.format(values.changed_at);
+        let value = |name: &str| -> &str {
+            match name {
+                "email" => values.email,
+                "passkey_name" => values.passkey_name,
+                "browser" => values.browser,
+                _ => &changed_at,
+            }
+        };
+        let [subject, text, html] = match kind {
+            NoticeKind::PasskeyAdded => &self.notices[0],
+            NoticeKind::PasskeyRemoved => &self.notices[1],
+        };
+        render(subject, text, html, value)
+    }
+}
+
+/// Checks a mail's subject, text and HTML (each with its file's name): only
+/// `allowed` placeholders, and each of `required` in both bodies.
+fn check(
+    [subject, text, html]: [(String, &str); 3],
+    allowed: &[&str],
+    required: &[&'static str],
+) -> Result<(), TemplateError> {
+    for (file, template) in [&subject, &text, &html] {
+        if let Some(name) = placeholders(file, template)?
+            .into_iter()
+            .find(|name| !allowed.contains(name))
+        {
+            return Err(TemplateError::UnknownPlaceholder {
+                file: file.clone(),
+                name: name.into(),
+            });
+        }
+    }
+    for (file, template) in [&text, &html] {
+        let used = placeholders(file, template)?;
+        if let Some(name) = required.iter().find(|name| !used.contains(name)) {
+            return Err(TemplateError::Missing {
+                file: file.clone(),
+                name,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A mail from its three templates and its values: escaped in the HTML,
+/// on one line in the subject.
+fn render<'v>(
+    subject: &str,
+    text: &str,
+    html: &str,
+    value: impl Fn(&str) -> &'v str,
+) -> RenderedMail {
+    RenderedMail {
+        subject: substitute(subject, |n| value(n).replace(['\r', '\n'], " ")),
+        text: substitute(text, |n| value(n).to_owned()),
+        html: substitute(html, |n| escape_html(value(n))),
+    }
+}
+
+/// The mails in every language a deployment has, and its default.
 #[derive(Debug, Clone)]
 pub struct MailTemplates {
     languages: BTreeMap<String, MailTemplate>,
     default: String,
     /// The default language's templates.
     fallback: MailTemplate,
+    /// The notices, by language: a deployment's own, else the built-in.
+    notices: BTreeMap<String, NoticeTemplate>,
+    /// The language of a notice for a reader none of `notices` suits: the
+    /// default language if it has notices, else [`NOTICE_FALLBACK`].
+    notice_default: String,
+    /// Its notices.
+    notice_fallback: NoticeTemplate,
 }
 
 impl MailTemplates {
@@ -231,9 +378,14 @@ impl MailTemplates {
     pub fn built_in(default: &str) -> Result<Self, TemplateError> {
         let languages = BUILT_IN
             .iter()
-            .map(|(name, files)| Ok(((*name).to_owned(), MailTemplate::new(name, *files)?)))
+            .map(|(name, files, _)| Ok(((*name).to_owned(), MailTemplate::new(name, *files)?)))
             .collect::<Result<_, TemplateError>>()?;
-        Self::new(languages, default, "the built-in templates")
+        Self::new(
+            languages,
+            BTreeMap::new(),
+            default,
+            "the built-in templates",
+        )
     }
 
     /// The language folders in `dir`, with `default` as the default.
@@ -243,6 +395,7 @@ impl MailTemplates {
             reason: e.to_string(),
         };
         let mut languages = BTreeMap::new();
+        let mut notices = BTreeMap::new();
         for entry in std::fs::read_dir(dir).map_err(|e| unreadable(dir, e))? {
             let path = entry.map_err(|e| unreadable(dir, e))?.path();
             if !path.is_dir() {
@@ -252,24 +405,42 @@ impl MailTemplates {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let read = |file: &str| {
-                let file = path.join(file);
-                std::fs::read_to_string(&file).map_err(|e| unreadable(&file, e))
-            };
-            let files = [
-                read(FILES[0])?,
-                read(FILES[1])?,
-                read(FILES[2])?,
-                read(FILES[3])?,
-            ];
+            let read = |file: &Path| std::fs::read_to_string(file).map_err(|e| unreadable(file, e));
+            let files = FILES.map(|file| read(&path.join(file)));
+            let [subject, text, html, date] = files;
+            let files = [subject?, text?, html?, date?];
             let template = MailTemplate::new(&name, files.each_ref().map(String::as_str))?;
-            languages.insert(name, template);
+            languages.insert(name.clone(), template);
+            if NoticeKind::ALL
+                .iter()
+                .any(|kind| path.join(kind.folder()).is_dir())
+            {
+                let mut read_notice = |kind: NoticeKind| -> Result<[String; 3], TemplateError> {
+                    let [subject, text, html] =
+                        NOTICE_FILES.map(|file| read(&path.join(kind.folder()).join(file)));
+                    Ok([subject?, text?, html?])
+                };
+                let [added, removed] = NoticeKind::ALL.map(&mut read_notice);
+                let (added, removed) = (added?, removed?);
+                let notice = NoticeTemplate::new(
+                    &name,
+                    [
+                        added.each_ref().map(String::as_str),
+                        removed.each_ref().map(String::as_str),
+                    ],
+                    &files[3],
+                )?;
+                notices.insert(name, notice);
+            }
         }
-        Self::new(languages, default, &dir.display().to_string())
+        Self::new(languages, notices, default, &dir.display().to_string())
     }
 
+    /// `languages` and their `notices`, to which the built-in notices are
+    /// added for each language that has none.
     fn new(
         languages: BTreeMap<String, MailTemplate>,
+        mut notices: BTreeMap<String, NoticeTemplate>,
         default: &str,
         dir: &str,
     ) -> Result<Self, TemplateError> {
@@ -288,10 +459,30 @@ impl MailTemplates {
                 known: languages.keys().cloned().collect::<Vec<_>>().join(", "),
             });
         };
+        for (name, files, notice_files) in BUILT_IN {
+            if !notices.contains_key(*name) {
+                let notice = NoticeTemplate::new(name, *notice_files, files[3])?;
+                notices.insert((*name).to_owned(), notice);
+            }
+        }
+        let notice_default = if notices.contains_key(default) {
+            default
+        } else {
+            NOTICE_FALLBACK
+        };
+        let Some(notice_fallback) = notices.get(notice_default).cloned() else {
+            return Err(TemplateError::NoDefault {
+                name: notice_default.into(),
+                known: notices.keys().cloned().collect::<Vec<_>>().join(", "),
+            });
+        };
         Ok(Self {
             languages,
             default: default.into(),
             fallback,
+            notices,
+            notice_default: notice_default.into(),
+            notice_fallback,
         })
     }
 
@@ -313,6 +504,22 @@ impl MailTemplates {
             .find_map(|tag| self.languages.get_key_value(tag))
             .map_or(
                 (self.default.as_str(), &self.fallback),
+                |(name, template)| (name.as_str(), template),
+            )
+    }
+
+    /// The language a notice for `wishes` is written in, and its templates,
+    /// chosen as [`Self::choose`] chooses.
+    pub fn choose_notice<'a>(
+        &self,
+        wishes: impl IntoIterator<Item = &'a Locale>,
+    ) -> (&str, &NoticeTemplate) {
+        wishes
+            .into_iter()
+            .flat_map(Locale::fallbacks)
+            .find_map(|tag| self.notices.get_key_value(tag))
+            .map_or(
+                (self.notice_default.as_str(), &self.notice_fallback),
                 |(name, template)| (name.as_str(), template),
             )
     }
@@ -405,7 +612,7 @@ mod tests {
     }
 
     fn en_files() -> [&'static str; 4] {
-        BUILT_IN.iter().find(|(name, _)| *name == "en").unwrap().1
+        BUILT_IN.iter().find(|(name, ..)| *name == "en").unwrap().1
     }
 
     #[test]
@@ -607,7 +814,8 @@ mod tests {
             "magiclink-templates-{}",
             ulid::Ulid::from_datetime(std::time::SystemTime::now())
         ));
-        for (name, files) in BUILT_IN.iter().chain(extra) {
+        let built_in = BUILT_IN.iter().map(|(name, files, _)| (*name, *files));
+        for (name, files) in built_in.chain(extra.iter().copied()) {
             let folder = dir.join(name);
             std::fs::create_dir_all(&folder).unwrap();
             for (file, content) in FILES.into_iter().zip(files) {
@@ -657,5 +865,152 @@ mod tests {
             MailTemplates::from_dir(&empty, "en").unwrap_err(),
             TemplateError::NoLanguages { .. }
         ));
+    }
+
+    fn notice_values(passkey_name: &str) -> NoticeValues<'_> {
+        NoticeValues {
+            email: "ann@example.com",
+            passkey_name,
+            browser: "Firefox · Linux",
+            changed_at: 1_795_000_000,
+        }
+    }
+
+    /// Every shipped language has both notices: the name, the time in the
+    /// language, the browser, the HTML's `lang`, no placeholder left; and
+    /// the subject and text part as in `snapshots/<language>-<notice>.txt`.
+    #[test]
+    fn every_shipped_language_renders_its_notices_as_their_snapshots() {
+        let templates = built_in();
+        for name in ["de", "en", "es", "fr"] {
+            let tag = Locale::parse(name).unwrap();
+            let (chosen, notices) = templates.choose_notice([&tag]);
+            assert_eq!(chosen, name);
+            let changed_at = notices.date.format(1_795_000_000);
+            let mut subjects = Vec::new();
+            for kind in NoticeKind::ALL {
+                let mail = notices.render(kind, &notice_values("Laptop"));
+                assert!(mail.html.contains(&format!("<html lang=\"{name}\">")));
+                for part in [&mail.text, &mail.html] {
+                    for value in [
+                        "Laptop",
+                        "Firefox · Linux",
+                        changed_at.as_str(),
+                        "ann@example.com",
+                    ] {
+                        assert!(part.contains(value), "{name} {kind:?}: {value} in {part}");
+                    }
+                    assert!(
+                        !part.contains("{{"),
+                        "{name} {kind:?}: every placeholder is filled"
+                    );
+                }
+                let snapshot = format!("{}\n\n{}", mail.subject, mail.text);
+                let path = format!(
+                    "{}/snapshots/{name}-{}.txt",
+                    env!("CARGO_MANIFEST_DIR"),
+                    kind.folder()
+                );
+                if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+                    std::fs::write(&path, &snapshot).unwrap();
+                }
+                let expected = std::fs::read_to_string(&path)
+                    .unwrap_or_else(|e| panic!("{path}: {e} (UPDATE_SNAPSHOTS=1 writes it)"));
+                assert_eq!(snapshot, expected, "{name} {kind:?}");
+                subjects.push(mail.subject);
+            }
+            assert_ne!(subjects[0], subjects[1], "{name}: added and removed differ");
+        }
+        assert_eq!(
+            templates
+                .choose_notice([&Locale::parse("de-CH").unwrap()])
+                .0,
+            "de"
+        );
+        assert_eq!(templates.choose_notice([]).0, "en");
+    }
+
+    #[test]
+    fn a_hostile_passkey_name_is_escaped_in_the_notice() {
+        let notices = built_in().choose_notice([]).1.clone();
+        let mail = notices.render(
+            NoticeKind::PasskeyAdded,
+            &notice_values("<img src=x onerror=alert(1)> & co"),
+        );
+        assert!(
+            mail.html
+                .contains("&lt;img src=x onerror=alert(1)&gt; &amp; co")
+        );
+        assert!(!mail.html.contains("<img"));
+        assert!(
+            mail.text.contains("<img src=x onerror=alert(1)> & co"),
+            "plain text"
+        );
+    }
+
+    #[test]
+    fn a_deployments_folders_without_notices_get_the_built_in_ones() {
+        let [_, text, html, date] = en_files();
+        let italian = ["Il tuo link di accesso", text, html, date];
+        let dir = template_dir(&[("it", italian)]);
+        for name in ["en", "de", "es", "fr"] {
+            std::fs::remove_dir_all(dir.join(name)).unwrap();
+        }
+        let templates = MailTemplates::from_dir(&dir, "it").unwrap();
+        let (language, notices) = templates.choose_notice([&Locale::parse("it").unwrap()]);
+        assert_eq!(language, "en", "Italian has none: the built-in default's");
+        let mail = notices.render(NoticeKind::PasskeyRemoved, &notice_values("Laptop"));
+        assert_eq!(mail.subject, "A passkey was removed from your account");
+        assert_eq!(
+            templates.choose_notice([&Locale::parse("de").unwrap()]).0,
+            "de"
+        );
+
+        // Its own notices, checked as the built-in ones are.
+        let notice = [
+            "Passkey {{passkey_name}}",
+            "{{passkey_name}} {{changed_at}}",
+            "{{passkey_name}} {{changed_at}} {{browser}}",
+        ];
+        for kind in NoticeKind::ALL {
+            let folder = dir.join("it").join(kind.folder());
+            std::fs::create_dir_all(&folder).unwrap();
+            for (file, content) in NOTICE_FILES.into_iter().zip(notice) {
+                std::fs::write(folder.join(file), content).unwrap();
+            }
+        }
+        let templates = MailTemplates::from_dir(&dir, "it").unwrap();
+        let (language, notices) = templates.choose_notice([]);
+        assert_eq!(language, "it", "the default has notices now");
+        let mail = notices.render(NoticeKind::PasskeyAdded, &notice_values("Laptop"));
+        assert_eq!(mail.subject, "Passkey Laptop");
+        assert_eq!(mail.text, "Laptop 18 November 2026, 11:06 UTC");
+
+        let removed = dir.join("it").join("passkey-removed");
+        std::fs::write(removed.join("body.txt"), "{{changed_at}} only").unwrap();
+        assert_eq!(
+            MailTemplates::from_dir(&dir, "it").unwrap_err(),
+            TemplateError::Missing {
+                file: "it/passkey-removed/body.txt".into(),
+                name: "passkey_name"
+            }
+        );
+        std::fs::write(
+            removed.join("body.txt"),
+            "{{passkey_name}} {{changed_at}} {{link}}",
+        )
+        .unwrap();
+        assert!(matches!(
+            MailTemplates::from_dir(&dir, "it").unwrap_err(),
+            TemplateError::UnknownPlaceholder { file, name } if file == "it/passkey-removed/body.txt" && name == "link"
+        ));
+        std::fs::remove_dir_all(&removed).unwrap();
+        assert!(
+            matches!(
+                MailTemplates::from_dir(&dir, "it").unwrap_err(),
+                TemplateError::Unreadable { file, .. } if file.ends_with("it/passkey-removed/subject.txt")
+            ),
+            "one notice without the other is refused"
+        );
     }
 }

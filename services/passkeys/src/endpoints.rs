@@ -5,6 +5,8 @@
 //!   for 5 minutes;
 //! - register: the browser's answer is checked against that state, then the
 //!   passkey is added and the state used up in one transaction;
+//! - register and remove also note the browser they came from (see
+//!   [`crate::device`]): the relay's event carries it to the notice mail;
 //! - list, remove: the user's own passkeys only (a passkey id is looked up
 //!   under the token's user, so another user's id is simply not found);
 //! - sign-in options: a usernameless challenge, kept for 5 minutes, limited
@@ -32,6 +34,7 @@ use ulid::Ulid;
 
 use crate::api::{ApiError, Success, json_object};
 use crate::config::PasskeysConfig;
+use crate::device::describe;
 use crate::identity::{Identity, Unauthorized, bearer, check_claims, signed_in_within};
 
 /// The name a passkey gets when the request gives none.
@@ -47,6 +50,9 @@ pub struct Inbound<'a> {
     pub body: &'a [u8],
     pub passkey_id: Option<&'a str>,
     pub source_ip: Option<&'a str>,
+    /// The `User-Agent` header: the browser the notice mail names (see
+    /// [`crate::device`]).
+    pub user_agent: Option<&'a str>,
 }
 
 /// The service's parts.
@@ -286,7 +292,13 @@ impl Service {
         };
         match self
             .store
-            .add(&user.sub, &subject_hash, &passkey, now)
+            .add(
+                &user.sub,
+                &subject_hash,
+                &passkey,
+                &describe(inbound.user_agent),
+                now,
+            )
             .await
         {
             Ok(()) => {}
@@ -328,7 +340,7 @@ impl Service {
             .ok_or(ApiError::NotFound)?;
         let removed = self
             .store
-            .remove(&user.sub, id)
+            .remove(&user.sub, id, &describe(inbound.user_agent))
             .await
             .map_err(|e| unavailable("passkeys", &e))?;
         if !removed {

@@ -51,6 +51,7 @@ pub async fn serve(service: &Service, config: &PasskeysConfig, request: Request)
         body: request.body().as_ref(),
         passkey_id: path_parameters.and_then(|p| p.first("passkeyId")),
         source_ip: source_ip.as_deref(),
+        user_agent: header("user-agent"),
     };
     let now = SystemTime::now();
     let span = tracing::info_span!("request", request_id = %request_id);

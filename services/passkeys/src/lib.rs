@@ -9,12 +9,14 @@
 //!
 //! - [`endpoints`]: what each endpoint does, over a small [`endpoints::Backend`].
 //! - [`identity`]: who an access token belongs to.
+//! - [`device`]: the browser a change came from, for its notice mail.
 //! - [`api`]: errors and their HTTP form, in one place.
 //! - [`config`]: configuration, read once.
 //! - [`http`]: the adapter between `lambda_http` and the endpoints.
 
 pub mod api;
 pub mod config;
+pub mod device;
 pub mod endpoints;
 pub mod http;
 pub mod identity;

@@ -18,8 +18,10 @@
 //!
 //! A user's passkeys item (`passkeys#<sub>`, see [`magiclink::passkeys`])
 //! makes the passkeys' events: a `passkey#<ULID>` attribute added is
-//! `PasskeyRegistered`, one removed `PasskeyRemoved`, and a new `signIn` a
-//! passkey sign-in's `SignInSucceeded` (its `challengeId` the sign-in's id).
+//! `PasskeyRegistered`, one removed `PasskeyRemoved` (each with the user's
+//! `sub`, the passkey's name, the browser of `changedFrom` and the change's
+//! time, which the mailer's notice tells), and a new `signIn` a passkey
+//! sign-in's `SignInSucceeded` (its `challengeId` the sign-in's id).
 //!
 //! Anything else (a mailing lease taken or given back, an item expiring, rate
 //! counters and other items, which the event source's filter keeps away
@@ -37,7 +39,7 @@ use magiclink::events::{
     SignInSucceeded, V1, change_id,
 };
 use magiclink::fingerprint::Fingerprints;
-use magiclink::passkeys::ATTRIBUTE_PREFIX;
+use magiclink::passkeys::{ATTRIBUTE_PREFIX, UNKNOWN_BROWSER};
 use serde_dynamo::AttributeValue;
 use ulid::Ulid;
 
@@ -209,23 +211,52 @@ fn passkey_event_of(record: &EventRecord, key: &str) -> Result<Option<Event>, Un
         })));
     }
     let (before, after) = (passkey_ids(old), passkey_ids(new));
-    if let Some(added) = after.iter().find(|id| !before.contains(id)) {
-        return Ok(Some(Event::PasskeyRegistered(PasskeyRegistered {
-            version: V1,
-            event_id: change_id(*added, "registered"),
-            passkey_id: *added,
-            subject_hash: subject_hash()?,
-        })));
+    let added = after.iter().find(|id| !before.contains(id));
+    let removed = before.iter().find(|id| !after.contains(id));
+    let (id, image) = match (added, removed) {
+        (Some(id), _) => (*id, new),
+        (None, Some(id)) => (*id, old),
+        (None, None) => return Ok(None),
+    };
+    let sub = key.strip_prefix("passkeys#").unwrap_or_default().to_owned();
+    let passkey_name = match image.get(&format!("{ATTRIBUTE_PREFIX}{id}")) {
+        Some(AttributeValue::M(entry)) => match entry.get("name") {
+            Some(AttributeValue::S(name)) => Some(name.clone()),
+            _ => None,
+        },
+        _ => None,
     }
-    if let Some(removed) = before.iter().find(|id| !after.contains(id)) {
-        return Ok(Some(Event::PasskeyRemoved(PasskeyRemoved {
+    .ok_or_else(|| unreadable("a passkey without a name"))?;
+    // Written by every registration and removal; an item from before it
+    // was names no browser.
+    let browser = text(new, "changedFrom")
+        .unwrap_or(UNKNOWN_BROWSER)
+        .to_owned();
+    let changed_at = u64::try_from(change.approximate_creation_date_time.timestamp()).unwrap_or(0);
+    let subject_hash = subject_hash()?;
+    Ok(Some(if added.is_some() {
+        Event::PasskeyRegistered(PasskeyRegistered {
             version: V1,
-            event_id: change_id(*removed, "removed"),
-            passkey_id: *removed,
-            subject_hash: subject_hash()?,
-        })));
-    }
-    Ok(None)
+            event_id: change_id(id, "registered"),
+            passkey_id: id,
+            subject_hash,
+            sub,
+            passkey_name,
+            browser,
+            changed_at,
+        })
+    } else {
+        Event::PasskeyRemoved(PasskeyRemoved {
+            version: V1,
+            event_id: change_id(id, "removed"),
+            passkey_id: id,
+            subject_hash,
+            sub,
+            passkey_name,
+            browser,
+            changed_at,
+        })
+    }))
 }
 
 #[cfg(test)]
@@ -514,8 +545,10 @@ mod tests {
             "passkeyCount": {"N": passkeys.len().to_string()},
         });
         for id in passkeys {
-            image[format!("passkey#{id}")] = json!({"M": {"signCount": {"N": "0"}}});
+            image[format!("passkey#{id}")] =
+                json!({"M": {"signCount": {"N": "0"}, "name": {"S": "Laptop"}}});
         }
+        image["changedFrom"] = json!({"S": "Firefox · Linux"});
         if let Some(sign_in) = sign_in {
             image["signIn"] = json!({"S": sign_in});
         }
@@ -530,6 +563,10 @@ mod tests {
                 assert_eq!(e.passkey_id.to_string(), PASSKEY);
                 assert_eq!(e.event_id, format!("{PASSKEY}/registered"));
                 assert_eq!(e.subject_hash, HASH);
+                assert_eq!(e.sub, SUB, "the notice's addressee");
+                assert_eq!(e.passkey_name, "Laptop");
+                assert_eq!(e.browser, "Firefox · Linux");
+                assert_eq!(e.changed_at, 1_800_000_000, "the change's own time");
             }
             other => panic!("{other:?}"),
         }
@@ -552,7 +589,28 @@ mod tests {
             Some(passkeys_image(&[], Some(SIGN_IN))),
         );
         match event_of(&removed, &keys()).unwrap().unwrap() {
-            Event::PasskeyRemoved(e) => assert_eq!(e.event_id, format!("{PASSKEY}/removed")),
+            Event::PasskeyRemoved(e) => {
+                assert_eq!(e.event_id, format!("{PASSKEY}/removed"));
+                assert_eq!(e.sub, SUB);
+                assert_eq!(
+                    e.passkey_name, "Laptop",
+                    "the name it had, from the old image"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let mut before_browsers = passkeys_image(&[], None);
+        before_browsers
+            .as_object_mut()
+            .unwrap()
+            .remove("changedFrom");
+        let old_item = passkeys_record(
+            "MODIFY",
+            Some(passkeys_image(&[PASSKEY], None)),
+            Some(before_browsers),
+        );
+        match event_of(&old_item, &keys()).unwrap().unwrap() {
+            Event::PasskeyRemoved(e) => assert_eq!(e.browser, UNKNOWN_BROWSER),
             other => panic!("{other:?}"),
         }
         let unchanged = passkeys_record(
@@ -580,6 +638,11 @@ mod tests {
             event_of(&bad, &keys()).unwrap_err().what,
             "signIn is not a ULID"
         );
+        let mut nameless = passkeys_image(&[PASSKEY], None);
+        nameless[format!("passkey#{PASSKEY}")] = json!({"M": {"signCount": {"N": "0"}}});
+        let error =
+            event_of(&passkeys_record("INSERT", None, Some(nameless)), &keys()).unwrap_err();
+        assert_eq!(error.what, "a passkey without a name");
     }
 
     #[test]
