@@ -27,7 +27,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use ulid::Ulid;
 
 use crate::aws::CallError;
-use crate::challenge::Delivery;
+use crate::challenge::{BounceType, Delivery, SignInMethod, SuppressionReason};
 
 /// The `source` of every magiclink event.
 pub const SOURCE: &str = "magiclink";
@@ -105,41 +105,6 @@ pub struct MagicLinkDeliveryFailed {
     pub error_code: String,
 }
 
-/// Why no mail was sent for a challenge, by design.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SuppressionReason {
-    /// Sign-up mode `existing`, and the address has no account.
-    UnknownUser,
-    /// The account's address is not the one magiclink verified for it: it
-    /// was changed outside magiclink (see [`crate::account`]).
-    AddressChanged,
-    /// Sign-up mode `open`, and the hour's allowance of new accounts is spent.
-    SignUpCapReached,
-    /// A mail to the address bounced for good recently.
-    Bounced,
-    /// The address's owner marked a mail as spam recently.
-    Complained,
-    /// Asked for while the mailbox's allowance was spent (a flood of `+tag`
-    /// spellings, say), and the address has not signed in lately.
-    MailboxLimit,
-}
-
-impl SuppressionReason {
-    /// Whether the reason depends on the address's account or its history,
-    /// which the asking browser must not learn: its challenge is then told
-    /// as mailed (see [`crate::challenge::Delivery::Withheld`]).
-    pub fn tells_of_the_account(self) -> bool {
-        match self {
-            Self::UnknownUser
-            | Self::AddressChanged
-            | Self::SignUpCapReached
-            | Self::MailboxLimit => true,
-            Self::Bounced | Self::Complained => false,
-        }
-    }
-}
-
 /// The recipient's mail server accepted the link's mail (as SES reported).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -150,33 +115,6 @@ pub struct MagicLinkDelivered {
     pub challenge_id: Ulid,
     pub subject_hash: String,
     pub ses_message_id: String,
-}
-
-/// How SES classified a bounce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BounceType {
-    /// A hard bounce: the address does not take mail; it is suppressed.
-    Permanent,
-    /// SES gave up after retrying (a full mailbox, say).
-    Transient,
-    Undetermined,
-}
-
-impl BounceType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Permanent => "permanent",
-            Self::Transient => "transient",
-            Self::Undetermined => "undetermined",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        [Self::Permanent, Self::Transient, Self::Undetermined]
-            .into_iter()
-            .find(|t| t.as_str() == raw)
-    }
 }
 
 /// The link's mail bounced (as SES reported).
@@ -218,42 +156,6 @@ pub struct MagicLinkSuppressed {
     pub challenge_id: Ulid,
     pub subject_hash: String,
     pub reason: SuppressionReason,
-}
-
-/// How a challenge was answered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SignInMethod {
-    /// The link's token.
-    Link,
-    /// The one-time code from the same mail.
-    Code,
-    /// The asking browser's verifier, after the link's holder approved it.
-    Approval,
-    /// A passkey's assertion.
-    Passkey,
-}
-
-impl SignInMethod {
-    /// The method as the events and the table spell it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Link => "link",
-            Self::Code => "code",
-            Self::Approval => "approval",
-            Self::Passkey => "passkey",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "link" => Some(Self::Link),
-            "code" => Some(Self::Code),
-            "approval" => Some(Self::Approval),
-            "passkey" => Some(Self::Passkey),
-            _ => None,
-        }
-    }
 }
 
 /// The holder of a challenge's link approved, from another device, the
@@ -358,12 +260,14 @@ impl RejectionReason {
     }
 }
 
-/// A user added a passkey to their account.
+/// A passkey added to or removed from a user's account: the detail of
+/// [`PasskeyRegistered`] and of [`PasskeyRemoved`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PasskeyRegistered {
+pub struct PasskeyChange {
     pub version: V1,
-    /// `<passkey id>/registered`, for deduplication.
+    /// `<passkey id>/registered` or `<passkey id>/removed`, for
+    /// deduplication.
     pub event_id: String,
     /// The passkey's id in magiclink (not the WebAuthn credential id).
     pub passkey_id: Ulid,
@@ -379,25 +283,11 @@ pub struct PasskeyRegistered {
     pub changed_at: u64,
 }
 
+/// A user added a passkey to their account.
+pub type PasskeyRegistered = PasskeyChange;
+
 /// A user removed a passkey from their account.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PasskeyRemoved {
-    pub version: V1,
-    /// `<passkey id>/removed`, for deduplication.
-    pub event_id: String,
-    pub passkey_id: Ulid,
-    pub subject_hash: String,
-    /// The Cognito user's `sub`: whom the notice mail goes to.
-    pub sub: String,
-    /// The passkey's name, as its user gave it.
-    pub passkey_name: String,
-    /// The browser and system it was done from, such as `Firefox · Linux`
-    /// (`—` when unknown).
-    pub browser: String,
-    /// Seconds since the epoch.
-    pub changed_at: u64,
-}
+pub type PasskeyRemoved = PasskeyChange;
 
 /// An answer to a sign-in challenge was refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

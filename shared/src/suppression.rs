@@ -13,8 +13,8 @@ use std::time::SystemTime;
 use aws_sdk_dynamodb::error::SdkError;
 
 use crate::aws::CallError;
+use crate::challenge::SuppressionReason;
 use crate::dynamo::{PK, TTL, get_n, get_s, n, s};
-use crate::events::SuppressionReason;
 use crate::time::unix_seconds;
 
 /// Why an address is suppressed.

@@ -15,7 +15,8 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_dynamodb::types::AttributeValue;
 use magiclink::EmailAddress;
 use magiclink::binding::Verifier;
-use magiclink::events::{Event, RejectionReason, SignInMethod};
+use magiclink::challenge::SignInMethod;
+use magiclink::events::{Event, RejectionReason};
 use magiclink_tests::{EventTap, LinkIssuer, PoolClient, Stack, aws, mail_to, unique};
 use serde_json::{Value, json};
 

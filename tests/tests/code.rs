@@ -12,9 +12,10 @@
 use std::time::Duration;
 
 use magiclink::EmailAddress;
+use magiclink::challenge::SignInMethod;
 use magiclink::code::{CodeDigits, CodeKey};
 use magiclink::derived_key::derive;
-use magiclink::events::{Event, RejectionReason, SignInMethod};
+use magiclink::events::{Event, RejectionReason};
 use magiclink_tests::{Answer, EventTap, LinkIssuer, PoolClient, Stack, aws, mail_to, unique};
 use serde_json::json;
 use ulid::Ulid;

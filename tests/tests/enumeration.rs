@@ -1,4 +1,4 @@
-//! No enumeration (DESIGN invariant 4): through the deployed API, known and
+//! No enumeration (ARCHITECTURE.md, invariant 4): through the deployed API, known and
 //! unknown addresses get the same status, body (but for each request's own
 //! challenge id) and headers, and latencies
 //! that a statistical test cannot tell apart.
@@ -19,7 +19,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use magiclink::EmailAddress;
-use magiclink::events::{Event, SuppressionReason};
+use magiclink::challenge::SuppressionReason;
+use magiclink::events::Event;
 use magiclink_tests::{PoolClient, Stack, aws, unique};
 
 const SAMPLES: usize = 40;

@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 
 use magiclink::EmailAddress;
 use magiclink::binding::Verifier;
-use magiclink::events::{BounceType, Event, SuppressionReason};
+use magiclink::challenge::{BounceType, SuppressionReason};
+use magiclink::events::Event;
 use magiclink_tests::{EventTap, SesMail, Stack, aws, mail_to, put_ses_report, unique};
 use serde_json::{Value, json};
 use ulid::Ulid;

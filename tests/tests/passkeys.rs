@@ -18,7 +18,8 @@ use aws_smithy_types::Blob;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use magiclink::EmailAddress;
-use magiclink::events::{Event, RejectionReason, SignInMethod};
+use magiclink::challenge::SignInMethod;
+use magiclink::events::{Event, RejectionReason};
 use magiclink_passkey::soft::SoftAuthenticator;
 use magiclink_tests::{
     Answer, EventTap, LinkIssuer, Mail, PoolClient, Stack, aws, captured_mail, jwt_claims, unique,

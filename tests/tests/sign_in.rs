@@ -326,7 +326,7 @@ async fn an_address_rewritten_with_the_access_token_never_receives_a_link() {
         [Event::MagicLinkSuppressed(e)] => {
             assert_eq!(
                 e.reason,
-                magiclink::events::SuppressionReason::AddressChanged
+                magiclink::challenge::SuppressionReason::AddressChanged
             )
         }
         other => panic!("expected a suppressed link, got {other:?}"),

@@ -104,7 +104,7 @@ async fn the_table_expires_items_and_keeps_backups() {
 }
 
 #[tokio::test]
-async fn the_rule_sends_link_requests_to_the_mail_queue() {
+async fn the_rule_sends_link_requests_and_passkey_changes_to_the_mail_queue() {
     let config = aws().await;
     let stack = Stack::load(&config).await;
     let events = aws_sdk_eventbridge::Client::new(&config);
@@ -127,7 +127,9 @@ async fn the_rule_sends_link_requests_to_the_mail_queue() {
     let mut found = false;
     for rule in rules.rules() {
         let pattern: Value = serde_json::from_str(rule.event_pattern().unwrap_or("{}")).unwrap();
-        if pattern["detail-type"] != serde_json::json!(["MagicLinkRequested"]) {
+        let mailed =
+            serde_json::json!(["MagicLinkRequested", "PasskeyRegistered", "PasskeyRemoved"]);
+        if pattern["detail-type"] != mailed {
             continue;
         }
         assert_eq!(pattern["source"], serde_json::json!(["magiclink"]));
@@ -142,7 +144,10 @@ async fn the_rule_sends_link_requests_to_the_mail_queue() {
         assert_eq!(targets.targets()[0].arn(), queue_arn);
         found = true;
     }
-    assert!(found, "no rule routes MagicLinkRequested");
+    assert!(
+        found,
+        "no rule routes MagicLinkRequested and the passkey changes (for their notices)"
+    );
 }
 
 #[tokio::test]

@@ -19,9 +19,8 @@
 //! Other event types (sends, opens, delays) are no report. The address is
 //! needed only to suppress it and to fingerprint it; it is never logged.
 
-use magiclink::challenge::{Delivery, DeliveryReport, MAIL_TAG};
+use magiclink::challenge::{BounceType, Delivery, DeliveryReport, MAIL_TAG};
 use magiclink::email::EmailAddress;
-use magiclink::events::BounceType;
 use magiclink::notice::NOTICE_TAG;
 use magiclink::suppression::Cause;
 use serde_json::Value;

@@ -14,62 +14,22 @@
 
 use std::time::SystemTime;
 
-use magiclink::events::{PasskeyRegistered, PasskeyRemoved};
+use magiclink::events::PasskeyChange;
 use magiclink::notice::NoticeClaim;
-use ulid::Ulid;
 
 use crate::directory::{Directory, UserSub};
 use crate::outbox::{MailTag, Outbox};
 use crate::process::{MAILING_LEASE, Mailer, Outcome};
 use crate::template::{NoticeKind, NoticeValues};
 
-/// A passkey change to tell its user of, from its event.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notice {
-    pub kind: NoticeKind,
-    /// The event's `eventId`: the same however often it is delivered.
-    pub event_id: String,
-    pub passkey_id: Ulid,
-    pub subject_hash: String,
-    pub sub: String,
-    pub passkey_name: String,
-    pub browser: String,
-    pub changed_at: u64,
-}
-
-impl From<PasskeyRegistered> for Notice {
-    fn from(e: PasskeyRegistered) -> Self {
-        Self {
-            kind: NoticeKind::PasskeyAdded,
-            event_id: e.event_id,
-            passkey_id: e.passkey_id,
-            subject_hash: e.subject_hash,
-            sub: e.sub,
-            passkey_name: e.passkey_name,
-            browser: e.browser,
-            changed_at: e.changed_at,
-        }
-    }
-}
-
-impl From<PasskeyRemoved> for Notice {
-    fn from(e: PasskeyRemoved) -> Self {
-        Self {
-            kind: NoticeKind::PasskeyRemoved,
-            event_id: e.event_id,
-            passkey_id: e.passkey_id,
-            subject_hash: e.subject_hash,
-            sub: e.sub,
-            passkey_name: e.passkey_name,
-            browser: e.browser,
-            changed_at: e.changed_at,
-        }
-    }
-}
-
 impl<D: Directory, O: Outbox> Mailer<D, O> {
-    /// Sends `notice` to its account's owner, once.
-    pub async fn notify(&self, notice: &Notice, now: SystemTime) -> Outcome {
+    /// Sends the notice of `kind` of `notice` to its account's owner, once.
+    pub async fn notify(
+        &self,
+        kind: NoticeKind,
+        notice: &PasskeyChange,
+        now: SystemTime,
+    ) -> Outcome {
         let event = notice.event_id.as_str();
         let retry = |e: &dyn std::fmt::Display, code: &str| {
             tracing::warn!(notice = event, error = %e, "transient failure");
@@ -107,7 +67,7 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
         }
         let (language, template) = self.settings.templates.choose_notice(&addressee.locale);
         let mail = template.render(
-            notice.kind,
+            kind,
             &NoticeValues {
                 email: addressee.email.as_str(),
                 passkey_name: &notice.passkey_name,

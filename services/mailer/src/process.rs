@@ -6,7 +6,7 @@
 //!
 //! For one `MagicLinkRequested`: load the challenge; skip it (and acknowledge)
 //! if it was mailed, used or revoked, so a redelivered message sends nothing
-//! (DESIGN invariant 5); if it expired unsent, report that as a permanent
+//! (ARCHITECTURE.md, invariant 5); if it expired unsent, report that as a permanent
 //! `MagicLinkDeliveryFailed` (`errorCode` `Expired`); find the account, or
 //! make one in sign-up mode `open` while the hour's allowance of new accounts
 //! lasts, and check that it is still bound to the address magiclink verified
@@ -47,13 +47,13 @@ use futures_util::future::join_all;
 use magiclink::TokenClaims;
 use magiclink::account::{AccountRef, AccountStore, Binding};
 use magiclink::aws::CallError;
-use magiclink::challenge::{ChallengeStatus, ChallengeStore, Delivery, MailingClaim};
+use magiclink::challenge::{
+    ChallengeStatus, ChallengeStore, Delivery, MailingClaim, SuppressionReason,
+};
 use magiclink::code::{CodeDigits, LazyCodeKey};
 use magiclink::config::SignUpMode;
 use magiclink::email::EmailAddress;
-use magiclink::events::{
-    Event, EventPublisher, MagicLinkDeliveryFailed, MagicLinkSuppressed, SuppressionReason, V1,
-};
+use magiclink::events::{Event, EventPublisher, MagicLinkDeliveryFailed, MagicLinkSuppressed, V1};
 use magiclink::fingerprint::FingerprintKey;
 use magiclink::locale::Locale;
 use magiclink::notice::Notices;
@@ -65,7 +65,7 @@ use ulid::Ulid;
 use crate::directory::Directory;
 use crate::outbox::{MailTag, Outbox};
 use crate::pacer::Pacer;
-use crate::template::{MailTemplates, MailValues};
+use crate::template::{MailTemplates, MailValues, NoticeKind};
 
 /// What is kept back of a Lambda invocation's time for one message: a message
 /// started later than this before the deadline is given back to the queue.
@@ -279,10 +279,16 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
         let request = match serde_json::from_str::<Event>(body) {
             Ok(Event::MagicLinkRequested(request)) => request,
             Ok(Event::PasskeyRegistered(change)) => {
-                return (self.notify(&change.into(), now).await, None);
+                return (
+                    self.notify(NoticeKind::PasskeyAdded, &change, now).await,
+                    None,
+                );
             }
             Ok(Event::PasskeyRemoved(change)) => {
-                return (self.notify(&change.into(), now).await, None);
+                return (
+                    self.notify(NoticeKind::PasskeyRemoved, &change, now).await,
+                    None,
+                );
             }
             Ok(other) => return (Outcome::Skipped(other.detail_type()), None),
             Err(e) => {

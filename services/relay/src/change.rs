@@ -31,12 +31,11 @@
 use std::str::FromStr;
 
 use aws_lambda_events::event::dynamodb::EventRecord;
-use magiclink::challenge::Delivery;
+use magiclink::challenge::{BounceType, Delivery, SignInMethod};
 use magiclink::email::EmailAddress;
 use magiclink::events::{
-    BounceType, Event, MagicLinkApproved, MagicLinkRequested, MagicLinkSent, MailReport,
-    PasskeyRegistered, PasskeyRemoved, RejectionReason, SignInMethod, SignInRejected,
-    SignInSucceeded, V1, change_id,
+    Event, MagicLinkApproved, MagicLinkRequested, MagicLinkSent, MailReport, PasskeyChange,
+    RejectionReason, SignInRejected, SignInSucceeded, V1, change_id,
 };
 use magiclink::fingerprint::Fingerprints;
 use magiclink::passkeys::{ATTRIBUTE_PREFIX, UNKNOWN_BROWSER};
@@ -233,29 +232,25 @@ fn passkey_event_of(record: &EventRecord, key: &str) -> Result<Option<Event>, Un
         .unwrap_or(UNKNOWN_BROWSER)
         .to_owned();
     let changed_at = u64::try_from(change.approximate_creation_date_time.timestamp()).unwrap_or(0);
-    let subject_hash = subject_hash()?;
-    Ok(Some(if added.is_some() {
-        Event::PasskeyRegistered(PasskeyRegistered {
-            version: V1,
-            event_id: change_id(id, "registered"),
-            passkey_id: id,
-            subject_hash,
-            sub,
-            passkey_name,
-            browser,
-            changed_at,
-        })
+    let state = if added.is_some() {
+        "registered"
     } else {
-        Event::PasskeyRemoved(PasskeyRemoved {
-            version: V1,
-            event_id: change_id(id, "removed"),
-            passkey_id: id,
-            subject_hash,
-            sub,
-            passkey_name,
-            browser,
-            changed_at,
-        })
+        "removed"
+    };
+    let change = PasskeyChange {
+        version: V1,
+        event_id: change_id(id, state),
+        passkey_id: id,
+        subject_hash: subject_hash()?,
+        sub,
+        passkey_name,
+        browser,
+        changed_at,
+    };
+    Ok(Some(if added.is_some() {
+        Event::PasskeyRegistered(change)
+    } else {
+        Event::PasskeyRemoved(change)
     }))
 }
 

@@ -5,7 +5,7 @@
 //!
 //! **A link is usable while its challenge is unexpired, not yet consumed, and
 //! was created after the user's last sign-in.** Using a link thus revokes
-//! every other link of that user issued until then, older or newer (DESIGN
+//! every other link of that user issued until then, older or newer (ARCHITECTURE.md,
 //! invariant 1 asks for the older ones; the newer ones go too, so that after a
 //! sign-in no earlier link is left alive in a mailbox). A second request
 //! leaves the first link alone until one of them is used (invariant 2), and a
@@ -17,6 +17,7 @@
 //! `consumed` and raises the watermark, each under a condition, so of any
 //! number of concurrent attempts exactly one succeeds.
 
+mod outcome;
 mod rules;
 mod store;
 
@@ -26,10 +27,10 @@ use ulid::Ulid;
 
 use crate::binding::DeviceBinding;
 use crate::email::EmailAddress;
-use crate::events::BounceType;
 use crate::locale::Locale;
 use crate::time::unix_seconds;
 
+pub use outcome::{BounceType, Delivery, SignInMethod, SuppressionReason};
 pub use rules::{MAX_WRONG_CODES, MAX_WRONG_NUMBERS};
 pub(crate) use store::challenge_item;
 pub use store::{
@@ -73,68 +74,6 @@ impl ChallengeStatus {
             "approved" => Some(Self::Approved),
             "consumed" => Some(Self::Consumed),
             _ => None,
-        }
-    }
-}
-
-/// What became of a challenge's mail after SES took it, as SES reported it
-/// (see the feedback service), or why the mailer did not send it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Delivery {
-    /// The recipient's mail server accepted it.
-    Delivered,
-    /// The recipient's mail server refused it (or SES gave up on a soft
-    /// bounce).
-    Bounced,
-    /// SES refused it after accepting it (a virus, say).
-    Rejected,
-    /// The recipient marked it as spam.
-    Complained,
-    /// Not sent: the address bounced or complained recently.
-    Suppressed,
-    /// Not sent, for a reason that depends on the address's account or its
-    /// history (no account in sign-up mode `existing`, the hour's new
-    /// accounts spent, an address changed outside magiclink, a held request
-    /// of an address that has not signed in lately). The asking browser is
-    /// told `sent`, as for any mailed challenge: that is the only answer that
-    /// tells it nothing about who has an account.
-    Withheld,
-}
-
-impl Delivery {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Delivered => "delivered",
-            Self::Bounced => "bounced",
-            Self::Rejected => "rejected",
-            Self::Complained => "complained",
-            Self::Suppressed => "suppressed",
-            Self::Withheld => "withheld",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        [
-            Self::Delivered,
-            Self::Bounced,
-            Self::Rejected,
-            Self::Complained,
-            Self::Suppressed,
-            Self::Withheld,
-        ]
-        .into_iter()
-        .find(|d| d.as_str() == raw)
-    }
-
-    /// The reports a later report of this kind replaces: SES may report a
-    /// delivery, then a bounce from further down the line, then a complaint;
-    /// never the other way round, so a late or repeated report never undoes
-    /// a worse one.
-    pub fn replaces(self) -> &'static [Delivery] {
-        match self {
-            Self::Delivered | Self::Suppressed | Self::Withheld => &[],
-            Self::Bounced | Self::Rejected => &[Self::Delivered],
-            Self::Complained => &[Self::Delivered, Self::Bounced, Self::Rejected],
         }
     }
 }

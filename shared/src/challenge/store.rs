@@ -40,6 +40,7 @@ use aws_sdk_dynamodb::types::{
 };
 use ulid::Ulid;
 
+use super::SignInMethod;
 use super::rules::{
     MAX_WRONG_CODES, MAX_WRONG_NUMBERS, approvable, code_refusal, is_burnt, not_approvable,
     refusal, unexplained,
@@ -51,7 +52,6 @@ use crate::aws::CallError;
 use crate::binding::DeviceBinding;
 use crate::dynamo::{Item, PK, TTL, get_n, get_s, item_found, n, s};
 use crate::email::EmailAddress;
-use crate::events::SignInMethod;
 use crate::locale::Locale;
 use crate::rate_limit::{Limit, counter_item};
 use crate::time::unix_seconds;
