@@ -18,8 +18,9 @@ use magiclink::config::Env;
 use magiclink::fingerprint::Fingerprints;
 use magiclink::rate_limit::Decision;
 use magiclink_request::api::ApiResponse;
+use magiclink_request::backend::Backend;
 use magiclink_request::config::RequestConfig;
-use magiclink_request::handler::{Backend, Inbound, handle};
+use magiclink_request::handler::{Inbound, handle};
 
 /// Admits everything, records the challenges.
 #[derive(Default)]

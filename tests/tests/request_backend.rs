@@ -15,8 +15,9 @@ use magiclink::config::Env;
 use magiclink::fingerprint::FingerprintKey;
 use magiclink::rate_limit::RateLimiter;
 use magiclink::token::PublicKeys;
+use magiclink_request::backend::AwsBackend;
 use magiclink_request::config::RequestConfig;
-use magiclink_request::handler::{AwsBackend, Inbound, handle};
+use magiclink_request::handler::{Inbound, handle};
 use magiclink_tests::{Stack, aws, fresh_table};
 
 #[tokio::test]

@@ -4,15 +4,23 @@
 //! where errors are mapped to HTTP; `openapi.json` documents the result and a
 //! test keeps the two in step.
 
+use magiclink::challenge::Progress;
 use serde_json::json;
 use ulid::Ulid;
 
-use crate::approval::Status;
-
-/// The fields of a JSON object body, or why the body is not one.
+/// The fields of a request's JSON object body, or why it is not one: too
+/// large (checked first, before anything is parsed), not
+/// `application/json`, not JSON, or not an object.
 pub(crate) fn json_object(
+    content_type: Option<&str>,
     body: &[u8],
 ) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    if !is_json(content_type) {
+        return Err(ApiError::UnsupportedMediaType);
+    }
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
         ApiError::InvalidJson(format!(
             "the body is not valid JSON (line {}, column {})",
@@ -26,6 +34,23 @@ pub(crate) fn json_object(
             "the body must be a JSON object".into(),
         )),
     }
+}
+
+/// `application/json`, with or without parameters such as `charset=utf-8`.
+pub(crate) fn is_json(content_type: Option<&str>) -> bool {
+    content_type
+        .and_then(|ct| ct.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// The `200` of the status endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Status {
+    pub progress: Progress,
+    /// Seconds since the epoch: the challenge is of no use from then on.
+    pub expires_at: u64,
+    /// Where the mail is (see [`Challenge::mail_progress`](magiclink::challenge::Challenge::mail_progress)), when told.
+    pub delivery: Option<&'static str>,
 }
 
 /// The body of every answer is at most this large; a request body larger than

@@ -20,81 +20,28 @@
 //! hour's new accounts spent, an address changed outside magiclink, a
 //! flooded mailbox): it reads `sent`, and so does a delivered one, so that
 //! a delivery report cannot tell the two apart (see
-//! [`Challenge::mail_progress`]).
+//! [`Challenge::mail_progress`](magiclink::challenge::Challenge::mail_progress)).
 //!
 //! Both are counted per client IP (a fingerprint, as every counter key) in
 //! one window shared by the two, so that neither can be used to hammer the
 //! table. Neither logs the verifier, the token or the number.
 
-use std::future::Future;
 use std::time::SystemTime;
 
 use magiclink::aws::CallError;
 use magiclink::binding::Verifier;
-use magiclink::challenge::{Approval, ApprovalError, Challenge, ChallengeStatus, Progress};
-use magiclink::email::EmailAddress;
-use magiclink::rate_limit::{Decision, Limit};
-use magiclink::token::{LinkVerifier, MAX_TOKEN_LEN, TokenError};
+use magiclink::challenge::{Approval, ApprovalError, ChallengeStatus};
+use magiclink::rate_limit::Decision;
+use magiclink::token::{MAX_TOKEN_LEN, TokenError};
 use serde_json::Value;
 use ulid::Ulid;
 
-use crate::api::{ApiError, MAX_BODY_BYTES, json_object};
-use crate::handler::{Backend, is_json};
+use crate::api::{ApiError, Status, json_object};
+use crate::backend::Approvals;
+use crate::config::ApprovalConfig;
 
 /// The header the asking browser shows its verifier in.
 pub const VERIFIER_HEADER: &str = "x-magiclink-verifier";
-
-/// The side effects of the two endpoints.
-pub trait Approvals: Backend {
-    /// Counts one status or approval request of the client `client` (a
-    /// fingerprint) against `limit`.
-    fn count_client(
-        &self,
-        client: &str,
-        limit: Limit,
-        now: SystemTime,
-    ) -> impl Future<Output = Result<Decision, CallError>> + Send;
-    /// The challenge `id`, if it exists.
-    fn find(&self, id: Ulid) -> impl Future<Output = Result<Option<Challenge>, CallError>> + Send;
-    /// Whether a sign-in of `challenge`'s user since it was made revoked it.
-    fn is_revoked(
-        &self,
-        challenge: &Challenge,
-    ) -> impl Future<Output = Result<bool, CallError>> + Send;
-    /// Approves challenge `id` for the holder of a valid link for `email`
-    /// who typed `number`.
-    fn approve(
-        &self,
-        id: Ulid,
-        email: &EmailAddress,
-        number: u8,
-        now: SystemTime,
-    ) -> impl Future<Output = Result<Approval, ApprovalError>> + Send;
-}
-
-/// What the two endpoints need to know.
-#[derive(Debug, Clone)]
-pub struct ApprovalConfig {
-    /// Checks the links' tokens (the public keys and issuer the verifier
-    /// uses).
-    pub tokens: LinkVerifier,
-    /// The tokens' audience: `<user pool id>/<app client id>`.
-    pub audience: String,
-    /// Status and approval requests per client IP.
-    pub per_ip: Limit,
-    /// Whether the status tells where the mail is (sign-up mode `open`).
-    pub reports_delivery: bool,
-}
-
-/// The `200` of the status endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Status {
-    pub progress: Progress,
-    /// Seconds since the epoch: the challenge is of no use from then on.
-    pub expires_at: u64,
-    /// Where the mail is (see [`Challenge::mail_progress`]), when told.
-    pub delivery: Option<&'static str>,
-}
 
 /// The parts of a status or approval request the endpoints read.
 #[derive(Debug, Clone, Copy)]
@@ -156,13 +103,7 @@ pub async fn approve<B: Approvals>(
     now: SystemTime,
 ) -> Result<(), ApiError> {
     let id = challenge_id(asked.challenge_id)?;
-    if body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::PayloadTooLarge);
-    }
-    if !is_json(content_type) {
-        return Err(ApiError::UnsupportedMediaType);
-    }
-    let (token, number) = parse_body(body)?;
+    let (token, number) = parse_body(content_type, body)?;
     count(backend, config, asked, now).await?;
     let claims = config
         .tokens
@@ -236,8 +177,8 @@ fn unavailable(error: CallError) -> ApiError {
 }
 
 /// The body's `token` and `number`. Unknown fields are ignored.
-fn parse_body(body: &[u8]) -> Result<(String, u8), ApiError> {
-    let mut fields = json_object(body)?;
+fn parse_body(content_type: Option<&str>, body: &[u8]) -> Result<(String, u8), ApiError> {
+    let mut fields = json_object(content_type, body)?;
     let token = match fields.remove("token") {
         Some(Value::String(token)) if token.len() <= MAX_TOKEN_LEN => token,
         Some(Value::String(_)) => {

@@ -7,8 +7,21 @@ use magiclink::config::{
 use magiclink::rate_limit::Limit;
 use magiclink::token::{LinkVerifier, audience};
 
-use crate::approval::ApprovalConfig;
 use crate::redirect::RedirectPolicy;
+
+/// What the status and approval endpoints need to know.
+#[derive(Debug, Clone)]
+pub struct ApprovalConfig {
+    /// Checks the links' tokens (the public keys and issuer the verifier
+    /// uses).
+    pub tokens: LinkVerifier,
+    /// The tokens' audience: `<user pool id>/<app client id>`.
+    pub audience: String,
+    /// Status and approval requests per client IP.
+    pub per_ip: Limit,
+    /// Whether the status tells where the mail is (sign-up mode `open`).
+    pub reports_delivery: bool,
+}
 
 /// Everything the request handler needs to know.
 #[derive(Debug, Clone)]

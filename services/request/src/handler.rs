@@ -29,100 +29,25 @@
 //! apart. The mailer, later and out of band, decides what the address gets.
 //!
 //! The handler is a plain async function over a [`Backend`], so every status
-//! it can answer is tested without AWS; [`AwsBackend`] is the real one.
+//! it can answer is tested without AWS; [`crate::backend::AwsBackend`] is the
+//! real one.
 
-use std::future::Future;
 use std::time::SystemTime;
 
-use magiclink::admission::{Admissions, Counter};
-use magiclink::approval::ApprovalSigner;
+use magiclink::admission::Counter;
 use magiclink::aws::CallError;
 use magiclink::binding::DeviceBinding;
-use magiclink::challenge::{Approval, ApprovalError, Challenge, ChallengeStore};
+use magiclink::challenge::Challenge;
 use magiclink::email::EmailAddress;
-use magiclink::fingerprint::{FingerprintKey, Fingerprints};
 use magiclink::locale::Locale;
-use magiclink::rate_limit::{Decision, Limit, RateLimiter};
+use magiclink::rate_limit::Decision;
 use serde_json::Value;
 use ulid::Ulid;
 
-use crate::api::{ApiError, MAX_BODY_BYTES, json_object};
-use crate::approval::Approvals;
+use crate::api::{ApiError, json_object};
+use crate::backend::Backend;
 use crate::config::RequestConfig;
 use crate::redirect::RedirectError;
-
-/// The side effects the handler needs.
-pub trait Backend {
-    /// Counts the request against `counters` and records `challenge`, all or
-    /// nothing.
-    fn admit(
-        &self,
-        counters: &[Counter],
-        challenge: &Challenge,
-        now: SystemTime,
-    ) -> impl Future<Output = Result<Decision, CallError>> + Send;
-    /// The fingerprints that stand in for addresses and IPs.
-    fn fingerprints(&self) -> impl Future<Output = Result<Fingerprints, CallError>> + Send;
-}
-
-/// The backend on AWS: one DynamoDB transaction per link request; for the
-/// status and approval endpoints, the challenge store and a counter.
-#[derive(Debug, Clone)]
-pub struct AwsBackend {
-    pub admissions: Admissions,
-    pub fingerprints: FingerprintKey,
-    pub store: ChallengeStore,
-    pub limiter: RateLimiter,
-    /// Signs approvals' proofs (see [`magiclink::approval`]).
-    pub approvals: ApprovalSigner,
-}
-
-impl Backend for AwsBackend {
-    async fn admit(
-        &self,
-        counters: &[Counter],
-        challenge: &Challenge,
-        now: SystemTime,
-    ) -> Result<Decision, CallError> {
-        self.admissions.admit(counters, challenge, now).await
-    }
-
-    async fn fingerprints(&self) -> Result<Fingerprints, CallError> {
-        self.fingerprints.get().await.cloned()
-    }
-}
-
-impl Approvals for AwsBackend {
-    async fn count_client(
-        &self,
-        client: &str,
-        limit: Limit,
-        now: SystemTime,
-    ) -> Result<Decision, CallError> {
-        self.limiter.admit("status-ip", client, limit, now).await
-    }
-
-    async fn find(&self, id: Ulid) -> Result<Option<Challenge>, CallError> {
-        self.store.get(id).await
-    }
-
-    async fn is_revoked(&self, challenge: &Challenge) -> Result<bool, CallError> {
-        self.store.is_revoked(challenge).await
-    }
-
-    async fn approve(
-        &self,
-        id: Ulid,
-        email: &EmailAddress,
-        number: u8,
-        now: SystemTime,
-    ) -> Result<Approval, ApprovalError> {
-        let subject = email.fingerprint(self.fingerprints.get().await?);
-        self.store
-            .approve(id, email, &subject, number, &self.approvals, now)
-            .await
-    }
-}
 
 /// The parts of an HTTP request the handler reads.
 #[derive(Debug, Clone, Copy)]
@@ -140,18 +65,12 @@ pub async fn handle<B: Backend>(
     inbound: Inbound<'_>,
     now: SystemTime,
 ) -> Result<Ulid, ApiError> {
-    if inbound.body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::PayloadTooLarge);
-    }
-    if !is_json(inbound.content_type) {
-        return Err(ApiError::UnsupportedMediaType);
-    }
     let Body {
         email,
         redirect,
         binding,
         locale,
-    } = parse_body(inbound.body)?;
+    } = parse_body(inbound.content_type, inbound.body)?;
     let email = EmailAddress::parse(&email).map_err(|e| ApiError::InvalidEmail(e.to_string()))?;
     let redirect = config
         .redirects
@@ -203,13 +122,6 @@ pub async fn handle<B: Backend>(
     Ok(challenge.id)
 }
 
-/// `application/json`, with or without parameters such as `charset=utf-8`.
-pub(crate) fn is_json(content_type: Option<&str>) -> bool {
-    content_type
-        .and_then(|ct| ct.split(';').next())
-        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
-}
-
 /// What a link request asks for.
 struct Body {
     email: String,
@@ -224,8 +136,8 @@ struct Body {
 
 /// The body's `email`, optional `redirectUri`, `binding` and `locale`.
 /// Unknown fields are ignored.
-fn parse_body(body: &[u8]) -> Result<Body, ApiError> {
-    let mut fields = json_object(body)?;
+fn parse_body(content_type: Option<&str>, body: &[u8]) -> Result<Body, ApiError> {
+    let mut fields = json_object(content_type, body)?;
     let email = match fields.remove("email") {
         Some(Value::String(email)) => email,
         None | Some(Value::Null) => {

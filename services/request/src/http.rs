@@ -8,7 +8,8 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::api::{ApiError, ApiResponse};
-use crate::approval::{self, Approvals, Asked, VERIFIER_HEADER};
+use crate::approval::{self, Asked, VERIFIER_HEADER};
+use crate::backend::Approvals;
 use crate::config::RequestConfig;
 use crate::handler::{Inbound, handle};
 

@@ -8,8 +8,8 @@ use magiclink::challenge::ChallengeStore;
 use magiclink::config::Env;
 use magiclink::fingerprint::FingerprintKey;
 use magiclink::rate_limit::RateLimiter;
+use magiclink_request::backend::AwsBackend;
 use magiclink_request::config::RequestConfig;
-use magiclink_request::handler::AwsBackend;
 use magiclink_request::http::serve;
 
 #[tokio::main]
