@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Starts the emulator on 127.0.0.1:4566 (or AWS_ENDPOINT_URL's port) unless
-# something already answers there, and waits until it is healthy. Its log
-# goes to .emulator/ministack-<port>.log.
+# Installs the pinned emulator and the project's Python tools (always: the
+# deploy script and the lints need them whoever runs the emulator), then
+# starts the emulator on 127.0.0.1:4566 (or AWS_ENDPOINT_URL's port) and
+# waits until it is healthy. The pinned emulator already answering there
+# (another checkout's) is used as it is; anything else answering there is
+# named, and nothing starts. Its log goes to .emulator/ministack-<port>.log.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
-if emulator_answers; then
-  say "emulator already answering at $AWS_ENDPOINT_URL"
+"$ROOT/localstack/install.sh"
+if port_answers; then
+  check_what_answers || exit 1
+  say "MiniStack $PINNED already answering at $AWS_ENDPOINT_URL: using it"
   exit 0
 fi
-"$ROOT/localstack/install.sh"
 mkdir -p "$STATE"
 say "starting the emulator on 127.0.0.1:$PORT (log: ${LOG#"$ROOT/"})"
 # setsid: its own session, so it outlives this script and holds no terminal;
