@@ -1,4 +1,4 @@
-//! KMS and DynamoDB unreachable for a while, on the deployed stack (DESIGN
+//! KMS and DynamoDB unreachable for a while, on the deployed stack (ARCHITECTURE.md,
 //! invariants 5 and 6): the functions reach those services through
 //! [`FaultProxy`]s that the test breaks and heals. A request that meets an
 //! outage is refused with a 503 and leaves nothing behind; a link accepted

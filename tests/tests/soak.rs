@@ -64,7 +64,7 @@ fn challenge_of(mail: &Mail) -> String {
 /// recorded leaves one that is mailed too). Every challenge requested on the
 /// bus was sent and mailed, and no other; each address got at least one; no
 /// failure event and no dead letter. Returns how many mails were sent twice
-/// for one challenge (a crash between SES and the bookkeeping, DESIGN
+/// for one challenge (a crash between SES and the bookkeeping, ARCHITECTURE.md,
 /// invariant 5).
 async fn account_for(
     config: &SdkConfig,

@@ -1,4 +1,4 @@
-//! A sign-in makes no Cognito admin call (DESIGN invariant 7): the verifier
+//! A sign-in makes no Cognito admin call (ARCHITECTURE.md, invariant 7): the verifier
 //! cannot make one, because nothing it is built from holds a Cognito client.
 //! This reads the workspace's Cargo.lock and walks the verifier's whole
 //! dependency closure.
