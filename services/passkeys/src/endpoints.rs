@@ -21,11 +21,8 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use magiclink::aws::CallError;
 use magiclink::email::EmailAddress;
-use magiclink::fingerprint::FingerprintKey;
-use magiclink::passkeys::{
-    AddError, MAX_NAME_CHARS, MAX_PASSKEYS, PasskeyStore, StoredPasskey, credential_key,
-};
-use magiclink::rate_limit::{Decision, RateLimiter};
+use magiclink::passkeys::{AddError, MAX_NAME_CHARS, MAX_PASSKEYS, StoredPasskey, credential_key};
+use magiclink::rate_limit::Decision;
 use magiclink::time::unix_seconds;
 use magiclink_passkey::RelyingParty;
 use magiclink_passkey::ceremony::CEREMONY_TIMEOUT;
@@ -33,6 +30,7 @@ use serde_json::{Map, Value, json};
 use ulid::Ulid;
 
 use crate::api::{ApiError, Success, json_object};
+use crate::backend::{Backend, CognitoUser};
 use crate::config::PasskeysConfig;
 use crate::device::describe;
 use crate::identity::{Identity, Unauthorized, bearer, check_claims, signed_in_within};
@@ -55,14 +53,12 @@ pub struct Inbound<'a> {
     pub user_agent: Option<&'a str>,
 }
 
-/// The service's parts.
+/// The service: the relying party (none when passkeys are off) over a
+/// [`Backend`].
 #[derive(Debug)]
-pub struct Service {
+pub struct Service<B> {
     pub rp: Option<RelyingParty>,
-    pub store: PasskeyStore,
-    pub cognito: aws_sdk_cognitoidentityprovider::Client,
-    pub limiter: RateLimiter,
-    pub fingerprints: FingerprintKey,
+    pub backend: B,
 }
 
 fn unavailable(what: &str, error: &CallError) -> ApiError {
@@ -119,15 +115,15 @@ fn listed(passkey: &StoredPasskey) -> Value {
     })
 }
 
-impl Service {
+impl<B: Backend> Service<B> {
     fn rp(&self) -> Result<&RelyingParty, ApiError> {
         self.rp.as_ref().ok_or(ApiError::Disabled)
     }
 
     /// The passkeys `user` holds.
     async fn passkeys_of(&self, user: &Identity) -> Result<Vec<StoredPasskey>, ApiError> {
-        self.store
-            .list(&user.sub)
+        self.backend
+            .passkeys(&user.sub)
             .await
             .map_err(|e| unavailable("passkeys", &e))
     }
@@ -151,33 +147,16 @@ impl Service {
             unix_seconds(now),
         )
         .map_err(refused)?;
-        let user = match self.cognito.get_user().access_token(token).send().await {
-            Ok(user) => user,
-            Err(error) => {
-                let service_error = error.as_service_error();
-                if service_error.is_some_and(|e| {
-                    e.is_not_authorized_exception() || e.is_user_not_found_exception()
-                }) {
-                    return Err(refused(Unauthorized::Refused));
-                }
-                return Err(unavailable(
-                    "Cognito GetUser",
-                    &CallError::from_sdk("Cognito GetUser", &error),
-                ));
-            }
-        };
-        let attribute = |name: &str| {
-            user.user_attributes()
-                .iter()
-                .find(|a| a.name() == name)
-                .and_then(|a| a.value())
-                .map(str::to_owned)
-        };
-        let sub = attribute("sub").ok_or_else(|| refused(Unauthorized::Refused))?;
-        if sub != claimed.sub || inbound.authorizer_sub.is_some_and(|s| s != sub) {
+        let user = self
+            .backend
+            .user(token)
+            .await
+            .map_err(|e| unavailable("Cognito GetUser", &e))?
+            .ok_or_else(|| refused(Unauthorized::Refused))?;
+        if user.sub != claimed.sub || inbound.authorizer_sub.is_some_and(|s| s != user.sub) {
             return Err(refused(Unauthorized::OtherUser));
         }
-        let email = attribute("email").ok_or_else(|| refused(Unauthorized::Refused))?;
+        let CognitoUser { sub, email } = user;
         Ok(Identity {
             sub,
             email,
@@ -232,7 +211,7 @@ impl Service {
                 tracing::error!(error = %e, "registration options");
                 ApiError::Unavailable
             })?;
-        self.store
+        self.backend
             .begin_registration(&user.sub, &registration.state, now + CEREMONY_TIMEOUT)
             .await
             .map_err(|e| unavailable("registration", &e))?;
@@ -251,7 +230,7 @@ impl Service {
         let (credential, name) =
             registration_body(json_object(inbound.content_type, inbound.body)?)?;
         let state = self
-            .store
+            .backend
             .registration(&user.sub, now)
             .await
             .map_err(|e| unavailable("registration", &e))?
@@ -273,12 +252,12 @@ impl Service {
             return Err(ApiError::AlreadyRegistered);
         }
         let fingerprints = self
-            .fingerprints
-            .get()
+            .backend
+            .fingerprints()
             .await
             .map_err(|e| unavailable("fingerprint key", &e))?;
         let subject_hash = match EmailAddress::parse(&user.email) {
-            Ok(email) => email.fingerprint(fingerprints),
+            Ok(email) => email.fingerprint(&fingerprints),
             Err(_) => fingerprints.of(&user.email),
         };
         let passkey = StoredPasskey {
@@ -291,7 +270,7 @@ impl Service {
             sign_count: registered.counter,
         };
         match self
-            .store
+            .backend
             .add(
                 &user.sub,
                 &subject_hash,
@@ -339,7 +318,7 @@ impl Service {
             .and_then(|raw| raw.parse().ok())
             .ok_or(ApiError::NotFound)?;
         let removed = self
-            .store
+            .backend
             .remove(&user.sub, id, &describe(inbound.user_agent))
             .await
             .map_err(|e| unavailable("passkeys", &e))?;
@@ -359,14 +338,14 @@ impl Service {
     ) -> Result<Success, ApiError> {
         let rp = self.rp()?;
         let fingerprints = self
-            .fingerprints
-            .get()
+            .backend
+            .fingerprints()
             .await
             .map_err(|e| unavailable("fingerprint key", &e))?;
         let client = fingerprints.of(inbound.source_ip.unwrap_or("unknown"));
         let decision = self
-            .limiter
-            .admit("passkey-ip", &client, config.per_ip, now)
+            .backend
+            .count_client(&client, config.per_ip, now)
             .await
             .map_err(|e| unavailable("rate limit", &e))?;
         if let Decision::Limited { retry_after } = decision {
@@ -379,7 +358,7 @@ impl Service {
             tracing::error!(error = %e, "sign-in options");
             ApiError::Unavailable
         })?;
-        self.store
+        self.backend
             .issue_challenge(
                 &challenge.challenge,
                 &challenge.state,

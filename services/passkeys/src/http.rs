@@ -8,6 +8,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 
 use crate::api::{ApiError, ApiResponse};
+use crate::backend::Backend;
 use crate::config::PasskeysConfig;
 use crate::endpoints::{Inbound, Service};
 
@@ -19,7 +20,11 @@ const REMOVE: &str = "DELETE /v1/passkeys/{passkeyId}";
 const SIGN_IN: &str = "POST /v1/passkeys/sign-in-options";
 
 /// Serves one Lambda invocation.
-pub async fn serve(service: &Service, config: &PasskeysConfig, request: Request) -> Response<Body> {
+pub async fn serve<B: Backend>(
+    service: &Service<B>,
+    config: &PasskeysConfig,
+    request: Request,
+) -> Response<Body> {
     let started = Instant::now();
     let request_id = request
         .lambda_context_ref()

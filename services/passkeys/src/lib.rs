@@ -7,7 +7,13 @@
 //! - `POST /v1/passkeys/sign-in-options`: a usernameless sign-in's challenge,
 //!   for anyone, limited per client IP.
 //!
-//! - [`endpoints`]: what each endpoint does, over a small [`endpoints::Backend`].
+//! Its modules are layered, each using only those below it: [`http`] (the
+//! routes) → [`endpoints`] (what each endpoint does) → [`backend`] (their
+//! side effects, as a trait, and the real ones on AWS), [`api`],
+//! [`identity`], [`device`], [`config`].
+//!
+//! - [`endpoints`]: what each endpoint does, over a small [`backend::Backend`].
+//! - [`backend`]: the side effects, and [`backend::AwsBackend`].
 //! - [`identity`]: who an access token belongs to.
 //! - [`device`]: the browser a change came from, for its notice mail.
 //! - [`api`]: errors and their HTTP form, in one place.
@@ -15,6 +21,7 @@
 //! - [`http`]: the adapter between `lambda_http` and the endpoints.
 
 pub mod api;
+pub mod backend;
 pub mod config;
 pub mod device;
 pub mod endpoints;

@@ -7,6 +7,7 @@ use magiclink::fingerprint::FingerprintKey;
 use magiclink::passkeys::PasskeyStore;
 use magiclink::rate_limit::RateLimiter;
 use magiclink_passkey::RelyingParty;
+use magiclink_passkeys::backend::AwsBackend;
 use magiclink_passkeys::config::PasskeysConfig;
 use magiclink_passkeys::endpoints::Service;
 use magiclink_passkeys::http::serve;
@@ -20,13 +21,15 @@ async fn main() -> Result<(), lambda_http::Error> {
     let table = &config.store.table_name;
     let service = Service {
         rp: config.passkeys.as_ref().map(RelyingParty::new),
-        store: PasskeyStore::new(ddb.clone(), table),
-        cognito: aws_sdk_cognitoidentityprovider::Client::new(&aws),
-        limiter: RateLimiter::new(ddb, table),
-        fingerprints: FingerprintKey::new(
-            aws_sdk_kms::Client::new(&aws),
-            &config.events.fingerprint_key_id,
-        ),
+        backend: AwsBackend {
+            store: PasskeyStore::new(ddb.clone(), table),
+            cognito: aws_sdk_cognitoidentityprovider::Client::new(&aws),
+            limiter: RateLimiter::new(ddb, table),
+            fingerprints: FingerprintKey::new(
+                aws_sdk_kms::Client::new(&aws),
+                &config.events.fingerprint_key_id,
+            ),
+        },
     };
     let (service, config) = (&service, &config);
     lambda_http::run(lambda_http::service_fn(move |request| async move {
