@@ -3,14 +3,44 @@
 //! Every function that depends on the clock takes `now` as an argument, so the
 //! tests can place a call in the future without waiting for it.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Seconds since the Unix epoch (0 for a clock set before it).
 pub fn unix_seconds(at: SystemTime) -> u64 {
     at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
+/// The monotonic instant of the wall-clock `deadline` (a Lambda
+/// invocation's, say), as seen now: now itself once it has passed.
+pub fn instant_of(deadline: SystemTime) -> Instant {
+    Instant::now()
+        + deadline
+            .duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO)
+}
+
 /// The instant `secs` seconds after the Unix epoch.
 pub fn from_unix_seconds(secs: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(secs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deadline_is_the_same_moment_on_the_monotonic_clock() {
+        let before = Instant::now();
+        let ahead = instant_of(SystemTime::now() + Duration::from_secs(30));
+        let waited = ahead.duration_since(before);
+        assert!(
+            waited > Duration::from_secs(29) && waited <= Duration::from_secs(31),
+            "{waited:?}"
+        );
+        let passed = instant_of(SystemTime::now() - Duration::from_secs(30));
+        assert!(
+            passed.duration_since(before) < Duration::from_secs(1),
+            "now, not earlier"
+        );
+    }
 }

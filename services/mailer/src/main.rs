@@ -1,8 +1,6 @@
 //! The mailer's Lambda entry point: configuration and clients, then the
 //! runtime loop over SQS batches.
 
-use std::time::{Duration, Instant, SystemTime};
-
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{LambdaEvent, service_fn};
 use magiclink::account::AccountStore;
@@ -15,6 +13,7 @@ use magiclink::fingerprint::FingerprintKey;
 use magiclink::notice::Notices;
 use magiclink::rate_limit::RateLimiter;
 use magiclink::suppression::Suppressions;
+use magiclink::time::instant_of;
 use magiclink::token::{LinkSigner, audience};
 use magiclink_mailer::config::MailerConfig;
 use magiclink_mailer::directory::CognitoDirectory;
@@ -75,14 +74,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     };
     let mailer = &mailer;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        let remaining = event
-            .context
-            .deadline()
-            .duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO);
-        let response = mailer
-            .handle(event.payload, Instant::now() + remaining)
-            .await;
+        let deadline = instant_of(event.context.deadline());
+        let response = mailer.handle(event.payload, deadline).await;
         Ok::<_, lambda_runtime::Error>(response)
     }))
     .await

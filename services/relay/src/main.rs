@@ -1,14 +1,13 @@
 //! The relay's Lambda entry point: configuration and clients, then the
 //! runtime loop over batches of the table's change stream.
 
-use std::time::{Duration, Instant, SystemTime};
-
 use aws_lambda_events::event::dynamodb::Event as StreamBatch;
 use lambda_runtime::{LambdaEvent, service_fn};
 use magiclink::aws::{CallBudget, load_config};
 use magiclink::config::{Env, EventsConfig};
 use magiclink::events::EventPublisher;
 use magiclink::fingerprint::FingerprintKey;
+use magiclink::time::instant_of;
 use magiclink_relay::relay::Relay;
 
 #[tokio::main]
@@ -26,13 +25,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let relay = &relay;
     lambda_runtime::run(service_fn(
         move |event: LambdaEvent<StreamBatch>| async move {
-            let remaining = event
-                .context
-                .deadline()
-                .duration_since(SystemTime::now())
-                .unwrap_or(Duration::ZERO);
             relay
-                .handle(event.payload, Instant::now() + remaining)
+                .handle(event.payload, instant_of(event.context.deadline()))
                 .await
                 .map_err(lambda_runtime::Error::from)
         },
