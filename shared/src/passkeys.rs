@@ -60,7 +60,8 @@ fn challenge_key(challenge: &str) -> String {
     format!("passkey-challenge#{challenge}")
 }
 
-fn attribute(id: Ulid) -> String {
+/// The attribute of passkey `id` in its user's item.
+pub fn attribute(id: Ulid) -> String {
     format!("{ATTRIBUTE_PREFIX}{id}")
 }
 

@@ -73,51 +73,46 @@ fn sub_of(attributes: &[AttributeType]) -> Option<UserSub> {
     attribute(attributes, "sub").map(|sub| UserSub(sub.to_owned()))
 }
 
-impl Directory for CognitoDirectory {
-    async fn find(&self, email: &EmailAddress) -> Result<Option<Account>, CallError> {
+impl CognitoDirectory {
+    /// The attributes of the user `username` names (an address, or a
+    /// `sub`: Cognito takes a user's `sub` wherever it takes a username);
+    /// `None` when there is no such user.
+    async fn attributes_of(&self, username: &str) -> Result<Option<Vec<AttributeType>>, CallError> {
         let found = self
             .idp
             .admin_get_user()
             .user_pool_id(&self.pool_id)
-            .username(email.as_str())
+            .username(username)
             .send()
             .await;
         match found {
-            Ok(user) => {
-                let attributes = user.user_attributes();
-                let sub = sub_of(attributes).ok_or_else(|| {
-                    CallError::unexpected("Cognito AdminGetUser", "a user without sub")
-                })?;
-                let locale = attribute(attributes, "locale").and_then(Locale::parse);
-                Ok(Some(Account { sub, locale }))
-            }
+            Ok(user) => Ok(Some(user.user_attributes().to_vec())),
             Err(e) if e.code() == Some("UserNotFoundException") => Ok(None),
             Err(e) => Err(CallError::from_sdk("Cognito AdminGetUser", &e)),
         }
     }
+}
+
+impl Directory for CognitoDirectory {
+    async fn find(&self, email: &EmailAddress) -> Result<Option<Account>, CallError> {
+        let Some(attributes) = self.attributes_of(email.as_str()).await? else {
+            return Ok(None);
+        };
+        let sub = sub_of(&attributes)
+            .ok_or_else(|| CallError::unexpected("Cognito AdminGetUser", "a user without sub"))?;
+        let locale = attribute(&attributes, "locale").and_then(Locale::parse);
+        Ok(Some(Account { sub, locale }))
+    }
 
     async fn addressee(&self, sub: &UserSub) -> Result<Option<Addressee>, CallError> {
-        // Cognito takes a user's `sub` wherever it takes a username.
-        let found = self
-            .idp
-            .admin_get_user()
-            .user_pool_id(&self.pool_id)
-            .username(&sub.0)
-            .send()
-            .await;
-        match found {
-            Ok(user) => {
-                let attributes = user.user_attributes();
-                let email =
-                    attribute(attributes, "email").and_then(|e| EmailAddress::parse(e).ok());
-                Ok(email.map(|email| Addressee {
-                    email,
-                    locale: attribute(attributes, "locale").and_then(Locale::parse),
-                }))
-            }
-            Err(e) if e.code() == Some("UserNotFoundException") => Ok(None),
-            Err(e) => Err(CallError::from_sdk("Cognito AdminGetUser", &e)),
-        }
+        let Some(attributes) = self.attributes_of(&sub.0).await? else {
+            return Ok(None);
+        };
+        let email = attribute(&attributes, "email").and_then(|e| EmailAddress::parse(e).ok());
+        Ok(email.map(|email| Addressee {
+            email,
+            locale: attribute(&attributes, "locale").and_then(Locale::parse),
+        }))
     }
 
     async fn create(&self, email: &EmailAddress) -> Result<UserSub, CallError> {

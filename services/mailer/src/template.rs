@@ -498,14 +498,7 @@ impl MailTemplates {
         &self,
         wishes: impl IntoIterator<Item = &'a Locale>,
     ) -> (&str, &MailTemplate) {
-        wishes
-            .into_iter()
-            .flat_map(Locale::fallbacks)
-            .find_map(|tag| self.languages.get_key_value(tag))
-            .map_or(
-                (self.default.as_str(), &self.fallback),
-                |(name, template)| (name.as_str(), template),
-            )
+        first_wished(&self.languages, wishes, (&self.default, &self.fallback))
     }
 
     /// The language a notice for `wishes` is written in, and its templates,
@@ -514,15 +507,26 @@ impl MailTemplates {
         &self,
         wishes: impl IntoIterator<Item = &'a Locale>,
     ) -> (&str, &NoticeTemplate) {
-        wishes
-            .into_iter()
-            .flat_map(Locale::fallbacks)
-            .find_map(|tag| self.notices.get_key_value(tag))
-            .map_or(
-                (self.notice_default.as_str(), &self.notice_fallback),
-                |(name, template)| (name.as_str(), template),
-            )
+        first_wished(
+            &self.notices,
+            wishes,
+            (&self.notice_default, &self.notice_fallback),
+        )
     }
+}
+
+/// The first of `wishes` that `languages` has, by fallback (`de-at`, then
+/// `de`), with its name; else `default`.
+fn first_wished<'t, 'a, T>(
+    languages: &'t BTreeMap<String, T>,
+    wishes: impl IntoIterator<Item = &'a Locale>,
+    default: (&'t str, &'t T),
+) -> (&'t str, &'t T) {
+    wishes
+        .into_iter()
+        .flat_map(Locale::fallbacks)
+        .find_map(|tag| languages.get_key_value(tag))
+        .map_or(default, |(name, template)| (name.as_str(), template))
 }
 
 /// The placeholder names in `template`, in order.

@@ -38,7 +38,7 @@ use magiclink::events::{
     RejectionReason, SignInRejected, SignInSucceeded, V1, change_id,
 };
 use magiclink::fingerprint::Fingerprints;
-use magiclink::passkeys::{ATTRIBUTE_PREFIX, UNKNOWN_BROWSER};
+use magiclink::passkeys::{self, ATTRIBUTE_PREFIX, UNKNOWN_BROWSER};
 use serde_dynamo::AttributeValue;
 use ulid::Ulid;
 
@@ -212,13 +212,14 @@ fn passkey_event_of(record: &EventRecord, key: &str) -> Result<Option<Event>, Un
     let (before, after) = (passkey_ids(old), passkey_ids(new));
     let added = after.iter().find(|id| !before.contains(id));
     let removed = before.iter().find(|id| !after.contains(id));
-    let (id, image) = match (added, removed) {
-        (Some(id), _) => (*id, new),
-        (None, Some(id)) => (*id, old),
+    // An added passkey's entry is in the new image, a removed one's in the old.
+    let (id, image, state, event): (_, _, _, fn(PasskeyChange) -> Event) = match (added, removed) {
+        (Some(id), _) => (*id, new, "registered", Event::PasskeyRegistered),
+        (None, Some(id)) => (*id, old, "removed", Event::PasskeyRemoved),
         (None, None) => return Ok(None),
     };
     let sub = key.strip_prefix("passkeys#").unwrap_or_default().to_owned();
-    let passkey_name = match image.get(&format!("{ATTRIBUTE_PREFIX}{id}")) {
+    let passkey_name = match image.get(&passkeys::attribute(id)) {
         Some(AttributeValue::M(entry)) => match entry.get("name") {
             Some(AttributeValue::S(name)) => Some(name.clone()),
             _ => None,
@@ -232,11 +233,6 @@ fn passkey_event_of(record: &EventRecord, key: &str) -> Result<Option<Event>, Un
         .unwrap_or(UNKNOWN_BROWSER)
         .to_owned();
     let changed_at = u64::try_from(change.approximate_creation_date_time.timestamp()).unwrap_or(0);
-    let state = if added.is_some() {
-        "registered"
-    } else {
-        "removed"
-    };
     let change = PasskeyChange {
         version: V1,
         event_id: change_id(id, state),
@@ -247,11 +243,7 @@ fn passkey_event_of(record: &EventRecord, key: &str) -> Result<Option<Event>, Un
         browser,
         changed_at,
     };
-    Ok(Some(if added.is_some() {
-        Event::PasskeyRegistered(change)
-    } else {
-        Event::PasskeyRemoved(change)
-    }))
+    Ok(Some(event(change)))
 }
 
 #[cfg(test)]
