@@ -110,7 +110,7 @@ SCHEMATHESIS_SECONDS ?= 120
 soak: lint soak-tools
 	@$(MAKE) --no-print-directory down
 	@$(MAKE) --no-print-directory up LINK_LIFETIME=900
-	cargo test --locked --profile $(PROFILE) -p magiclink-tests --test soak -- --ignored --test-threads=1 --nocapture
+	cargo test --locked --profile $(PROFILE) -p magiclink-tests --test stack_soak -- --ignored --test-threads=1 --nocapture
 	@$(MAKE) --no-print-directory fuzz
 	soak/schemathesis.sh $(SCHEMATHESIS_SECONDS)
 

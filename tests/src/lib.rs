@@ -12,6 +12,7 @@ mod inbox;
 mod logs;
 mod sign_in;
 mod stack;
+mod world;
 
 pub use emulator::*;
 pub use events::{
@@ -24,3 +25,4 @@ pub use inbox::{Mail, captured_mail, mail_to};
 pub use logs::log_lines;
 pub use sign_in::{Answer, LinkIssuer, PoolClient, attribute, jwt_claims};
 pub use stack::Stack;
+pub use world::{Reply, World, new_address};

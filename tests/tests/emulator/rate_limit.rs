@@ -1,10 +1,5 @@
 //! The rate limiter against the emulator's DynamoDB.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "test code: a panic is how a test reports failure"
-)]
-
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 

@@ -4,11 +4,6 @@
 //! sessions, and five burn it; every malformed answer is refused with its
 //! reason, never a Lambda error.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "test code: a panic is how a test reports failure"
-)]
-
 use std::time::Duration;
 
 use magiclink::EmailAddress;
@@ -16,35 +11,22 @@ use magiclink::challenge::SignInMethod;
 use magiclink::code::{CodeDigits, CodeKey};
 use magiclink::derived_key::derive;
 use magiclink::events::{Event, RejectionReason};
-use magiclink_tests::{Answer, EventTap, LinkIssuer, PoolClient, Stack, aws, mail_to, unique};
+use magiclink_tests::{Answer, World, extend_world, mail_to, unique};
 use serde_json::json;
+use tokio::sync::OnceCell;
 use ulid::Ulid;
 
-struct World {
-    stack: Stack,
-    pool: PoolClient,
-    links: LinkIssuer,
-    codes: CodeKey,
-    tap: EventTap,
-}
+extend_world!(Codes);
 
-async fn world() -> World {
-    let config = aws().await;
-    let stack = Stack::load(&config).await;
-    World {
-        pool: PoolClient::new(&config, &stack),
-        links: LinkIssuer::new(&config, &stack),
-        // As the mailer and the verifier derive it; the tests' credentials
-        // may use the key on the emulator.
-        codes: derive(
-            &aws_sdk_kms::Client::new(&config),
-            stack.output("CodeKeyId"),
-        )
-        .await
-        .unwrap(),
-        tap: EventTap::on(&config, stack.output("EventBusName")).await,
-        stack,
-    }
+/// The stack's code key, derived as the mailer and the verifier derive it
+/// (the tests' credentials may use the key on the emulator), once.
+async fn code_key(world: &World) -> &'static CodeKey {
+    static KEY: OnceCell<CodeKey> = OnceCell::const_new();
+    KEY.get_or_init(|| async {
+        let kms = aws_sdk_kms::Client::new(&world.config);
+        derive(&kms, world.stack.output("CodeKeyId")).await.unwrap()
+    })
+    .await
 }
 
 /// The answer that gives `code` for `challenge_id`.
@@ -52,37 +34,13 @@ fn code_answer(challenge_id: &str, code: &str) -> String {
     json!({ "challengeId": challenge_id, "code": code }).to_string()
 }
 
-impl World {
-    async fn new_user(&self) -> EmailAddress {
-        let email = EmailAddress::parse(&format!("{}@example.com", unique("code"))).unwrap();
-        self.pool.create_user(&email).await;
-        email
-    }
-
+impl Codes {
     /// A challenge of `email` (as the mailer would have mailed it): its id,
     /// its code and its link's token.
     async fn challenge(&self, email: &EmailAddress) -> (Ulid, String, String) {
         let (challenge, token) = self.links.link(email).await;
-        let code = self.codes.code(challenge.id, CodeDigits::DEFAULT);
+        let code = code_key(self).await.code(challenge.id, CodeDigits::DEFAULT);
         (challenge.id, code, token)
-    }
-
-    /// The sign-in events of `email`, once `count` of them have arrived.
-    async fn sign_in_events(&mut self, email: &EmailAddress, count: usize) -> Vec<Event> {
-        let subject = email.fingerprint(self.stack.fingerprints());
-        self.tap.sign_ins_of(&subject, count).await
-    }
-
-    /// The reasons of `email`'s rejections, once `count` have arrived.
-    async fn rejections(&mut self, email: &EmailAddress, count: usize) -> Vec<RejectionReason> {
-        self.sign_in_events(email, count)
-            .await
-            .iter()
-            .map(|e| match e {
-                Event::SignInRejected(e) => e.reason,
-                other => panic!("expected rejections only, got {other:?}"),
-            })
-            .collect()
     }
 }
 
@@ -118,7 +76,7 @@ async fn the_code_in_the_mail_signs_in_and_its_link_is_then_dead() {
 #[tokio::test]
 async fn after_the_link_the_code_is_dead() {
     let mut w = world().await;
-    let ann = w.new_user().await;
+    let ann = w.new_user("code").await;
     let (id, code, token) = w.challenge(&ann).await;
     assert!(w.pool.sign_in(ann.as_str(), &token).await.is_tokens());
     let answer = code_answer(&id.to_string(), &code);
@@ -135,7 +93,7 @@ async fn after_the_link_the_code_is_dead() {
 #[tokio::test]
 async fn five_wrong_codes_end_the_code_across_sessions_and_the_link_still_signs_in() {
     let mut w = world().await;
-    let ann = w.new_user().await;
+    let ann = w.new_user("code").await;
     let (id, code, token) = w.challenge(&ann).await;
     let wrong = |n: u32| format!("{:08}", (code.parse::<u32>().unwrap() + n) % 100_000_000);
     // Cognito ends a session after three wrong answers; the challenge counts
@@ -218,7 +176,7 @@ async fn a_stranger_with_the_challenge_id_cannot_lock_the_user_out() {
 #[tokio::test]
 async fn a_users_budget_of_wrong_codes_across_challenges_ends_every_code_but_no_link() {
     let mut w = world().await;
-    let ann = w.new_user().await;
+    let ann = w.new_user("code").await;
     // The stack's budget is the default, 20 a day: four challenges' worth of
     // five wrong codes each.
     let mut challenges = Vec::new();
@@ -249,7 +207,7 @@ async fn a_users_budget_of_wrong_codes_across_challenges_ends_every_code_but_no_
 #[tokio::test]
 async fn a_code_opens_only_its_own_challenge_of_its_own_user() {
     let mut w = world().await;
-    let (ann, bob) = (w.new_user().await, w.new_user().await);
+    let (ann, bob) = (w.new_user("code").await, w.new_user("code").await);
     let (first, first_code, _) = w.challenge(&ann).await;
     let (second, _, _) = w.challenge(&ann).await;
     // The first challenge's code under the second's id: a wrong code.
@@ -269,7 +227,7 @@ async fn a_code_opens_only_its_own_challenge_of_its_own_user() {
 #[tokio::test]
 async fn concurrent_right_codes_sign_in_once() {
     let w = world().await;
-    let ann = w.new_user().await;
+    let ann = w.new_user("code").await;
     let (id, code, _) = w.challenge(&ann).await;
     let answer = code_answer(&id.to_string(), &code);
     let attempts = (0..5).map(|_| {
@@ -286,7 +244,7 @@ async fn concurrent_right_codes_sign_in_once() {
 #[tokio::test]
 async fn malformed_code_answers_are_refused_as_malformed_and_count_nothing() {
     let mut w = world().await;
-    let ann = w.new_user().await;
+    let ann = w.new_user("code").await;
     let (id, code, _) = w.challenge(&ann).await;
     let id = id.to_string();
     let hostile = [

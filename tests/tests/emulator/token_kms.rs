@@ -3,11 +3,6 @@
 //! it); and every way a forged or stale token is refused, each with its own
 //! error.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "test code: a panic is how a test reports failure"
-)]
-
 use std::time::{Duration, SystemTime};
 
 use aws_config::SdkConfig;

@@ -8,18 +8,13 @@
 //! the stack's own path: the rule, the feedback function, the table, the
 //! relay, the bus, the status endpoint and the mailer's suppression check.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "test code: a panic is how a test reports failure"
-)]
-
 use std::time::{Duration, Instant};
 
 use magiclink::EmailAddress;
 use magiclink::binding::Verifier;
 use magiclink::challenge::{BounceType, SuppressionReason};
 use magiclink::events::Event;
-use magiclink_tests::{EventTap, SesMail, Stack, aws, mail_to, put_ses_report, unique};
+use magiclink_tests::{SesMail, extend_world, mail_to, new_address, put_ses_report, unique};
 use serde_json::{Value, json};
 use ulid::Ulid;
 
@@ -27,23 +22,7 @@ use ulid::Ulid;
 /// (the Makefile's `RateEmailBurstSeconds`), and a little more.
 const BURST: Duration = Duration::from_millis(5_500);
 
-struct World {
-    config: aws_config::SdkConfig,
-    stack: Stack,
-    tap: EventTap,
-    http: reqwest::Client,
-}
-
-async fn world() -> World {
-    let config = aws().await;
-    let stack = Stack::load(&config).await;
-    World {
-        tap: EventTap::on(&config, stack.output("EventBusName")).await,
-        http: reqwest::Client::new(),
-        stack,
-        config,
-    }
-}
+extend_world!(Feedback);
 
 /// A verifier of 43 `c`s, and its binding.
 fn verifier(c: char) -> (String, String) {
@@ -61,11 +40,7 @@ struct Asked {
     sent: SesMail,
 }
 
-fn new_address(prefix: &str) -> EmailAddress {
-    EmailAddress::parse(&format!("{}@example.com", unique(prefix))).unwrap()
-}
-
-impl World {
+impl Feedback {
     /// A link asked for a new address (named after `prefix`) with the
     /// binding of the verifier of `c`s, and its mail.
     async fn asked_and_mailed(&self, prefix: &str, c: char) -> Asked {

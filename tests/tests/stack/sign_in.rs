@@ -2,62 +2,15 @@
 //! as the pool's triggers: the link's token is the answer to the custom
 //! challenge, and every refusal is reported on the bus with its reason.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "test code: a panic is how a test reports failure"
-)]
-
 use std::time::{Duration, SystemTime};
 
-use magiclink::EmailAddress;
 use magiclink::events::{Event, RejectionReason};
-use magiclink_tests::{
-    Answer, EventTap, LinkIssuer, PoolClient, Stack, attribute, aws, jwt_claims, unique,
-};
-
-struct World {
-    stack: Stack,
-    pool: PoolClient,
-    links: LinkIssuer,
-    tap: EventTap,
-}
-
-async fn world() -> World {
-    let config = aws().await;
-    let stack = Stack::load(&config).await;
-    World {
-        pool: PoolClient::new(&config, &stack),
-        links: LinkIssuer::new(&config, &stack),
-        tap: EventTap::on(&config, stack.output("EventBusName")).await,
-        stack,
-    }
-}
-
-impl World {
-    async fn new_user(&self) -> EmailAddress {
-        let email = EmailAddress::parse(&format!("{}@example.com", unique("user"))).unwrap();
-        self.pool.create_user(&email).await;
-        email
-    }
-
-    /// The sign-in events of `email`, once `count` of them have arrived.
-    async fn sign_in_events(&mut self, email: &EmailAddress, count: usize) -> Vec<Event> {
-        let subject = email.fingerprint(self.stack.fingerprints());
-        self.tap.sign_ins_of(&subject, count).await
-    }
-
-    async fn rejection(&mut self, email: &EmailAddress) -> RejectionReason {
-        match self.sign_in_events(email, 1).await.as_slice() {
-            [Event::SignInRejected(e)] => e.reason,
-            other => panic!("expected one rejection, got {other:?}"),
-        }
-    }
-}
+use magiclink_tests::{Answer, World, attribute, jwt_claims, new_address, unique};
 
 #[tokio::test]
 async fn a_valid_link_signs_in_and_the_id_token_carries_the_address() {
-    let mut w = world().await;
-    let email = w.new_user().await;
+    let mut w = World::new().await;
+    let email = w.new_user("user").await;
     let (challenge, token) = w.links.link(&email).await;
     let tokens = w.pool.sign_in(email.as_str(), &token).await.tokens();
     let claims = jwt_claims(tokens.id_token().unwrap());
@@ -71,8 +24,8 @@ async fn a_valid_link_signs_in_and_the_id_token_carries_the_address() {
 
 #[tokio::test]
 async fn a_replayed_link_is_refused_as_used() {
-    let mut w = world().await;
-    let email = w.new_user().await;
+    let mut w = World::new().await;
+    let email = w.new_user("user").await;
     let (_, token) = w.links.link(&email).await;
     assert!(w.pool.sign_in(email.as_str(), &token).await.is_tokens());
     assert!(matches!(
@@ -88,8 +41,8 @@ async fn a_replayed_link_is_refused_as_used() {
 
 #[tokio::test]
 async fn another_users_link_is_refused_as_wrong_user() {
-    let mut w = world().await;
-    let (ann, bob) = (w.new_user().await, w.new_user().await);
+    let mut w = World::new().await;
+    let (ann, bob) = (w.new_user("user").await, w.new_user("user").await);
     let (_, bobs_token) = w.links.link(&bob).await;
     assert!(!w.pool.sign_in(ann.as_str(), &bobs_token).await.is_tokens());
     assert_eq!(w.rejection(&ann).await, RejectionReason::WrongUser);
@@ -101,8 +54,8 @@ async fn another_users_link_is_refused_as_wrong_user() {
 
 #[tokio::test]
 async fn an_expired_link_is_refused_as_expired() {
-    let mut w = world().await;
-    let email = w.new_user().await;
+    let mut w = World::new().await;
+    let email = w.new_user("user").await;
     let an_hour_ago = SystemTime::now() - Duration::from_secs(3600);
     let (_, token) = w
         .links
@@ -114,8 +67,8 @@ async fn an_expired_link_is_refused_as_expired() {
 
 #[tokio::test]
 async fn tampered_and_garbage_answers_are_refused_with_their_reason() {
-    let mut w = world().await;
-    let email = w.new_user().await;
+    let mut w = World::new().await;
+    let email = w.new_user("user").await;
     let (_, token) = w.links.link(&email).await;
     let mut tampered = token.clone().into_bytes();
     let last = tampered.len() - 2;
@@ -124,7 +77,7 @@ async fn tampered_and_garbage_answers_are_refused_with_their_reason() {
     assert!(!w.pool.sign_in(email.as_str(), &tampered).await.is_tokens());
     assert_eq!(w.rejection(&email).await, RejectionReason::BadSignature);
 
-    let other = w.new_user().await;
+    let other = w.new_user("user").await;
     assert!(
         !w.pool
             .sign_in(other.as_str(), "not a token")
@@ -136,8 +89,8 @@ async fn tampered_and_garbage_answers_are_refused_with_their_reason() {
 
 #[tokio::test]
 async fn two_concurrent_answers_with_one_link_give_one_sign_in() {
-    let w = world().await;
-    let email = w.new_user().await;
+    let w = World::new().await;
+    let email = w.new_user("user").await;
     let (_, token) = w.links.link(&email).await;
     let (first, second) = tokio::join!(w.pool.start(email.as_str()), w.pool.start(email.as_str()));
     let (a, b) = tokio::join!(
@@ -156,8 +109,8 @@ async fn two_concurrent_answers_with_one_link_give_one_sign_in() {
 
 #[tokio::test]
 async fn a_wrong_answer_then_the_right_one_in_one_session_signs_in() {
-    let w = world().await;
-    let email = w.new_user().await;
+    let w = World::new().await;
+    let email = w.new_user("user").await;
     let (_, token) = w.links.link(&email).await;
     let session = w.pool.start(email.as_str()).await;
     let Answer::AskedAgain { session } = w.pool.answer(email.as_str(), &session, "wrong").await
@@ -174,8 +127,8 @@ async fn a_wrong_answer_then_the_right_one_in_one_session_signs_in() {
 
 #[tokio::test]
 async fn three_wrong_answers_end_the_session() {
-    let w = world().await;
-    let email = w.new_user().await;
+    let w = World::new().await;
+    let email = w.new_user("user").await;
     let mut session = w.pool.start(email.as_str()).await;
     for round in 1..=3 {
         match w.pool.answer(email.as_str(), &session, "wrong").await {
@@ -188,9 +141,9 @@ async fn three_wrong_answers_end_the_session() {
 
 #[tokio::test]
 async fn of_two_links_either_signs_in_and_revokes_the_other() {
-    let mut w = world().await;
+    let mut w = World::new().await;
     for use_newer in [true, false] {
-        let email = w.new_user().await;
+        let email = w.new_user("user").await;
         let lifetime = Duration::from_secs(900);
         let (_, older) = w
             .links
@@ -238,8 +191,8 @@ fn high_s_twin(token: &str) -> String {
 
 #[tokio::test]
 async fn the_high_s_twin_of_a_link_is_refused_and_spends_nothing() {
-    let mut w = world().await;
-    let email = w.new_user().await;
+    let mut w = World::new().await;
+    let email = w.new_user("user").await;
     let (_, token) = w.links.link(&email).await;
     let twin = high_s_twin(&token);
     assert_ne!(twin, token);
@@ -253,8 +206,8 @@ async fn the_high_s_twin_of_a_link_is_refused_and_spends_nothing() {
 
 #[tokio::test]
 async fn a_link_made_for_another_app_client_is_refused() {
-    let mut w = world().await;
-    let email = w.new_user().await;
+    let mut w = World::new().await;
+    let email = w.new_user("user").await;
     let elsewhere = magiclink::token::audience(w.stack.output("UserPoolId"), "another-client");
     let (_, token) = w
         .links
@@ -271,7 +224,7 @@ async fn a_link_made_for_another_app_client_is_refused() {
 
 #[tokio::test]
 async fn self_sign_up_is_refused() {
-    let w = world().await;
+    let w = World::new().await;
     let email = format!("{}@example.com", unique("signup"));
     let signed_up = w
         .pool
@@ -292,12 +245,12 @@ async fn self_sign_up_is_refused() {
 /// API, as an attacker would.
 #[tokio::test]
 async fn an_address_rewritten_with_the_access_token_never_receives_a_link() {
-    let mut w = world().await;
-    let victim = w.new_user().await;
+    let mut w = World::new().await;
+    let victim = w.new_user("user").await;
     let (_, token) = w.links.link(&victim).await;
     let tokens = w.pool.sign_in(victim.as_str(), &token).await.tokens();
     w.sign_in_events(&victim, 1).await;
-    let attacker = EmailAddress::parse(&format!("{}@example.com", unique("attacker"))).unwrap();
+    let attacker = new_address("attacker");
     let rewritten = w
         .pool
         .idp()

@@ -6,11 +6,6 @@
 //! user's own access token, and refuse bad input changing nothing; each
 //! registration and removal mails its user a notice.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "test code: a panic is how a test reports failure"
-)]
-
 use std::collections::BTreeMap;
 
 use aws_sdk_cognitoidentityprovider::types::{AuthFlowType, ChallengeNameType};
@@ -21,9 +16,7 @@ use magiclink::EmailAddress;
 use magiclink::challenge::SignInMethod;
 use magiclink::events::{Event, RejectionReason};
 use magiclink_passkey::soft::SoftAuthenticator;
-use magiclink_tests::{
-    Answer, EventTap, LinkIssuer, Mail, PoolClient, Stack, aws, captured_mail, jwt_claims, unique,
-};
+use magiclink_tests::{Answer, Mail, Reply, captured_mail, extend_world, jwt_claims};
 use serde_json::{Value, json};
 
 /// The stack's relying party and page, as `make up` deploys it.
@@ -34,27 +27,7 @@ const ORIGIN: &str = "http://localhost:8000";
 const FIREFOX_ON_LINUX: &str =
     "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
 
-struct World {
-    stack: Stack,
-    pool: PoolClient,
-    links: LinkIssuer,
-    tap: EventTap,
-    http: reqwest::Client,
-    config: aws_config::SdkConfig,
-}
-
-async fn world() -> World {
-    let config = aws().await;
-    let stack = Stack::load(&config).await;
-    World {
-        pool: PoolClient::new(&config, &stack),
-        links: LinkIssuer::new(&config, &stack),
-        tap: EventTap::on(&config, stack.output("EventBusName")).await,
-        http: reqwest::Client::new(),
-        stack,
-        config,
-    }
-}
+extend_world!(Passkeys);
 
 /// A signed-in user: their address, `sub` and tokens.
 struct User {
@@ -64,37 +37,16 @@ struct User {
     id_token: String,
 }
 
-/// An HTTP answer: its status and its JSON body (`Null` when empty).
-#[derive(Debug)]
-struct Reply {
-    status: u16,
-    body: Value,
-}
-
-impl Reply {
-    fn code(&self) -> &str {
-        self.body["error"]["code"].as_str().unwrap_or_default()
-    }
-}
-
-async fn reply(response: reqwest::Response) -> Reply {
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Reply { status, body }
-}
-
 /// A round of `CUSTOM_AUTH`: its session and its passkey challenge.
 struct Round {
     session: String,
     challenge: String,
 }
 
-impl World {
+impl Passkeys {
     /// A new account, signed in by link.
     async fn signed_in_user(&self) -> User {
-        let email = EmailAddress::parse(&format!("{}@example.com", unique("passkey"))).unwrap();
-        self.pool.create_user(&email).await;
+        let email = self.new_user("passkey").await;
         let (_, token) = self.links.link(&email).await;
         let tokens = self.pool.sign_in(email.as_str(), &token).await.tokens();
         User {
@@ -126,7 +78,7 @@ impl World {
                 .header("content-type", "application/json")
                 .body(body.to_string());
         }
-        reply(request.send().await.unwrap()).await
+        Reply::of(request.send().await.unwrap()).await
     }
 
     async fn registration_options(&self, user: &User) -> Value {
@@ -216,12 +168,6 @@ impl World {
         self.answer(user.email.as_str(), &round, &assertion).await
     }
 
-    /// The sign-in events of `user` once `count` have arrived.
-    async fn sign_in_events(&mut self, user: &User, count: usize) -> Vec<Event> {
-        let subject = user.email.fingerprint(self.stack.fingerprints());
-        self.tap.sign_ins_of(&subject, count).await
-    }
-
     /// The passkey events of `user` once `count` have arrived.
     async fn passkey_events(&mut self, user: &User, count: usize) -> Vec<Event> {
         let subject = user.email.fingerprint(self.stack.fingerprints());
@@ -241,7 +187,6 @@ impl World {
         events
     }
 
-    /// The user's passkeys item, as stored.
     /// The notice mailed to `user` under `subject`, once it has come.
     async fn notice(&self, user: &User, subject: &str) -> Mail {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
@@ -261,8 +206,10 @@ impl World {
         }
     }
 
+    /// The user's passkeys item, as stored.
     async fn passkeys_item(&self, user: &User) -> String {
-        let item = aws_sdk_dynamodb::Client::new(&self.config)
+        let item = self
+            .ddb
             .get_item()
             .table_name(self.stack.output("TableName"))
             .key(
@@ -369,7 +316,7 @@ async fn a_user_signed_in_by_link_adds_a_passkey_and_signs_in_with_it_with_or_wi
     let replayed = w.answer(&sub, &again, &assertion).await;
     assert!(!replayed.is_tokens(), "{replayed:?}");
 
-    let events = w.sign_in_events(&ann, 4).await;
+    let events = w.sign_in_events(&ann.email, 4).await;
     let succeeded: Vec<_> = events
         .iter()
         .filter_map(|e| match e {
@@ -452,7 +399,7 @@ async fn a_wrong_assertion_is_refused_with_its_reason_and_no_tokens() {
     assert!(!again.is_tokens(), "{again:?}");
 
     // The link's sign-in, the refusals, the good one and its clone.
-    let events = w.sign_in_events(&ann, 1 + refused + 2).await;
+    let events = w.sign_in_events(&ann.email, 1 + refused + 2).await;
     assert_eq!(
         reasons(&events),
         [
@@ -694,7 +641,7 @@ async fn registration_and_removal_refuse_bad_input_and_change_nothing() {
         ),
     );
     for (case, (request, status, code)) in cases {
-        let answer = reply(request.send().await.unwrap()).await;
+        let answer = Reply::of(request.send().await.unwrap()).await;
         assert_eq!(
             (answer.status, answer.code()),
             (status, code),
@@ -771,7 +718,7 @@ async fn registration_and_removal_refuse_bad_input_and_change_nothing() {
     let mut key = key;
     let answer = w.sign_in_as(&ann, |c| key.assert(c)).await;
     assert!(!answer.is_tokens(), "{answer:?}");
-    let events = w.sign_in_events(&ann, 2).await;
+    let events = w.sign_in_events(&ann.email, 2).await;
     assert_eq!(
         reasons(&events),
         ["unknown_passkey"],

@@ -3,18 +3,12 @@
 //! messages), Cognito's InitiateAuth and RespondToAuthChallenge, and the
 //! events on the bus (through a rule of the test's own).
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "test code: a panic is how a test reports failure"
-)]
-
 use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::types::QueueAttributeName;
-use magiclink::EmailAddress;
 use magiclink::events::{Event, RejectionReason};
 use magiclink_tests::{
-    Answer, EventTap, Mail, PoolClient, Stack, aws, jwt_claims, mail_to, unique,
+    Answer, Mail, PoolClient, aws, extend_world, jwt_claims, mail_to, new_address,
 };
 
 /// How long one address must wait between two links on the emulator stack
@@ -26,31 +20,15 @@ struct User {
     subject_hash: String,
 }
 
-struct World {
-    stack: Stack,
-    pool: PoolClient,
-    tap: EventTap,
-}
+extend_world!(EndToEnd);
 
-async fn world() -> World {
-    let config = aws().await;
-    let stack = Stack::load(&config).await;
-    World {
-        pool: PoolClient::new(&config, &stack),
-        tap: EventTap::on(&config, stack.output("EventBusName")).await,
-        stack,
-    }
-}
-
-impl World {
+impl EndToEnd {
+    /// A new address, with no account yet.
     fn new_user(&self) -> User {
-        let email = format!("{}@example.com", unique("e2e"));
-        let subject_hash = EmailAddress::parse(&email)
-            .unwrap()
-            .fingerprint(self.stack.fingerprints());
+        let email = new_address("e2e");
         User {
-            email,
-            subject_hash,
+            subject_hash: email.fingerprint(self.stack.fingerprints()),
+            email: email.as_str().to_owned(),
         }
     }
 

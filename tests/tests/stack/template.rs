@@ -1,15 +1,10 @@
 //! The stack that `make up` deploys: every output exists and every resource
 //! answers as the template says.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "test code: a panic is how a test reports failure"
-)]
-
 use aws_sdk_cognitoidentityprovider::types::ExplicitAuthFlowsType;
 use aws_sdk_kms::types::{KeySpec, KeyUsageType};
 use aws_sdk_sqs::types::QueueAttributeName;
-use magiclink_tests::{Stack, aws, unique};
+use magiclink_tests::{Stack, aws, new_address, unique};
 use serde_json::Value;
 
 const OUTPUTS: [&str; 11] = [
@@ -297,8 +292,7 @@ async fn a_signed_in_user_exchanges_the_id_token_for_aws_credentials() {
     use magiclink_tests::{LinkIssuer, PoolClient};
     let config = aws().await;
     let stack = Stack::load(&config).await;
-    let email =
-        magiclink::EmailAddress::parse(&format!("{}@example.com", unique("identity"))).unwrap();
+    let email = new_address("identity");
     let pool = PoolClient::new(&config, &stack);
     pool.create_user(&email).await;
     let (_, token) = LinkIssuer::new(&config, &stack).link(&email).await;

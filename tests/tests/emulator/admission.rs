@@ -1,11 +1,6 @@
 //! Admitting a link request against the emulator's DynamoDB: the counters and
 //! the challenge in one transaction, all or nothing, and the mailbox limit that holds.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "test code: a panic is how a test reports failure"
-)]
-
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_dynamodb::types::AttributeValue;

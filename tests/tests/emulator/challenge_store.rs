@@ -1,11 +1,6 @@
 //! The challenge store against the emulator's DynamoDB: one-time use under
 //! concurrency, the revocation rule, and idempotent bookkeeping.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "test code: a panic is how a test reports failure"
-)]
-
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 

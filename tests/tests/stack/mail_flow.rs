@@ -1,11 +1,6 @@
 //! The deployed mail path: a request through the API becomes exactly one mail
 //! with a working link, through EventBridge, SQS, the mailer and SES.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "test code: a panic is how a test reports failure"
-)]
-
 use std::time::{Duration, SystemTime};
 
 use magiclink::EmailAddress;

@@ -13,9 +13,8 @@
 use std::time::Duration;
 
 use aws_sdk_cognitoidentityprovider::types::AuthFlowType;
-use magiclink::EmailAddress;
 use magiclink_tests::{
-    FunctionEnvironment, LinkIssuer, PoolClient, Stack, aws, jwt_claims, unique,
+    FunctionEnvironment, LinkIssuer, PoolClient, Stack, aws, jwt_claims, new_address,
 };
 use serde_json::Value;
 
@@ -35,7 +34,7 @@ async fn passkey_changes_need_a_sign_in_within_the_window() {
     )
     .await;
 
-    let email = EmailAddress::parse(&format!("{}@example.com", unique("fresh"))).unwrap();
+    let email = new_address("fresh");
     pool.create_user(&email).await;
     let sign_in = || async {
         let (_, token) = links.link(&email).await;

@@ -3,11 +3,6 @@
 //! sign-in waits on KMS for them; and the keys resource answering each kind
 //! of CloudFormation request, invoked as CloudFormation invokes it.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "test code: a panic is how a test reports failure"
-)]
-
 use std::time::Duration;
 
 use aws_sdk_kms::types::{KeySpec, KeyUsageType};

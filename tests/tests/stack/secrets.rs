@@ -4,11 +4,6 @@
 //! a token or a signature, no log line or event holds an address, and nothing
 //! holds key material.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "test code: a panic is how a test reports failure"
-)]
-
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;

@@ -5,11 +5,6 @@
 //! verifier, once; the link and the code are dead from the approval on.
 //! Every refusal is a precise 4xx that changes nothing.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "test code: a panic is how a test reports failure"
-)]
-
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -17,62 +12,12 @@ use magiclink::EmailAddress;
 use magiclink::binding::Verifier;
 use magiclink::challenge::SignInMethod;
 use magiclink::events::{Event, RejectionReason};
-use magiclink_tests::{EventTap, LinkIssuer, PoolClient, Stack, aws, mail_to, unique};
+use magiclink_tests::{Reply, extend_world, mail_to};
 use serde_json::{Value, json};
 
-struct World {
-    stack: Stack,
-    pool: PoolClient,
-    links: LinkIssuer,
-    tap: EventTap,
-    http: reqwest::Client,
-    ddb: aws_sdk_dynamodb::Client,
-}
+extend_world!(Approvals);
 
-async fn world() -> World {
-    let config = aws().await;
-    let stack = Stack::load(&config).await;
-    World {
-        pool: PoolClient::new(&config, &stack),
-        links: LinkIssuer::new(&config, &stack),
-        tap: EventTap::on(&config, stack.output("EventBusName")).await,
-        http: reqwest::Client::new(),
-        ddb: aws_sdk_dynamodb::Client::new(&config),
-        stack,
-    }
-}
-
-/// An HTTP answer: its status and its JSON body (`Null` when empty).
-#[derive(Debug)]
-struct Reply {
-    status: u16,
-    body: Value,
-}
-
-impl Reply {
-    fn code(&self) -> &str {
-        self.body["error"]["code"].as_str().unwrap_or_default()
-    }
-}
-
-async fn reply(response: reqwest::Response) -> Reply {
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap();
-    let body = if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{status} {text}: {e}"))
-    };
-    Reply { status, body }
-}
-
-impl World {
-    async fn new_user(&self) -> EmailAddress {
-        let email = EmailAddress::parse(&format!("{}@example.com", unique("approval"))).unwrap();
-        self.pool.create_user(&email).await;
-        email
-    }
-
+impl Approvals {
     /// `POST /v1/magic-links` with `binding`.
     async fn ask(&self, email: &EmailAddress, binding: Option<&str>) -> Reply {
         let mut body = json!({"email": email.as_str()});
@@ -92,7 +37,7 @@ impl World {
             .send()
             .await
             .unwrap();
-        reply(response).await
+        Reply::of(response).await
     }
 
     /// `GET /v1/magic-links/{id}` with `verifier` in the header.
@@ -103,7 +48,7 @@ impl World {
         if let Some(verifier) = verifier {
             request = request.header("x-magiclink-verifier", verifier);
         }
-        reply(request.send().await.unwrap()).await
+        Reply::of(request.send().await.unwrap()).await
     }
 
     /// `POST /v1/magic-links/{id}/approval` with `body`.
@@ -114,12 +59,6 @@ impl World {
     async fn approve(&self, id: &str, token: &str, number: u8) -> Reply {
         self.approve_with(id, &json!({"token": token, "number": number}))
             .await
-    }
-
-    /// The events of `email` once `count` sign-in events have arrived.
-    async fn sign_in_events(&mut self, email: &EmailAddress, count: usize) -> Vec<Event> {
-        let subject = email.fingerprint(self.stack.fingerprints());
-        self.tap.sign_ins_of(&subject, count).await
     }
 }
 
@@ -137,7 +76,7 @@ fn random_verifier() -> String {
 #[tokio::test]
 async fn the_asking_browser_signs_in_after_the_link_s_holder_approves_with_its_number() {
     let mut w = world().await;
-    let ann = w.new_user().await;
+    let ann = w.new_user("approval").await;
     let verifier = random_verifier();
     let binding = Verifier::parse(&verifier).unwrap().binding();
     let asked = w.ask(&ann, Some(&binding.encoded())).await;
@@ -243,7 +182,7 @@ async fn the_asking_browser_signs_in_after_the_link_s_holder_approves_with_its_n
 #[tokio::test]
 async fn three_wrong_numbers_burn_the_challenge_for_every_way_in() {
     let w = world().await;
-    let ann = w.new_user().await;
+    let ann = w.new_user("approval").await;
     let verifier = random_verifier();
     let binding = Verifier::parse(&verifier).unwrap().binding();
     let (challenge, token) = w
@@ -276,7 +215,7 @@ async fn three_wrong_numbers_burn_the_challenge_for_every_way_in() {
 #[tokio::test]
 async fn hostile_approvals_are_refused_precisely_and_change_nothing() {
     let w = world().await;
-    let ann = w.new_user().await;
+    let ann = w.new_user("approval").await;
     let verifier = random_verifier();
     let binding = Verifier::parse(&verifier).unwrap().binding();
     let now = SystemTime::now();
@@ -378,7 +317,7 @@ async fn hostile_approvals_are_refused_precisely_and_change_nothing() {
 #[tokio::test]
 async fn the_status_tells_nothing_without_the_verifier() {
     let w = world().await;
-    let ann = w.new_user().await;
+    let ann = w.new_user("approval").await;
     let verifier = random_verifier();
     let binding = Verifier::parse(&verifier).unwrap().binding();
     let now = SystemTime::now();
@@ -422,7 +361,7 @@ async fn the_status_tells_nothing_without_the_verifier() {
 #[tokio::test]
 async fn a_request_with_a_malformed_binding_is_refused_and_records_nothing() {
     let w = world().await;
-    let ann = w.new_user().await;
+    let ann = w.new_user("approval").await;
     for binding in [
         "",
         "short",
@@ -450,7 +389,7 @@ async fn a_request_with_a_malformed_binding_is_refused_and_records_nothing() {
 async fn an_approval_written_into_the_table_by_anything_but_the_approval_endpoint_signs_nobody_in()
 {
     let mut w = world().await;
-    let ann = w.new_user().await;
+    let ann = w.new_user("approval").await;
     let verifier = random_verifier();
     let binding = Verifier::parse(&verifier).unwrap().binding();
     // A real approval, for its proof.

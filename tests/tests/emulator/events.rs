@@ -1,11 +1,6 @@
 //! Publishing events to EventBridge and reading them back, as the stack's
 //! consumers do, through a rule to an SQS queue.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "test code: a panic is how a test reports failure"
-)]
-
 use std::time::Duration;
 
 use magiclink::events::{

@@ -3,11 +3,6 @@
 //! sign-up mode `existing`, the dead-letter bookkeeping, suppressed
 //! addresses, the mail's language, and the notices of passkey changes.
 
-#![allow(
-    clippy::unwrap_used,
-    reason = "test code: a panic is how a test reports failure"
-)]
-
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -34,7 +29,8 @@ use magiclink_mailer::pacer::Pacer;
 use magiclink_mailer::process::{Mailer, Outcome, Settings};
 use magiclink_mailer::template::{MailTemplates, RenderedMail};
 use magiclink_tests::{
-    EventTap, PoolClient, Stack, attribute, aws, fresh_table, requested_message, unique,
+    EventTap, PoolClient, Stack, attribute, aws, fresh_table, new_address, requested_message,
+    unique,
 };
 use ulid::Ulid;
 
@@ -97,27 +93,34 @@ fn rejected() -> SendError {
     }
 }
 
-struct World {
+/// A mailer of the test's own, in process, over a table of its own and the
+/// stack's pool, keys and bus, with a test double of SES: not the stack's
+/// [`magiclink_tests::World`], whose mailer is the deployed one.
+struct Harness {
     stack: Stack,
-    /// The world's own table, of its challenges.
+    /// The harness's own table, of its challenges.
     table: String,
     store: ChallengeStore,
-    /// The suppressed addresses, in the world's own table.
+    /// The suppressed addresses, in the harness's own table.
     suppressions: Suppressions,
     tap: EventTap,
     mailer: Mailer<CognitoDirectory, FakeOutbox>,
 }
 
-async fn world(outbox: FakeOutbox, sign_up: SignUpMode) -> World {
-    world_with_cap(outbox, sign_up, 1_000_000).await
+async fn harness(outbox: FakeOutbox, sign_up: SignUpMode) -> Harness {
+    harness_with_cap(outbox, sign_up, 1_000_000).await
 }
 
-/// A world whose mailer creates at most `accounts_per_hour` accounts. Its
+/// A harness whose mailer creates at most `accounts_per_hour` accounts. Its
 /// challenges and counters live in a table of its own: in the stack's table
 /// the relay would publish each new challenge, and the deployed mailer would
 /// race this one to mail it (and the stack's account counter is shared by
 /// every test). Accounts are the stack's pool's, bound in the stack's table.
-async fn world_with_cap(outbox: FakeOutbox, sign_up: SignUpMode, accounts_per_hour: u32) -> World {
+async fn harness_with_cap(
+    outbox: FakeOutbox,
+    sign_up: SignUpMode,
+    accounts_per_hour: u32,
+) -> Harness {
     let config = aws().await;
     let stack = Stack::load(&config).await;
     let ddb = aws_sdk_dynamodb::Client::new(&config);
@@ -160,7 +163,7 @@ async fn world_with_cap(outbox: FakeOutbox, sign_up: SignUpMode, accounts_per_ho
             code_digits: CodeDigits::DEFAULT,
         },
     };
-    World {
+    Harness {
         tap: EventTap::on(&config, stack.output("EventBusName")).await,
         table: own_table,
         stack,
@@ -170,10 +173,10 @@ async fn world_with_cap(outbox: FakeOutbox, sign_up: SignUpMode, accounts_per_ho
     }
 }
 
-impl World {
+impl Harness {
     /// A recorded challenge for a new address, and the message that asks to mail it.
     async fn requested(&self, created: SystemTime) -> (Challenge, String) {
-        let email = EmailAddress::parse(&format!("{}@example.com", unique("mailer"))).unwrap();
+        let email = new_address("mailer");
         self.requested_for(email, created).await
     }
 
@@ -219,7 +222,7 @@ impl World {
 
 #[tokio::test]
 async fn a_request_is_mailed_once_with_a_signed_link_and_recorded() {
-    let w = world(FakeOutbox::default(), SignUpMode::Open).await;
+    let w = harness(FakeOutbox::default(), SignUpMode::Open).await;
     let (challenge, body) = w.requested(SystemTime::now()).await;
     assert!(matches!(w.process(&body).await, Outcome::Sent { .. }));
     let sent = w.mailer.outbox.sent();
@@ -252,7 +255,7 @@ async fn a_request_is_mailed_once_with_a_signed_link_and_recorded() {
 
 #[tokio::test]
 async fn a_transient_ses_failure_is_retried_and_then_sent() {
-    let w = world(
+    let w = harness(
         FakeOutbox::failing(vec![throttled(), throttled()]),
         SignUpMode::Open,
     )
@@ -276,7 +279,7 @@ async fn a_transient_ses_failure_is_retried_and_then_sent() {
 
 #[tokio::test]
 async fn a_permanent_ses_failure_is_reported_and_acknowledged() {
-    let mut w = world(FakeOutbox::failing(vec![rejected()]), SignUpMode::Open).await;
+    let mut w = harness(FakeOutbox::failing(vec![rejected()]), SignUpMode::Open).await;
     let (challenge, body) = w.requested(SystemTime::now()).await;
     assert_eq!(
         w.process(&body).await,
@@ -300,7 +303,7 @@ async fn a_permanent_ses_failure_is_reported_and_acknowledged() {
 #[tokio::test]
 async fn the_last_receive_of_a_failing_message_reports_it_before_the_dead_letter_queue() {
     let failures = vec![throttled(); 2];
-    let mut w = world(FakeOutbox::failing(failures), SignUpMode::Open).await;
+    let mut w = harness(FakeOutbox::failing(failures), SignUpMode::Open).await;
     let (challenge, body) = w.requested(SystemTime::now()).await;
     let record = |receives: u32| {
         let mut message = SqsMessage::default();
@@ -344,7 +347,7 @@ async fn the_last_receive_of_a_failing_message_reports_it_before_the_dead_letter
 
 #[tokio::test]
 async fn a_batch_out_of_time_gives_its_messages_back() {
-    let w = world(FakeOutbox::default(), SignUpMode::Open).await;
+    let w = harness(FakeOutbox::default(), SignUpMode::Open).await;
     let (_, body) = w.requested(SystemTime::now()).await;
     let mut message = SqsMessage::default();
     message.message_id = Some("late".into());
@@ -366,7 +369,7 @@ async fn the_messages_of_a_batch_are_worked_on_together() {
         send_time: Duration::from_millis(300),
         ..FakeOutbox::default()
     };
-    let w = world(outbox, SignUpMode::Open).await;
+    let w = harness(outbox, SignUpMode::Open).await;
     let mut batch = SqsEvent::default();
     for i in 0..4 {
         let (_, body) = w.requested(SystemTime::now()).await;
@@ -389,7 +392,7 @@ async fn the_messages_of_a_batch_are_worked_on_together() {
 
 #[tokio::test]
 async fn expired_and_revoked_challenges_are_not_mailed() {
-    let mut w = world(FakeOutbox::default(), SignUpMode::Open).await;
+    let mut w = harness(FakeOutbox::default(), SignUpMode::Open).await;
     let (expired, body) = w
         .requested(SystemTime::now() - Duration::from_secs(3600))
         .await;
@@ -444,7 +447,7 @@ async fn expired_and_revoked_challenges_are_not_mailed() {
 
 #[tokio::test]
 async fn mode_existing_sends_nothing_to_unknown_addresses() {
-    let mut w = world(FakeOutbox::default(), SignUpMode::Existing).await;
+    let mut w = harness(FakeOutbox::default(), SignUpMode::Existing).await;
     let (challenge, body) = w.requested(SystemTime::now()).await;
     assert_eq!(w.process(&body).await, Outcome::Suppressed);
     assert!(w.mailer.outbox.sent().is_empty());
@@ -456,7 +459,7 @@ async fn mode_existing_sends_nothing_to_unknown_addresses() {
 
 #[tokio::test]
 async fn past_the_hours_cap_new_addresses_get_no_account_and_known_users_still_get_mail() {
-    let mut w = world_with_cap(FakeOutbox::default(), SignUpMode::Open, 1).await;
+    let mut w = harness_with_cap(FakeOutbox::default(), SignUpMode::Open, 1).await;
     let (first, body) = w.requested(SystemTime::now()).await;
     assert!(matches!(w.process(&body).await, Outcome::Sent { .. }));
     let (second, body) = w.requested(SystemTime::now()).await;
@@ -488,13 +491,13 @@ async fn past_the_hours_cap_new_addresses_get_no_account_and_known_users_still_g
 
 #[tokio::test]
 async fn an_account_whose_address_was_changed_elsewhere_gets_no_mail() {
-    let mut w = world(FakeOutbox::default(), SignUpMode::Open).await;
+    let mut w = harness(FakeOutbox::default(), SignUpMode::Open).await;
     let pool = PoolClient::new(&aws().await, &w.stack);
-    let victim = EmailAddress::parse(&format!("{}@example.com", unique("victim"))).unwrap();
+    let victim = new_address("victim");
     pool.create_user(&victim).await;
     // The address is changed behind magiclink's back (an administrator, or a
     // client allowed to write it), to one the attacker reads.
-    let attacker = EmailAddress::parse(&format!("{}@example.com", unique("attacker"))).unwrap();
+    let attacker = new_address("attacker");
     pool.idp()
         .admin_update_user_attributes()
         .user_pool_id(w.stack.output("UserPoolId"))
@@ -536,7 +539,7 @@ async fn an_account_whose_address_was_changed_elsewhere_gets_no_mail() {
 
 #[tokio::test]
 async fn unreadable_messages_are_retried_not_lost() {
-    let w = world(FakeOutbox::default(), SignUpMode::Open).await;
+    let w = harness(FakeOutbox::default(), SignUpMode::Open).await;
     assert_eq!(
         w.process("{not json").await,
         Outcome::Retry {
@@ -547,9 +550,9 @@ async fn unreadable_messages_are_retried_not_lost() {
 
 #[tokio::test]
 async fn a_suppressed_address_gets_no_mail_until_the_suppression_ends() {
-    let mut w = world(FakeOutbox::default(), SignUpMode::Open).await;
-    let bounced = EmailAddress::parse(&format!("{}@example.com", unique("bounced"))).unwrap();
-    let complained = EmailAddress::parse(&format!("{}@example.com", unique("spam"))).unwrap();
+    let mut w = harness(FakeOutbox::default(), SignUpMode::Open).await;
+    let bounced = new_address("bounced");
+    let complained = new_address("spam");
     let keys = &w.stack.fingerprints().clone();
     let later = SystemTime::now() + Duration::from_secs(3600);
     for (email, cause) in [(&bounced, Cause::Bounce), (&complained, Cause::Complaint)] {
@@ -603,7 +606,7 @@ async fn a_suppressed_address_gets_no_mail_until_the_suppression_ends() {
 
     // An ended suppression (DynamoDB deletes the item some time after it
     // ends) stops nothing.
-    let ended = EmailAddress::parse(&format!("{}@example.com", unique("ended"))).unwrap();
+    let ended = new_address("ended");
     w.suppressions
         .suppress(
             &ended.fingerprint(keys),
@@ -622,9 +625,9 @@ async fn a_suppressed_address_gets_no_mail_until_the_suppression_ends() {
 
 #[tokio::test]
 async fn the_mail_is_in_the_requests_language_else_the_accounts_else_the_default() {
-    let w = world(FakeOutbox::default(), SignUpMode::Open).await;
+    let w = harness(FakeOutbox::default(), SignUpMode::Open).await;
     let pool = PoolClient::new(&aws().await, &w.stack);
-    let email = EmailAddress::parse(&format!("{}@example.com", unique("locale"))).unwrap();
+    let email = new_address("locale");
     let subject_of = |n: usize| w.mailer.outbox.sent()[n].1.subject.clone();
 
     // A new address, no locale: the default language.
@@ -702,9 +705,9 @@ fn passkey_change(stack: &Stack, sub: &str, email: &EmailAddress, removed: bool)
 
 #[tokio::test]
 async fn a_passkey_change_mails_its_account_a_notice_once_in_its_language() {
-    let w = world(FakeOutbox::default(), SignUpMode::Existing).await;
+    let w = harness(FakeOutbox::default(), SignUpMode::Existing).await;
     let pool = PoolClient::new(&aws().await, &w.stack);
-    let email = EmailAddress::parse(&format!("{}@example.com", unique("notice"))).unwrap();
+    let email = new_address("notice");
     pool.create_user(&email).await;
     let sub = pool.sub(&email).await;
 
@@ -763,9 +766,9 @@ async fn a_passkey_change_mails_its_account_a_notice_once_in_its_language() {
 
 #[tokio::test]
 async fn a_notice_goes_only_to_the_address_the_change_was_made_under() {
-    let w = world(FakeOutbox::default(), SignUpMode::Existing).await;
+    let w = harness(FakeOutbox::default(), SignUpMode::Existing).await;
     let pool = PoolClient::new(&aws().await, &w.stack);
-    let email = EmailAddress::parse(&format!("{}@example.com", unique("notice"))).unwrap();
+    let email = new_address("notice");
     pool.create_user(&email).await;
     let sub = pool.sub(&email).await;
 
@@ -779,7 +782,7 @@ async fn a_notice_goes_only_to_the_address_the_change_was_made_under() {
     assert_eq!(w.process(&gone).await, Outcome::Skipped("no such account"));
 
     // An event of another address than the account's (changed since).
-    let other = EmailAddress::parse(&format!("{}@example.com", unique("other"))).unwrap();
+    let other = new_address("other");
     let (_, elsewhere) = passkey_change(&w.stack, &sub, &other, false);
     assert_eq!(
         w.process(&elsewhere).await,
@@ -806,9 +809,9 @@ async fn a_notice_goes_only_to_the_address_the_change_was_made_under() {
 
 #[tokio::test]
 async fn a_notice_that_failed_is_sent_by_the_next_delivery() {
-    let w = world(FakeOutbox::failing(vec![throttled()]), SignUpMode::Existing).await;
+    let w = harness(FakeOutbox::failing(vec![throttled()]), SignUpMode::Existing).await;
     let pool = PoolClient::new(&aws().await, &w.stack);
-    let email = EmailAddress::parse(&format!("{}@example.com", unique("notice"))).unwrap();
+    let email = new_address("notice");
     pool.create_user(&email).await;
     let sub = pool.sub(&email).await;
     let (_, added) = passkey_change(&w.stack, &sub, &email, false);
