@@ -17,7 +17,8 @@ use magiclink::challenge::Challenge;
 use magiclink::config::Env;
 use magiclink::fingerprint::Fingerprints;
 use magiclink::rate_limit::Decision;
-use magiclink_request::api::ApiResponse;
+use magiclink_http::Answer;
+use magiclink_request::api;
 use magiclink_request::backend::Backend;
 use magiclink_request::config::RequestConfig;
 use magiclink_request::handler::{Inbound, handle};
@@ -90,7 +91,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let result = RUNTIME.block_on(handle(&backend, &CONFIG, inbound, SystemTime::now()));
     let created = backend.created.lock().expect("not poisoned").len();
-    let answer = ApiResponse::from(result);
+    let answer = Answer::of(result, api::accepted);
     assert!(
         answer.status == 202 || (400..500).contains(&answer.status),
         "status {} for {body:?}",

@@ -1,12 +1,10 @@
-//! The HTTP contract of `/v1/passkeys`: the error type and how every outcome
-//! becomes a status, headers and a JSON body, in one place. `openapi.json`
-//! documents the result.
+//! The HTTP contract of `/v1/passkeys`: the error type, the status and code
+//! of each error, and the answer of each endpoint, in one place (in the
+//! shape every service shares, [`magiclink_http::Answer::error`]).
+//! `openapi.json` documents the result.
 
-use serde_json::{Value, json};
-
-/// A request body larger than this is refused with 413 before it is parsed
-/// (a registration with the largest credential and attestation fits).
-pub const MAX_BODY_BYTES: usize = 16 * 1024;
+use magiclink_http::{Answer, BodyError, HttpError, MAX_BODY_BYTES};
+use serde_json::{Map, Value};
 
 /// Why a request was not served.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,8 +43,18 @@ pub enum ApiError {
     Unavailable,
 }
 
-impl ApiError {
-    pub fn status(&self) -> u16 {
+impl From<BodyError> for ApiError {
+    fn from(error: BodyError) -> Self {
+        match error {
+            BodyError::TooLarge => Self::PayloadTooLarge,
+            BodyError::NotJson => Self::UnsupportedMediaType,
+            BodyError::Invalid(why) => Self::InvalidJson(why),
+        }
+    }
+}
+
+impl HttpError for ApiError {
+    fn status(&self) -> u16 {
         match self {
             Self::InvalidJson(_) | Self::InvalidName(_) | Self::InvalidCredential(_) => 400,
             Self::Unauthorized => 401,
@@ -60,7 +68,7 @@ impl ApiError {
         }
     }
 
-    pub fn code(&self) -> &'static str {
+    fn code(&self) -> &'static str {
         match self {
             Self::Unauthorized => "unauthorized",
             Self::ReauthenticationRequired { .. } => "reauthentication_required",
@@ -78,14 +86,16 @@ impl ApiError {
             Self::Unavailable => "unavailable",
         }
     }
-}
 
-/// An answer, ready to be written as an HTTP response.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiResponse {
-    pub status: u16,
-    pub headers: Vec<(&'static str, String)>,
-    pub body: String,
+    fn headers(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Self::RateLimited { retry_after_secs } => {
+                vec![("retry-after", retry_after_secs.to_string())]
+            }
+            Self::Unauthorized => vec![("www-authenticate", "Bearer".into())],
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// What an endpoint answers when it succeeds.
@@ -99,73 +109,22 @@ pub enum Success {
     Removed,
 }
 
-impl ApiResponse {
-    pub fn from_error(error: &ApiError) -> Self {
-        let mut headers = Vec::new();
-        match error {
-            ApiError::RateLimited { retry_after_secs } => {
-                headers.push(("retry-after", retry_after_secs.to_string()));
-            }
-            ApiError::Unauthorized => headers.push(("www-authenticate", "Bearer".into())),
-            _ => {}
-        }
-        let body = json!({"error": {"code": error.code(), "message": error.to_string()}});
-        Self::json(error.status(), &body, headers)
-    }
-
-    fn json(status: u16, body: &Value, mut headers: Vec<(&'static str, String)>) -> Self {
-        headers.push(("content-type", "application/json".into()));
-        headers.push(("cache-control", "no-store".into()));
-        Self {
-            status,
-            headers,
-            body: body.to_string(),
-        }
+/// The answer of a successful endpoint.
+pub fn answer(success: Success) -> Answer {
+    match success {
+        Success::Ok(body) => Answer::json(200, &body),
+        Success::Created(body) => Answer::json(201, &body),
+        Success::Removed => Answer::empty(204),
     }
 }
 
-impl From<Result<Success, ApiError>> for ApiResponse {
-    fn from(result: Result<Success, ApiError>) -> Self {
-        match result {
-            Ok(Success::Ok(body)) => Self::json(200, &body, Vec::new()),
-            Ok(Success::Created(body)) => Self::json(201, &body, Vec::new()),
-            Ok(Success::Removed) => Self {
-                status: 204,
-                headers: vec![("cache-control", "no-store".into())],
-                body: String::new(),
-            },
-            Err(error) => Self::from_error(&error),
-        }
-    }
-}
-
-/// The fields of a JSON object body, or why the body is not one.
+/// The fields of a JSON object body, or why the body is not one (see
+/// [`magiclink_http::json_object`]).
 pub fn json_object(
     content_type: Option<&str>,
     body: &[u8],
-) -> Result<serde_json::Map<String, Value>, ApiError> {
-    let is_json = content_type.is_some_and(|c| {
-        c.split(';')
-            .next()
-            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
-    });
-    if !is_json {
-        return Err(ApiError::UnsupportedMediaType);
-    }
-    if body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::PayloadTooLarge);
-    }
-    match serde_json::from_slice(body) {
-        Ok(Value::Object(fields)) => Ok(fields),
-        Ok(_) => Err(ApiError::InvalidJson(
-            "the body must be a JSON object".into(),
-        )),
-        Err(e) => Err(ApiError::InvalidJson(format!(
-            "the body is not valid JSON (line {}, column {})",
-            e.line(),
-            e.column()
-        ))),
-    }
+) -> Result<Map<String, Value>, ApiError> {
+    Ok(magiclink_http::json_object(content_type, body)?)
 }
 
 #[cfg(test)]
@@ -228,7 +187,7 @@ mod tests {
                 error.status(),
                 error.code()
             );
-            let answer = ApiResponse::from_error(&error);
+            let answer = Answer::error(&error);
             let body: Value = serde_json::from_str(&answer.body).unwrap();
             assert_eq!(body["error"]["code"], error.code());
         }

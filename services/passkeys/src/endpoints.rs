@@ -448,7 +448,7 @@ mod tests {
             json_object(None, b"{}"),
             Err(ApiError::UnsupportedMediaType)
         );
-        let huge = vec![b' '; crate::api::MAX_BODY_BYTES + 1];
+        let huge = vec![b' '; magiclink_http::MAX_BODY_BYTES + 1];
         assert_eq!(json_object(json, &huge), Err(ApiError::PayloadTooLarge));
         for bad in [&b"[]"[..], b"\"x\"", b"{", b"", b"\xff"] {
             assert!(matches!(

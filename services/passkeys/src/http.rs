@@ -1,13 +1,13 @@
-//! The adapter between `lambda_http` and the endpoints: reads what they need
-//! from the API Gateway (payload 2.0) request, picks the endpoint by the
-//! route API Gateway matched, and writes the answer back.
+//! The adapter between `lambda_http` and the endpoints: picks the endpoint
+//! by the route API Gateway matched and gives it what it reads; the reading
+//! and writing themselves are [`magiclink_http`]'s.
 
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
-use lambda_http::request::RequestContext;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
+use magiclink_http::Outcome;
 
-use crate::api::{ApiError, ApiResponse};
+use crate::api::{self, ApiError};
 use crate::backend::Backend;
 use crate::config::PasskeysConfig;
 use crate::endpoints::{Inbound, Service};
@@ -25,78 +25,27 @@ pub async fn serve<B: Backend>(
     config: &PasskeysConfig,
     request: Request,
 ) -> Response<Body> {
-    let started = Instant::now();
-    let request_id = request
-        .lambda_context_ref()
-        .map(|c| c.request_id.clone())
-        .unwrap_or_default();
-    let (source_ip, route, authorizer_sub) = match request.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(context)) => (
-            context.http.source_ip.clone(),
-            context.route_key.clone(),
-            context
-                .authorizer
-                .as_ref()
-                .and_then(|a| a.jwt.as_ref())
-                .and_then(|jwt| jwt.claims.get("sub").cloned()),
-        ),
-        _ => (None, None, None),
-    };
-    let header = |name: &str| {
-        request
-            .headers()
-            .get(name)
-            .and_then(|v: &lambda_http::http::HeaderValue| v.to_str().ok())
-    };
-    let path_parameters = request.path_parameters_ref();
-    let inbound = Inbound {
-        authorization: header("authorization"),
-        authorizer_sub: authorizer_sub.as_deref(),
-        content_type: header("content-type"),
-        body: request.body().as_ref(),
-        passkey_id: path_parameters.and_then(|p| p.first("passkeyId")),
-        source_ip: source_ip.as_deref(),
-        user_agent: header("user-agent"),
-    };
-    let now = SystemTime::now();
-    let span = tracing::info_span!("request", request_id = %request_id);
-    let work = async {
-        match route.as_deref() {
+    magiclink_http::serve(&request, |inbound| async move {
+        let route = inbound.route;
+        let inbound = Inbound {
+            authorization: inbound.header("authorization"),
+            authorizer_sub: inbound.authorizer_sub,
+            content_type: inbound.content_type(),
+            body: inbound.body,
+            passkey_id: inbound.path_parameter("passkeyId"),
+            source_ip: inbound.source_ip,
+            user_agent: inbound.header("user-agent"),
+        };
+        let now = SystemTime::now();
+        let result = match route {
             Some(OPTIONS) => service.registration_options(config, inbound, now).await,
             Some(REGISTER) => service.register(config, inbound, now).await,
             Some(LIST) => service.list(config, inbound, now).await,
             Some(REMOVE) => service.remove(config, inbound, now).await,
             Some(SIGN_IN) => service.sign_in_options(config, inbound, now).await,
             _ => Err(ApiError::NotFound),
-        }
-    };
-    let result = tracing::Instrument::instrument(work, span).await;
-    let code = result.as_ref().err().map(ApiError::code);
-    let answer = ApiResponse::from(result);
-    tracing::info!(
-        request_id = %request_id,
-        route = route.as_deref().unwrap_or("none"),
-        status = answer.status,
-        code,
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "answered"
-    );
-    to_response(answer)
-}
-
-fn to_response(answer: ApiResponse) -> Response<Body> {
-    let body = if answer.body.is_empty() {
-        Body::Empty
-    } else {
-        Body::Text(answer.body)
-    };
-    let mut response = Response::new(body);
-    *response.status_mut() = lambda_http::http::StatusCode::from_u16(answer.status)
-        .unwrap_or(lambda_http::http::StatusCode::INTERNAL_SERVER_ERROR);
-    for (name, value) in answer.headers {
-        if let Ok(value) = lambda_http::http::HeaderValue::from_str(&value) {
-            response.headers_mut().insert(name, value);
-        }
-    }
-    response
+        };
+        Outcome::of(result, api::answer)
+    })
+    .await
 }

@@ -16,9 +16,11 @@
 //! - [`backend`]: the side effects, and [`backend::AwsBackend`].
 //! - [`identity`]: who an access token belongs to.
 //! - [`device`]: the browser a change came from, for its notice mail.
-//! - [`api`]: errors and their HTTP form, in one place.
+//! - [`api`]: the errors, the status of each, and each endpoint's answer.
 //! - [`config`]: configuration, read once.
-//! - [`http`]: the adapter between `lambda_http` and the endpoints.
+//! - [`http`]: the routes, over [`magiclink_http`] (the inbound request,
+//!   the body, the answer and its log line, shared with the request
+//!   service).
 
 pub mod api;
 pub mod backend;

@@ -20,9 +20,10 @@ use magiclink::fingerprint::Fingerprints;
 use magiclink::passkeys::{AddError, MAX_PASSKEYS, StoredPasskey};
 use magiclink::rate_limit::{Decision, Limit};
 use magiclink::time::unix_seconds;
+use magiclink_http::Answer;
 use magiclink_passkey::RelyingParty;
 use magiclink_passkey::soft::SoftAuthenticator;
-use magiclink_passkeys::api::ApiResponse;
+use magiclink_passkeys::api;
 use magiclink_passkeys::backend::{Backend, CognitoUser};
 use magiclink_passkeys::config::PasskeysConfig;
 use magiclink_passkeys::endpoints::{Inbound, Service};
@@ -272,17 +273,18 @@ impl Endpoint {
     }
 }
 
-async fn answer(service: &Service<Fake>, endpoint: Endpoint, call: &Call) -> ApiResponse {
+async fn answer(service: &Service<Fake>, endpoint: Endpoint, call: &Call) -> Answer {
     let config = config(service.rp.is_some());
     let now = SystemTime::now();
     let inbound = call.inbound();
-    ApiResponse::from(match endpoint {
+    let result = match endpoint {
         Endpoint::Options => service.registration_options(&config, inbound, now).await,
         Endpoint::Register => service.register(&config, inbound, now).await,
         Endpoint::List => service.list(&config, inbound, now).await,
         Endpoint::Remove => service.remove(&config, inbound, now).await,
         Endpoint::SignIn => service.sign_in_options(&config, inbound, now).await,
-    })
+    };
+    Answer::of(result, api::answer)
 }
 
 /// A service whose user registered a passkey through the endpoints, with
@@ -296,7 +298,7 @@ async fn with_a_passkey() -> (Service<Fake>, SoftAuthenticator) {
 }
 
 /// Options, then the authenticator's credential: the registration's answer.
-async fn register(service: &Service<Fake>, authenticator: &SoftAuthenticator) -> ApiResponse {
+async fn register(service: &Service<Fake>, authenticator: &SoftAuthenticator) -> Answer {
     let options = answer(service, Endpoint::Options, &Call::signed_in()).await;
     assert_eq!(options.status, 200, "{}", options.body);
     let options: Value = serde_json::from_str(&options.body).unwrap();
@@ -312,7 +314,7 @@ fn openapi() -> Value {
 
 /// The answers of `endpoint` are exactly its documented statuses, each body
 /// valid against its documented schema, with its documented headers.
-fn check_documented(doc: &Value, endpoint: Endpoint, answers: &[ApiResponse]) {
+fn check_documented(doc: &Value, endpoint: Endpoint, answers: &[Answer]) {
     let (path, method) = endpoint.route();
     let responses = doc["paths"][path][method]["responses"].as_object().unwrap();
     let documented: BTreeSet<u16> = responses.keys().map(|k| k.parse().unwrap()).collect();

@@ -1,46 +1,22 @@
 //! The HTTP contract of the API (`POST /v1/magic-links`, and the status and
-//! approval endpoints of cross-device approval): the error type and how
-//! every outcome becomes a status, headers and a JSON body. This is the one place
-//! where errors are mapped to HTTP; `openapi.json` documents the result and a
-//! test keeps the two in step.
+//! approval endpoints of cross-device approval): the error type, the status
+//! and code of each error, and the answer of each endpoint. This is the one
+//! place where errors are mapped to HTTP (in the shape every service shares,
+//! [`magiclink_http::Answer::error`]); `openapi.json` documents the result
+//! and a test keeps the two in step.
 
 use magiclink::challenge::Progress;
-use serde_json::json;
+use magiclink_http::{Answer, BodyError, HttpError, MAX_BODY_BYTES};
+use serde_json::{Map, Value, json};
 use ulid::Ulid;
 
-/// The fields of a request's JSON object body, or why it is not one: too
-/// large (checked first, before anything is parsed), not
-/// `application/json`, not JSON, or not an object.
+/// The fields of a request's JSON object body, or why it is not one (see
+/// [`magiclink_http::json_object`]).
 pub(crate) fn json_object(
     content_type: Option<&str>,
     body: &[u8],
-) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
-    if body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::PayloadTooLarge);
-    }
-    if !is_json(content_type) {
-        return Err(ApiError::UnsupportedMediaType);
-    }
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
-        ApiError::InvalidJson(format!(
-            "the body is not valid JSON (line {}, column {})",
-            e.line(),
-            e.column()
-        ))
-    })?;
-    match value {
-        serde_json::Value::Object(fields) => Ok(fields),
-        _ => Err(ApiError::InvalidJson(
-            "the body must be a JSON object".into(),
-        )),
-    }
-}
-
-/// `application/json`, with or without parameters such as `charset=utf-8`.
-pub(crate) fn is_json(content_type: Option<&str>) -> bool {
-    content_type
-        .and_then(|ct| ct.split(';').next())
-        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+) -> Result<Map<String, Value>, ApiError> {
+    Ok(magiclink_http::json_object(content_type, body)?)
 }
 
 /// The `200` of the status endpoint.
@@ -52,10 +28,6 @@ pub struct Status {
     /// Where the mail is (see [`Challenge::mail_progress`](magiclink::challenge::Challenge::mail_progress)), when told.
     pub delivery: Option<&'static str>,
 }
-
-/// The body of every answer is at most this large; a request body larger than
-/// this is refused with 413 before it is parsed.
-pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// Why a request was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -107,8 +79,18 @@ pub enum ApiError {
     TooManyAttempts,
 }
 
-impl ApiError {
-    pub fn status(&self) -> u16 {
+impl From<BodyError> for ApiError {
+    fn from(error: BodyError) -> Self {
+        match error {
+            BodyError::TooLarge => Self::PayloadTooLarge,
+            BodyError::NotJson => Self::UnsupportedMediaType,
+            BodyError::Invalid(why) => Self::InvalidJson(why),
+        }
+    }
+}
+
+impl HttpError for ApiError {
+    fn status(&self) -> u16 {
         match self {
             Self::InvalidJson(_)
             | Self::InvalidEmail(_)
@@ -130,7 +112,7 @@ impl ApiError {
         }
     }
 
-    pub fn code(&self) -> &'static str {
+    fn code(&self) -> &'static str {
         match self {
             Self::InvalidJson(_) => "invalid_json",
             Self::InvalidEmail(_) => "invalid_email",
@@ -154,97 +136,45 @@ impl ApiError {
             Self::TooManyAttempts => "too_many_attempts",
         }
     }
-}
 
-/// An answer, ready to be written as an HTTP response.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiResponse {
-    pub status: u16,
-    pub headers: Vec<(&'static str, String)>,
-    pub body: String,
-}
-
-impl ApiResponse {
-    /// `202 {"status":"accepted","challengeId":"<ULID>"}`: the same shape for
-    /// every valid request, known address or not (an unknown one gets an id
-    /// too; its challenge is never mailed).
-    pub fn accepted(challenge_id: Ulid) -> Self {
-        Self::json(
-            202,
-            &json!({"status": "accepted", "challengeId": challenge_id.to_string()}),
-            Vec::new(),
-        )
-    }
-
-    /// `200 {"status":"pending"|…,"expiresAt":<seconds>[,"delivery":…]}`:
-    /// a challenge's progress, for the browser that asked.
-    pub fn status(status: Status) -> Self {
-        let mut body = json!({"status": status.progress.as_str(), "expiresAt": status.expires_at});
-        if let Some(delivery) = status.delivery {
-            body["delivery"] = delivery.into();
-        }
-        Self::json(200, &body, Vec::new())
-    }
-
-    /// `204`, no body: the approval was recorded.
-    pub fn approved() -> Self {
-        Self {
-            status: 204,
-            headers: vec![("cache-control", "no-store".into())],
-            body: String::new(),
+    fn headers(&self) -> Vec<(&'static str, String)> {
+        match self {
+            Self::RateLimited { retry_after_secs } => {
+                vec![("retry-after", retry_after_secs.to_string())]
+            }
+            _ => Vec::new(),
         }
     }
 
-    pub fn from_error(error: &ApiError) -> Self {
-        let mut headers = Vec::new();
-        if let ApiError::RateLimited { retry_after_secs } = error {
-            headers.push(("retry-after", retry_after_secs.to_string()));
-        }
-        let mut body = json!({"error": {"code": error.code(), "message": error.to_string()}});
-        if let ApiError::WrongNumber { left } = error {
-            body["error"]["attemptsLeft"] = json!(left);
-        }
-        Self::json(error.status(), &body, headers)
-    }
-
-    fn json(
-        status: u16,
-        body: &serde_json::Value,
-        mut headers: Vec<(&'static str, String)>,
-    ) -> Self {
-        headers.push(("content-type", "application/json".into()));
-        headers.push(("cache-control", "no-store".into()));
-        Self {
-            status,
-            headers,
-            body: body.to_string(),
+    fn details(&self) -> Map<String, Value> {
+        match self {
+            Self::WrongNumber { left } => Map::from_iter([("attemptsLeft".into(), json!(left))]),
+            _ => Map::new(),
         }
     }
 }
 
-impl From<Result<Ulid, ApiError>> for ApiResponse {
-    fn from(result: Result<Ulid, ApiError>) -> Self {
-        match result {
-            Ok(challenge_id) => Self::accepted(challenge_id),
-            Err(error) => Self::from_error(&error),
-        }
-    }
+/// `202 {"status":"accepted","challengeId":"<ULID>"}`: the same shape for
+/// every valid request, known address or not (an unknown one gets an id too;
+/// its challenge is never mailed).
+pub fn accepted(challenge_id: Ulid) -> Answer {
+    Answer::json(
+        202,
+        &json!({"status": "accepted", "challengeId": challenge_id.to_string()}),
+    )
 }
 
-impl From<Result<Status, ApiError>> for ApiResponse {
-    fn from(result: Result<Status, ApiError>) -> Self {
-        match result {
-            Ok(status) => Self::status(status),
-            Err(error) => Self::from_error(&error),
-        }
+/// `200 {"status":"pending"|…,"expiresAt":<seconds>[,"delivery":…]}`: a
+/// challenge's progress, for the browser that asked.
+pub fn status(status: Status) -> Answer {
+    let mut body = json!({"status": status.progress.as_str(), "expiresAt": status.expires_at});
+    if let Some(delivery) = status.delivery {
+        body["delivery"] = delivery.into();
     }
+    Answer::json(200, &body)
 }
 
-impl From<Result<(), ApiError>> for ApiResponse {
-    fn from(result: Result<(), ApiError>) -> Self {
-        match result {
-            Ok(()) => Self::approved(),
-            Err(error) => Self::from_error(&error),
-        }
-    }
+/// `204`, no body: the approval was recorded.
+pub fn approved() -> Answer {
+    Answer::empty(204)
 }

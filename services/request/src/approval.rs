@@ -33,6 +33,7 @@ use magiclink::binding::Verifier;
 use magiclink::challenge::{Approval, ApprovalError, ChallengeStatus};
 use magiclink::rate_limit::Decision;
 use magiclink::token::{MAX_TOKEN_LEN, TokenError};
+use magiclink_http::HttpError;
 use serde_json::Value;
 use ulid::Ulid;
 

@@ -4,12 +4,13 @@
 //!
 //! Its modules are layered, each using only those below it:
 //!
-//! - [`http`]: the routes: the adapter between `lambda_http` and the
-//!   endpoints;
+//! - [`http`]: the routes, over [`magiclink_http`] (the inbound request,
+//!   the body, the answer and its log line, shared with the passkeys
+//!   service);
 //! - [`handler`]: what asking for a link does; [`approval`]: the status and
 //!   approval endpoints;
 //! - [`backend`]: their side effects, as traits, and the real ones on AWS;
-//!   [`api`]: the request body, errors and their HTTP form, in one place;
+//!   [`api`]: the errors, the status of each, and each endpoint's answer;
 //!   [`config`]: configuration, read once;
 //! - [`redirect`]: the redirect allow-list.
 

@@ -21,7 +21,8 @@ use magiclink::email::EmailAddress;
 use magiclink::fingerprint::Fingerprints;
 use magiclink::rate_limit::{Decision, Limit};
 use magiclink::token::{PublicKeys, TokenClaims, encode_signing_input, join_signature};
-use magiclink_request::api::ApiResponse;
+use magiclink_http::Answer;
+use magiclink_request::api;
 use magiclink_request::approval::{self, Asked};
 use magiclink_request::backend::{Approvals, Backend};
 use magiclink_request::config::RequestConfig;
@@ -190,22 +191,23 @@ fn signing_key_set() -> String {
     keys.to_jwks()
 }
 
-async fn call_with(backend: &Fake, content_type: Option<&str>, body: &[u8]) -> ApiResponse {
+async fn call_with(backend: &Fake, content_type: Option<&str>, body: &[u8]) -> Answer {
     let inbound = Inbound {
         content_type,
         body,
         source_ip: Some("203.0.113.9"),
     };
-    handle(backend, &config(), inbound, SystemTime::now())
-        .await
-        .into()
+    Answer::of(
+        handle(backend, &config(), inbound, SystemTime::now()).await,
+        api::accepted,
+    )
 }
 
-async fn call(body: &[u8]) -> ApiResponse {
+async fn call(body: &[u8]) -> Answer {
     call_with(&Fake::default(), Some("application/json"), body).await
 }
 
-fn error_code(response: &ApiResponse) -> String {
+fn error_code(response: &Answer) -> String {
     let body: Value = serde_json::from_str(&response.body).unwrap();
     body["error"]["code"]
         .as_str()
@@ -213,12 +215,8 @@ fn error_code(response: &ApiResponse) -> String {
         .to_owned()
 }
 
-fn header<'a>(response: &'a ApiResponse, name: &str) -> Option<&'a str> {
-    response
-        .headers
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.as_str())
+fn header<'a>(response: &'a Answer, name: &str) -> Option<&'a str> {
+    response.header(name)
 }
 
 #[tokio::test]
@@ -598,29 +596,23 @@ fn asked(id: &str) -> Asked<'_> {
     }
 }
 
-async fn ask_status(backend: &Fake, id: &str, verifier: Option<&str>) -> ApiResponse {
-    approval::status(
+async fn ask_status(backend: &Fake, id: &str, verifier: Option<&str>) -> Answer {
+    let config = config();
+    let status = approval::status(
         backend,
-        &config().approval,
+        &config.approval,
         asked(id),
         verifier,
         SystemTime::now(),
-    )
-    .await
-    .into()
+    );
+    Answer::of(status.await, api::status)
 }
 
-async fn ask_approval(backend: &Fake, id: &str, content_type: &str, body: &[u8]) -> ApiResponse {
-    approval::approve(
-        backend,
-        &config().approval,
-        asked(id),
-        Some(content_type),
-        body,
-        SystemTime::now(),
-    )
-    .await
-    .into()
+async fn ask_approval(backend: &Fake, id: &str, content_type: &str, body: &[u8]) -> Answer {
+    let config = config();
+    let (asked, content_type, now) = (asked(id), Some(content_type), SystemTime::now());
+    let approval = approval::approve(backend, &config.approval, asked, content_type, body, now);
+    Answer::of(approval.await, |()| api::approved())
 }
 
 fn approval_body(token: &str, number: Value) -> Vec<u8> {
@@ -642,7 +634,7 @@ async fn a_locale_is_kept_on_the_challenge_and_anything_else_ignored_alike() {
             .map(|l| l.as_str().to_owned()),
         Some("de-at".to_owned())
     );
-    let answer_shape = |response: &ApiResponse| {
+    let answer_shape = |response: &Answer| {
         let mut body: Value = serde_json::from_str(&response.body).unwrap();
         body["challengeId"] = "<id>".into();
         (response.status, body, response.headers.clone())
@@ -775,7 +767,7 @@ async fn the_status_is_told_to_the_holder_of_the_verifier_only() {
             SystemTime::now(),
         )
         .await;
-        let existing: ApiResponse = existing.into();
+        let existing = Answer::of(existing, api::status);
         let body: Value = serde_json::from_str(&existing.body).unwrap();
         assert_eq!(
             body,
@@ -1152,7 +1144,7 @@ async fn the_openapi_document_matches_the_approval_endpoints() {
 
 /// Every documented status of `method` `path` is among `answers`, no other
 /// is, and each body and header is as documented.
-fn check_documented(doc: &Value, path: &str, method: &str, answers: Vec<ApiResponse>) {
+fn check_documented(doc: &Value, path: &str, method: &str, answers: Vec<Answer>) {
     let responses = doc["paths"][path][method]["responses"].as_object().unwrap();
     let documented: BTreeSet<u16> = responses.keys().map(|k| k.parse().unwrap()).collect();
     let produced: BTreeSet<u16> = answers.iter().map(|a| a.status).collect();
