@@ -26,13 +26,10 @@ use aws_sdk_dynamodb::error::SdkError;
 
 use crate::aws::CallError;
 use crate::dynamo::{PK, n, s};
+use crate::table::key;
 use crate::time::unix_seconds;
 
 /// The table key of a user's binding.
-pub(crate) fn account_key(user_sub: &str) -> String {
-    format!("account#{user_sub}")
-}
-
 /// A Cognito user as magiclink names it: its `sub`, and the fingerprint of
 /// the address it has now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,7 +70,7 @@ impl AccountStore {
             .ddb
             .update_item()
             .table_name(&self.table)
-            .key(PK, s(account_key(&account.sub)))
+            .key(PK, s(key::account(&account.sub)))
             .update_expression("SET addressHash = :h, boundAt = if_not_exists(boundAt, :now)")
             .condition_expression("attribute_not_exists(addressHash) OR addressHash = :h")
             .expression_attribute_values(":h", s(&account.address_hash))

@@ -7,10 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
 
-/// The table's partition key; the only key attribute.
-pub(crate) const PK: &str = "pk";
-/// The attribute DynamoDB's time to live reads (seconds since the epoch).
-pub(crate) const TTL: &str = "ttl";
+pub(crate) use crate::table::{PK, TTL};
 
 pub(crate) fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())

@@ -19,6 +19,7 @@
 //! - [`notice`]: the notice mail of a passkey change, sent once.
 //! - [`suppression`]: addresses not mailed for a while after a bounce or a
 //!   complaint.
+//! - [`table`]: the table's item keys and shared attribute names, named once.
 //! - [`events`]: the events on the bus and their publisher.
 //! - [`fingerprint`]: keyed hashes that stand in for addresses and IPs.
 //! - [`json`]: JSON errors told without the input they quote.
@@ -46,6 +47,7 @@ pub mod notice;
 pub mod passkeys;
 pub mod rate_limit;
 pub mod suppression;
+pub mod table;
 pub mod telemetry;
 pub mod time;
 pub mod token;

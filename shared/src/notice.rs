@@ -16,6 +16,7 @@ use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 
 use crate::aws::CallError;
 use crate::dynamo::{PK, TTL, item_found, n, s};
+use crate::table::key;
 use crate::time::unix_seconds;
 
 /// The SES message tag that marks a notice (its value the passkey's id):
@@ -25,10 +26,6 @@ pub const NOTICE_TAG: &str = "notice";
 
 /// How long a notice's record is kept.
 const KEPT_FOR: Duration = Duration::from_secs(7 * 24 * 3600);
-
-fn key(event_id: &str) -> String {
-    format!("notice#{event_id}")
-}
 
 /// What [`Notices::claim`] found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,7 +65,7 @@ impl Notices {
             .ddb
             .update_item()
             .table_name(&self.table)
-            .key(PK, s(key(event_id)))
+            .key(PK, s(key::notice(event_id)))
             .update_expression("SET sendingUntil = :until, #ttl = :ttl")
             .condition_expression(
                 "attribute_not_exists(sentAt) AND (attribute_not_exists(sendingUntil) OR sendingUntil <= :now)",
@@ -100,7 +97,7 @@ impl Notices {
         self.ddb
             .update_item()
             .table_name(&self.table)
-            .key(PK, s(key(event_id)))
+            .key(PK, s(key::notice(event_id)))
             .update_expression(
                 "SET sentAt = :now, #ttl = if_not_exists(#ttl, :ttl) REMOVE sendingUntil",
             )
@@ -121,7 +118,7 @@ impl Notices {
             .ddb
             .update_item()
             .table_name(&self.table)
-            .key(PK, s(key(event_id)))
+            .key(PK, s(key::notice(event_id)))
             .update_expression("REMOVE sendingUntil")
             .condition_expression("attribute_exists(pk) AND attribute_not_exists(sentAt)")
             .send()

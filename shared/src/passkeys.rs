@@ -32,6 +32,8 @@ use ulid::Ulid;
 
 use crate::aws::CallError;
 use crate::dynamo::{Item, PK, TTL, get_n, get_s, n, s};
+use crate::table::key;
+use crate::table::passkeys::PASSKEY;
 use crate::time::unix_seconds;
 
 /// Passkeys one user may hold.
@@ -43,26 +45,11 @@ pub const MAX_NAME_CHARS: usize = 64;
 /// How a change's browser is named when neither it nor its system is known.
 pub const UNKNOWN_BROWSER: &str = "—";
 
-/// The prefix of a passkey's attribute in its user's item.
-pub const ATTRIBUTE_PREFIX: &str = "passkey#";
-
 const CONDITION_FAILED: &str = "ConditionalCheckFailed";
-
-fn user_key(sub: &str) -> String {
-    format!("passkeys#{sub}")
-}
-
-fn registration_key(sub: &str) -> String {
-    format!("passkey-registration#{sub}")
-}
-
-fn challenge_key(challenge: &str) -> String {
-    format!("passkey-challenge#{challenge}")
-}
 
 /// The attribute of passkey `id` in its user's item.
 pub fn attribute(id: Ulid) -> String {
-    format!("{ATTRIBUTE_PREFIX}{id}")
+    format!("{PASSKEY}{id}")
 }
 
 /// The form a WebAuthn credential id is kept in, and looked up by:
@@ -159,7 +146,7 @@ impl PasskeyStore {
             .ddb
             .get_item()
             .table_name(&self.table)
-            .key(PK, s(user_key(sub)))
+            .key(PK, s(key::passkeys(sub)))
             .consistent_read(true)
             .send()
             .await
@@ -175,7 +162,7 @@ impl PasskeyStore {
         state: &str,
         expires: SystemTime,
     ) -> Result<(), CallError> {
-        self.put_expiring(registration_key(sub), state, expires)
+        self.put_expiring(key::passkey_registration(sub), state, expires)
             .await
     }
 
@@ -185,7 +172,8 @@ impl PasskeyStore {
         sub: &str,
         now: SystemTime,
     ) -> Result<Option<String>, CallError> {
-        self.get_unexpired(registration_key(sub), now).await
+        self.get_unexpired(key::passkey_registration(sub), now)
+            .await
     }
 
     /// Adds a passkey to `sub`'s account from browser `from` and ends the
@@ -201,7 +189,7 @@ impl PasskeyStore {
         let now_secs = unix_seconds(now);
         let finish = Delete::builder()
             .table_name(&self.table)
-            .key(PK, s(registration_key(sub)))
+            .key(PK, s(key::passkey_registration(sub)))
             .condition_expression("attribute_exists(pk) AND expiresAt > :now")
             .expression_attribute_values(":now", n(now_secs))
             .build()
@@ -214,7 +202,7 @@ impl PasskeyStore {
         entry.insert("signCount".into(), n(u64::from(passkey.sign_count)));
         let add = Update::builder()
             .table_name(&self.table)
-            .key(PK, s(user_key(sub)))
+            .key(PK, s(key::passkeys(sub)))
             .update_expression(
                 "SET #passkey = :entry, subjectHash = :hash, changedFrom = :from ADD passkeyCount :one",
             )
@@ -250,7 +238,7 @@ impl PasskeyStore {
             .ddb
             .update_item()
             .table_name(&self.table)
-            .key(PK, s(user_key(sub)))
+            .key(PK, s(key::passkeys(sub)))
             .update_expression("SET changedFrom = :from REMOVE #passkey ADD passkeyCount :minus")
             .condition_expression("attribute_exists(#passkey)")
             .expression_attribute_names("#passkey", attribute(id))
@@ -275,7 +263,7 @@ impl PasskeyStore {
         state: &str,
         expires: SystemTime,
     ) -> Result<(), CallError> {
-        self.put_expiring(challenge_key(challenge), state, expires)
+        self.put_expiring(key::passkey_challenge(challenge), state, expires)
             .await
     }
 
@@ -285,7 +273,8 @@ impl PasskeyStore {
         challenge: &str,
         now: SystemTime,
     ) -> Result<Option<String>, CallError> {
-        self.get_unexpired(challenge_key(challenge), now).await
+        self.get_unexpired(key::passkey_challenge(challenge), now)
+            .await
     }
 
     /// Records a verified sign-in: moves the passkey's counter (which must
@@ -304,7 +293,7 @@ impl PasskeyStore {
         };
         let record = Update::builder()
             .table_name(&self.table)
-            .key(PK, s(user_key(sign_in.sub)))
+            .key(PK, s(key::passkeys(sign_in.sub)))
             .update_expression(
                 "SET #passkey.signCount = :counter, #passkey.lastUsedAt = :now, signIn = :signIn, signInPasskey = :id",
             )
@@ -323,7 +312,7 @@ impl PasskeyStore {
         if let Some(challenge) = sign_in.challenge {
             let use_up = Delete::builder()
                 .table_name(&self.table)
-                .key(PK, s(challenge_key(challenge)))
+                .key(PK, s(key::passkey_challenge(challenge)))
                 .condition_expression("attribute_exists(pk) AND expiresAt > :now")
                 .expression_attribute_values(":now", n(now_secs))
                 .build()
@@ -418,7 +407,7 @@ pub fn passkeys_of(item: &Item) -> Vec<StoredPasskey> {
     let mut passkeys: Vec<StoredPasskey> = item
         .iter()
         .filter_map(|(name, value)| {
-            let id = name.strip_prefix(ATTRIBUTE_PREFIX)?.parse().ok()?;
+            let id = name.strip_prefix(PASSKEY)?.parse().ok()?;
             StoredPasskey::from_value(id, value)
         })
         .collect();

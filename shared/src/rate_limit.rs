@@ -27,6 +27,7 @@ use ulid::Ulid;
 
 use crate::aws::CallError;
 use crate::dynamo::{PK, TTL, get_s, item_found, n, s};
+use crate::table;
 use crate::time::unix_seconds;
 
 /// At most `max` events per `window`.
@@ -53,7 +54,7 @@ impl Limit {
 /// and the second that window ends.
 pub(crate) fn counter_item(scope: &str, key: &str, limit: Limit, now: SystemTime) -> (String, u64) {
     let (index, ends_at) = limit.window_at(now);
-    let pk = format!("rate#{scope}#{key}#{}#{index}", limit.window.as_secs());
+    let pk = table::key::rate(scope, key, limit.window.as_secs(), index);
     (pk, ends_at)
 }
 

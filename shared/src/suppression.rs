@@ -15,6 +15,7 @@ use aws_sdk_dynamodb::error::SdkError;
 use crate::aws::CallError;
 use crate::challenge::SuppressionReason;
 use crate::dynamo::{PK, TTL, get_n, get_s, n, s};
+use crate::table::key;
 use crate::time::unix_seconds;
 
 /// Why an address is suppressed.
@@ -49,10 +50,6 @@ impl Cause {
     }
 }
 
-fn key(subject_hash: &str) -> String {
-    format!("suppressed#{subject_hash}")
-}
-
 /// The suppressed addresses, in the table.
 #[derive(Debug, Clone)]
 pub struct Suppressions {
@@ -81,7 +78,7 @@ impl Suppressions {
             .ddb
             .put_item()
             .table_name(&self.table)
-            .item(PK, s(key(subject_hash)))
+            .item(PK, s(key::suppressed(subject_hash)))
             .item("reason", s(cause.as_str()))
             .item("until", n(until))
             .item(TTL, n(until))
@@ -109,7 +106,7 @@ impl Suppressions {
             .ddb
             .get_item()
             .table_name(&self.table)
-            .key(PK, s(key(subject_hash)))
+            .key(PK, s(key::suppressed(subject_hash)))
             .send()
             .await
             .map_err(|e| CallError::from_sdk("DynamoDB GetItem", &e))?;

@@ -38,7 +38,8 @@ use magiclink::events::{
     RejectionReason, SignInRejected, SignInSucceeded, V1, change_id,
 };
 use magiclink::fingerprint::Fingerprints;
-use magiclink::passkeys::{self, ATTRIBUTE_PREFIX, UNKNOWN_BROWSER};
+use magiclink::passkeys::{self, UNKNOWN_BROWSER};
+use magiclink::table::{self, Kind, challenge, passkeys as passkeys_item};
 use serde_dynamo::AttributeValue;
 use ulid::Ulid;
 
@@ -68,14 +69,13 @@ fn number(item: &serde_dynamo::Item, name: &str) -> Option<u64> {
 /// address.
 pub fn event_of(record: &EventRecord, keys: &Fingerprints) -> Result<Option<Event>, Unreadable> {
     let change = &record.change;
-    let Some(key) = text(&change.keys, "pk") else {
+    let Some(key) = text(&change.keys, table::PK) else {
         return Ok(None);
     };
-    if key.starts_with("passkeys#") {
-        return passkey_event_of(record, key);
-    }
-    let Some(id) = key.strip_prefix("challenge#") else {
-        return Ok(None);
+    let id = match Kind::of(key) {
+        Kind::Challenge(id) => id,
+        Kind::Passkeys(sub) => return passkey_event_of(record, key, sub),
+        Kind::Other => return Ok(None),
     };
     let unreadable = |what| Unreadable {
         key: key.to_owned(),
@@ -87,13 +87,16 @@ pub fn event_of(record: &EventRecord, keys: &Fingerprints) -> Result<Option<Even
         return Ok(None);
     }
     let subject_hash = || {
-        text(new, "email")
+        text(new, challenge::EMAIL)
             .and_then(|raw| EmailAddress::parse(raw).ok())
             .map(|email| email.fingerprint(keys))
             .ok_or_else(|| unreadable("no readable email"))
     };
-    let (old_status, new_status) = (text(&change.old_image, "status"), text(new, "status"));
-    let wrong_numbers = |image| number(image, "wrongNumbers").unwrap_or(0);
+    let (old_status, new_status) = (
+        text(&change.old_image, challenge::STATUS),
+        text(new, challenge::STATUS),
+    );
+    let wrong_numbers = |image| number(image, challenge::WRONG_NUMBERS).unwrap_or(0);
     if wrong_numbers(new) > wrong_numbers(&change.old_image) {
         return Ok(Some(Event::SignInRejected(SignInRejected {
             version: V1,
@@ -103,8 +106,10 @@ pub fn event_of(record: &EventRecord, keys: &Fingerprints) -> Result<Option<Even
         })));
     }
     if old_status == new_status {
-        let (old_delivery, new_delivery) =
-            (text(&change.old_image, "delivery"), text(new, "delivery"));
+        let (old_delivery, new_delivery) = (
+            text(&change.old_image, challenge::DELIVERY),
+            text(new, challenge::DELIVERY),
+        );
         if old_delivery == new_delivery {
             return Ok(None);
         }
@@ -116,7 +121,7 @@ pub fn event_of(record: &EventRecord, keys: &Fingerprints) -> Result<Option<Even
             return Ok(None);
         }
         let ses_message_id = || {
-            text(new, "sesMessageId")
+            text(new, challenge::SES_MESSAGE_ID)
                 .map(str::to_owned)
                 .ok_or_else(|| unreadable("no sesMessageId"))
         };
@@ -127,8 +132,8 @@ pub fn event_of(record: &EventRecord, keys: &Fingerprints) -> Result<Option<Even
         };
         return Ok(report.event(
             delivery,
-            text(new, "bounceType").and_then(BounceType::parse),
-            text(new, "bounceSubType").or_else(|| text(new, "feedbackType")),
+            text(new, challenge::BOUNCE_TYPE).and_then(BounceType::parse),
+            text(new, challenge::BOUNCE_SUB_TYPE).or_else(|| text(new, challenge::FEEDBACK_TYPE)),
         ));
     }
     let event = match (old_status, new_status) {
@@ -137,14 +142,15 @@ pub fn event_of(record: &EventRecord, keys: &Fingerprints) -> Result<Option<Even
             event_id: change_id(id, "requested"),
             challenge_id: id,
             subject_hash: subject_hash()?,
-            expires_at: number(new, "expiresAt").ok_or_else(|| unreadable("no expiresAt"))?,
+            expires_at: number(new, challenge::EXPIRES_AT)
+                .ok_or_else(|| unreadable("no expiresAt"))?,
         }),
         (_, Some("mailed")) => Event::MagicLinkSent(MagicLinkSent {
             version: V1,
             event_id: change_id(id, "mailed"),
             challenge_id: id,
             subject_hash: subject_hash()?,
-            ses_message_id: text(new, "sesMessageId")
+            ses_message_id: text(new, challenge::SES_MESSAGE_ID)
                 .ok_or_else(|| unreadable("no sesMessageId"))?
                 .to_owned(),
         }),
@@ -160,7 +166,7 @@ pub fn event_of(record: &EventRecord, keys: &Fingerprints) -> Result<Option<Even
             challenge_id: id,
             subject_hash: subject_hash()?,
             // Challenges consumed before codes existed carry no method.
-            method: match text(new, "consumedBy") {
+            method: match text(new, challenge::CONSUMED_BY) {
                 None => SignInMethod::Link,
                 Some(raw) => {
                     SignInMethod::parse(raw).ok_or_else(|| unreadable("unknown consumedBy"))?
@@ -176,12 +182,16 @@ pub fn event_of(record: &EventRecord, keys: &Fingerprints) -> Result<Option<Even
 fn passkey_ids(image: &serde_dynamo::Item) -> Vec<Ulid> {
     image
         .keys()
-        .filter_map(|name| name.strip_prefix(ATTRIBUTE_PREFIX)?.parse().ok())
+        .filter_map(|name| name.strip_prefix(passkeys_item::PASSKEY)?.parse().ok())
         .collect()
 }
 
 /// The event of a change of a user's passkeys item, if it is one.
-fn passkey_event_of(record: &EventRecord, key: &str) -> Result<Option<Event>, Unreadable> {
+fn passkey_event_of(
+    record: &EventRecord,
+    key: &str,
+    sub: &str,
+) -> Result<Option<Event>, Unreadable> {
     let change = &record.change;
     if record.event_name == "REMOVE" {
         return Ok(None);
@@ -192,12 +202,12 @@ fn passkey_event_of(record: &EventRecord, key: &str) -> Result<Option<Event>, Un
     };
     let (old, new) = (&change.old_image, &change.new_image);
     let subject_hash = || {
-        text(new, "subjectHash")
+        text(new, passkeys_item::SUBJECT_HASH)
             .map(str::to_owned)
             .ok_or_else(|| unreadable("no subjectHash"))
     };
-    let sign_in = text(new, "signIn");
-    if sign_in.is_some() && sign_in != text(old, "signIn") {
+    let sign_in = text(new, passkeys_item::SIGN_IN);
+    if sign_in.is_some() && sign_in != text(old, passkeys_item::SIGN_IN) {
         let id = sign_in
             .and_then(|raw| Ulid::from_str(raw).ok())
             .ok_or_else(|| unreadable("signIn is not a ULID"))?;
@@ -218,9 +228,8 @@ fn passkey_event_of(record: &EventRecord, key: &str) -> Result<Option<Event>, Un
         (None, Some(id)) => (*id, old, "removed", Event::PasskeyRemoved),
         (None, None) => return Ok(None),
     };
-    let sub = key.strip_prefix("passkeys#").unwrap_or_default().to_owned();
     let passkey_name = match image.get(&passkeys::attribute(id)) {
-        Some(AttributeValue::M(entry)) => match entry.get("name") {
+        Some(AttributeValue::M(entry)) => match entry.get(passkeys_item::NAME) {
             Some(AttributeValue::S(name)) => Some(name.clone()),
             _ => None,
         },
@@ -229,7 +238,7 @@ fn passkey_event_of(record: &EventRecord, key: &str) -> Result<Option<Event>, Un
     .ok_or_else(|| unreadable("a passkey without a name"))?;
     // Written by every registration and removal; an item from before it
     // was names no browser.
-    let browser = text(new, "changedFrom")
+    let browser = text(new, passkeys_item::CHANGED_FROM)
         .unwrap_or(UNKNOWN_BROWSER)
         .to_owned();
     let changed_at = u64::try_from(change.approximate_creation_date_time.timestamp()).unwrap_or(0);
@@ -238,7 +247,7 @@ fn passkey_event_of(record: &EventRecord, key: &str) -> Result<Option<Event>, Un
         event_id: change_id(id, state),
         passkey_id: id,
         subject_hash: subject_hash()?,
-        sub,
+        sub: sub.to_owned(),
         passkey_name,
         browser,
         changed_at,

@@ -46,7 +46,7 @@ use super::rules::{
     refusal, unexplained,
 };
 use super::{Challenge, ChallengeStatus, Delivery, DeliveryReport};
-use crate::account::{AccountRef, account_key};
+use crate::account::AccountRef;
 use crate::approval::{ApprovalSigner, Proof as ApprovalProof, Statement};
 use crate::aws::CallError;
 use crate::binding::DeviceBinding;
@@ -54,6 +54,8 @@ use crate::dynamo::{Item, PK, TTL, get_n, get_s, item_found, n, s};
 use crate::email::EmailAddress;
 use crate::locale::Locale;
 use crate::rate_limit::{Limit, counter_item};
+use crate::table::challenge::{DELIVERY, EMAIL, EXPIRES_AT, SES_MESSAGE_ID, STATUS};
+use crate::table::key;
 use crate::time::unix_seconds;
 
 /// How long a challenge item outlives its expiry.
@@ -90,14 +92,6 @@ impl Proof {
             Self::Approval(_) => SignInMethod::Approval,
         }
     }
-}
-
-fn challenge_key(id: Ulid) -> String {
-    format!("challenge#{id}")
-}
-
-pub(crate) fn user_key(email: &EmailAddress) -> String {
-    format!("user#{}", email.as_str())
 }
 
 /// Why a challenge could not be consumed.
@@ -293,7 +287,7 @@ impl ChallengeStore {
 
     /// The challenge with this id, read consistently, if it exists.
     pub async fn get(&self, id: Ulid) -> Result<Option<Challenge>, CallError> {
-        let item = self.read(challenge_key(id)).await?;
+        let item = self.read(key::challenge(id)).await?;
         item.as_ref().map(|item| from_item(id, item)).transpose()
     }
 
@@ -307,7 +301,7 @@ impl ChallengeStore {
     /// since it was made revoked it, and whether the user signed in at all
     /// within the watermark's lifetime.
     pub async fn user_of(&self, challenge: &Challenge) -> Result<UserState, CallError> {
-        let item = self.read(user_key(&challenge.email)).await?;
+        let item = self.read(key::user(&challenge.email)).await?;
         let watermark = item.as_ref().and_then(|item| get_s(item, "revokedThrough"));
         Ok(UserState {
             revoked: watermark.is_some_and(|mark| mark >= challenge.id.to_string().as_str()),
@@ -329,12 +323,12 @@ impl ChallengeStore {
             .ddb
             .update_item()
             .table_name(&self.table)
-            .key(PK, s(challenge_key(id)))
+            .key(PK, s(key::challenge(id)))
             .update_expression("SET mailingUntil = :until")
             .condition_expression(
                 "attribute_exists(pk) AND #s = :pending AND (attribute_not_exists(mailingUntil) OR mailingUntil <= :now)",
             )
-            .expression_attribute_names("#s", "status")
+            .expression_attribute_names("#s", STATUS)
             .expression_attribute_values(":pending", s(ChallengeStatus::Pending.as_str()))
             .expression_attribute_values(":now", n(now_secs))
             .expression_attribute_values(":until", n(now_secs + lease.as_secs()))
@@ -373,10 +367,10 @@ impl ChallengeStore {
             .ddb
             .update_item()
             .table_name(&self.table)
-            .key(PK, s(challenge_key(id)))
+            .key(PK, s(key::challenge(id)))
             .update_expression("SET #s = :mailed, sesMessageId = :mid, mailedAt = :now")
             .condition_expression("attribute_exists(pk) AND #s = :pending")
-            .expression_attribute_names("#s", "status")
+            .expression_attribute_names("#s", STATUS)
             .expression_attribute_values(":mailed", s(ChallengeStatus::Mailed.as_str()))
             .expression_attribute_values(":pending", s(ChallengeStatus::Pending.as_str()))
             .expression_attribute_values(":mid", s(ses_message_id))
@@ -419,7 +413,7 @@ impl ChallengeStore {
             .ddb
             .update_item()
             .table_name(&self.table)
-            .key(PK, s(challenge_key(id)))
+            .key(PK, s(key::challenge(id)))
             .condition_expression(format!(
                 "attribute_exists(pk) AND sesMessageId = :mid AND {unrecorded}"
             ))
@@ -451,7 +445,7 @@ impl ChallengeStore {
             Ok(_) => Ok(Recorded::Recorded),
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
                 let this_mail = item_found(e.err())
-                    .and_then(|item| get_s(item, "sesMessageId"))
+                    .and_then(|item| get_s(item, SES_MESSAGE_ID))
                     .is_some_and(|found| found == ses_message_id);
                 Ok(if this_mail {
                     Recorded::Known
@@ -484,10 +478,10 @@ impl ChallengeStore {
             .ddb
             .update_item()
             .table_name(&self.table)
-            .key(PK, s(challenge_key(id)))
+            .key(PK, s(key::challenge(id)))
             .update_expression(expression)
             .condition_expression("#s = :pending")
-            .expression_attribute_names("#s", "status")
+            .expression_attribute_names("#s", STATUS)
             .expression_attribute_values(":pending", s(ChallengeStatus::Pending.as_str()));
         if let Some((name, value)) = value {
             update = update.expression_attribute_values(name, value);
@@ -552,7 +546,7 @@ impl ChallengeStore {
 
     /// Whether challenge `id` was used by the consume `consume_id`.
     async fn consumed_by(&self, id: Ulid, consume_id: &str) -> Result<bool, CallError> {
-        let item = self.read(challenge_key(id)).await?;
+        let item = self.read(key::challenge(id)).await?;
         Ok(item
             .as_ref()
             .and_then(|item| get_s(item, "consumedAttempt"))
@@ -592,19 +586,19 @@ impl ChallengeStore {
         );
         let challenge = Update::builder()
             .table_name(&self.table)
-            .key(PK, s(challenge_key(id)))
+            .key(PK, s(key::challenge(id)))
             .update_expression(
                 "SET #s = :consumed, consumedAt = :now, consumedBy = :method, consumedAttempt = :attempt",
             )
             .condition_expression(condition)
-            .expression_attribute_names("#s", "status")
+            .expression_attribute_names("#s", STATUS)
             .set_expression_attribute_values(Some(values))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(unbuildable)?;
         let watermark = Update::builder()
             .table_name(&self.table)
-            .key(PK, s(user_key(email)))
+            .key(PK, s(key::user(email)))
             .update_expression("SET revokedThrough = :mark, #ttl = :ttl")
             .condition_expression(UNREVOKED)
             .expression_attribute_names("#ttl", TTL)
@@ -618,7 +612,7 @@ impl ChallengeStore {
             .map_err(unbuildable)?;
         let binding = ConditionCheck::builder()
             .table_name(&self.table)
-            .key(PK, s(account_key(&account.sub)))
+            .key(PK, s(key::account(&account.sub)))
             .condition_expression("addressHash = :h")
             .expression_attribute_values(":h", s(&account.address_hash))
             .build()
@@ -679,7 +673,7 @@ impl ChallengeStore {
         now: SystemTime,
     ) -> Result<(), ConsumeError> {
         let (challenge, guesses) = tokio::join!(
-            self.read(challenge_key(id)),
+            self.read(key::challenge(id)),
             self.read(self.guesses_key(subject, now))
         );
         let (challenge, guesses) = (challenge?, guesses?);
@@ -707,7 +701,7 @@ impl ChallengeStore {
         binding: DeviceBinding,
         now: SystemTime,
     ) -> Result<Approved, ConsumeError> {
-        let item = self.read(challenge_key(id)).await?;
+        let item = self.read(key::challenge(id)).await?;
         let item = item.as_ref();
         if let Some(refused) = refusal(item, email, unix_seconds(now), Proof::Approval(binding)) {
             return Err(refused);
@@ -797,10 +791,10 @@ impl ChallengeStore {
             .ddb
             .update_item()
             .table_name(&self.table)
-            .key(PK, s(challenge_key(id)))
+            .key(PK, s(key::challenge(id)))
             .update_expression("ADD #wrong :one")
             .condition_expression(condition)
-            .expression_attribute_names("#s", "status")
+            .expression_attribute_names("#s", STATUS)
             .expression_attribute_names("#wrong", wrong.attribute)
             .set_expression_attribute_values(Some(values))
             .return_values(ReturnValue::UpdatedNew)
@@ -844,7 +838,7 @@ impl ChallengeStore {
         now: SystemTime,
     ) -> Result<Approval, ApprovalError> {
         let now_secs = unix_seconds(now);
-        let item = self.read(challenge_key(id)).await?;
+        let item = self.read(key::challenge(id)).await?;
         let binding = match item.as_ref().map(|item| approvable(item, email, now_secs)) {
             None => return Err(ApprovalError::NotFound),
             Some(checked) => checked?,
@@ -886,19 +880,19 @@ impl ChallengeStore {
         );
         let approve = Update::builder()
             .table_name(&self.table)
-            .key(PK, s(challenge_key(id)))
+            .key(PK, s(key::challenge(id)))
             .update_expression(
                 "SET #s = :approved, approvedAt = :now, approvalKey = :proofKey, approvalProof = :proof",
             )
             .condition_expression(condition)
-            .expression_attribute_names("#s", "status")
+            .expression_attribute_names("#s", STATUS)
             .set_expression_attribute_values(Some(values))
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .build()
             .map_err(unbuildable)?;
         let unrevoked = ConditionCheck::builder()
             .table_name(&self.table)
-            .key(PK, s(user_key(email)))
+            .key(PK, s(key::user(email)))
             .condition_expression(UNREVOKED)
             .expression_attribute_values(":id", s(id.to_string()))
             .build()
@@ -1050,7 +1044,7 @@ const CONDITION_FAILED: &str = "ConditionalCheckFailed";
 /// asked for it with `ALL_OLD`), or `None` when there was no item.
 fn status_found(error: &UpdateItemError) -> Option<ChallengeStatus> {
     item_found(error)
-        .and_then(|item| get_s(item, "status"))
+        .and_then(|item| get_s(item, STATUS))
         .and_then(ChallengeStatus::parse)
 }
 
@@ -1090,19 +1084,19 @@ fn why_cancelled(
 /// The table item of a new challenge.
 pub(crate) fn challenge_item(challenge: &Challenge) -> Item {
     let mut item = Item::from([
-        (PK.to_owned(), s(challenge_key(challenge.id))),
-        ("email".to_owned(), s(challenge.email.as_str())),
+        (PK.to_owned(), s(key::challenge(challenge.id))),
+        (EMAIL.to_owned(), s(challenge.email.as_str())),
         ("redirectUri".to_owned(), s(&challenge.redirect_uri)),
         ("createdAt".to_owned(), n(challenge.created_at)),
-        ("expiresAt".to_owned(), n(challenge.expires_at)),
-        ("status".to_owned(), s(challenge.status.as_str())),
+        (EXPIRES_AT.to_owned(), n(challenge.expires_at)),
+        (STATUS.to_owned(), s(challenge.status.as_str())),
         (
             TTL.to_owned(),
             n(challenge.expires_at + CHALLENGE_AFTERLIFE.as_secs()),
         ),
     ]);
     if let Some(id) = &challenge.ses_message_id {
-        item.insert("sesMessageId".to_owned(), s(id));
+        item.insert(SES_MESSAGE_ID.to_owned(), s(id));
     }
     if let Some(binding) = &challenge.binding {
         item.insert("binding".to_owned(), s(binding.encoded()));
@@ -1119,9 +1113,9 @@ pub(crate) fn challenge_item(challenge: &Challenge) -> Item {
 fn from_item(id: Ulid, item: &Item) -> Result<Challenge, CallError> {
     let corrupt =
         |what: &str| CallError::unexpected("DynamoDB GetItem", format!("challenge {id}: {what}"));
-    let email = get_s(item, "email")
+    let email = get_s(item, EMAIL)
         .and_then(|raw| EmailAddress::parse(raw).ok())
-        .ok_or_else(|| corrupt("email"))?;
+        .ok_or_else(|| corrupt(EMAIL))?;
     Ok(Challenge {
         id,
         email,
@@ -1129,18 +1123,18 @@ fn from_item(id: Ulid, item: &Item) -> Result<Challenge, CallError> {
             .ok_or_else(|| corrupt("redirectUri"))?
             .to_owned(),
         created_at: get_n(item, "createdAt").ok_or_else(|| corrupt("createdAt"))?,
-        expires_at: get_n(item, "expiresAt").ok_or_else(|| corrupt("expiresAt"))?,
-        status: get_s(item, "status")
+        expires_at: get_n(item, EXPIRES_AT).ok_or_else(|| corrupt(EXPIRES_AT))?,
+        status: get_s(item, STATUS)
             .and_then(ChallengeStatus::parse)
-            .ok_or_else(|| corrupt("status"))?,
-        ses_message_id: get_s(item, "sesMessageId").map(str::to_owned),
+            .ok_or_else(|| corrupt(STATUS))?,
+        ses_message_id: get_s(item, SES_MESSAGE_ID).map(str::to_owned),
         binding: match get_s(item, "binding") {
             None => None,
             Some(raw) => Some(DeviceBinding::parse(raw).map_err(|_| corrupt("binding"))?),
         },
         burnt: is_burnt(item),
         locale: get_s(item, "locale").and_then(Locale::parse),
-        delivery: get_s(item, "delivery").and_then(Delivery::parse),
+        delivery: get_s(item, DELIVERY).and_then(Delivery::parse),
         held: get_s(item, "held").is_some(),
     })
 }
