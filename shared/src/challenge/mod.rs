@@ -17,6 +17,9 @@
 //! `consumed` and raises the watermark, each under a condition, so of any
 //! number of concurrent attempts exactly one succeeds.
 
+mod answers;
+mod conditions;
+mod item;
 mod outcome;
 mod rules;
 mod store;
@@ -30,13 +33,14 @@ use crate::email::EmailAddress;
 use crate::locale::Locale;
 use crate::time::unix_seconds;
 
+pub use answers::{
+    Approval, ApprovalError, Approved, ConsumeError, MailingClaim, MarkMailed, Proof, Recorded,
+    UserState, WrongCode,
+};
+pub(crate) use item::challenge_item;
 pub use outcome::{BounceType, Delivery, SignInMethod, SuppressionReason};
 pub use rules::{MAX_WRONG_CODES, MAX_WRONG_NUMBERS};
-pub(crate) use store::challenge_item;
-pub use store::{
-    Approval, ApprovalError, Approved, ChallengeStore, ConsumeError, MailingClaim, MarkMailed,
-    Proof, Recorded, UserState, WrongCode,
-};
+pub use store::ChallengeStore;
 
 /// The SES message tag that names a mail's challenge: SES repeats a mail's
 /// tags in every event it publishes about it, so a report can be tied to its

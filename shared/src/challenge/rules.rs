@@ -13,7 +13,7 @@
 //!   its window passes.
 
 use super::ChallengeStatus;
-use super::store::{ApprovalError, ConsumeError, Proof};
+use super::answers::{ApprovalError, ConsumeError, Proof};
 use crate::aws::CallError;
 use crate::binding::DeviceBinding;
 use crate::dynamo::{Item, get_n, get_s};

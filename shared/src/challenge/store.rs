@@ -33,18 +33,22 @@ use std::time::{Duration, SystemTime};
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, CancellationReason, ConditionCheck, ReturnValue,
     ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
 };
 use ulid::Ulid;
 
-use super::SignInMethod;
-use super::rules::{
-    MAX_WRONG_CODES, MAX_WRONG_NUMBERS, approvable, code_refusal, is_burnt, not_approvable,
-    refusal, unexplained,
+use super::answers::{
+    Approval, ApprovalError, Approved, ConsumeError, MailingClaim, MarkMailed, Proof, Recorded,
+    UserState, WrongCode,
 };
+use super::conditions::{
+    Attempt, Awaiting, CONDITION_FAILED, UNREVOKED, WRONG_CODES, WRONG_NUMBERS, Wrong,
+    status_found, usable, why_cancelled,
+};
+use super::item::{challenge_item, from_item};
+use super::rules::{approvable, code_refusal, not_approvable, refusal, unexplained};
 use super::{Challenge, ChallengeStatus, Delivery, DeliveryReport};
 use crate::account::AccountRef;
 use crate::approval::{ApprovalSigner, Proof as ApprovalProof, Statement};
@@ -52,176 +56,18 @@ use crate::aws::CallError;
 use crate::binding::DeviceBinding;
 use crate::dynamo::{Item, PK, TTL, get_n, get_s, item_found, n, s};
 use crate::email::EmailAddress;
-use crate::locale::Locale;
 use crate::rate_limit::{Limit, counter_item};
-use crate::table::challenge::{DELIVERY, EMAIL, EXPIRES_AT, SES_MESSAGE_ID, STATUS};
+use crate::table::challenge::{SES_MESSAGE_ID, STATUS};
 use crate::table::key;
 use crate::time::unix_seconds;
 
-/// How long a challenge item outlives its expiry.
-const CHALLENGE_AFTERLIFE: Duration = Duration::from_secs(24 * 3600);
 /// How long a watermark outlives its last raise: more than any link lives.
 pub const WATERMARK_LIFETIME: Duration = Duration::from_secs(90 * 24 * 3600);
 /// Attempts at a consume that DynamoDB cancelled for a conflicting transaction.
 const CONFLICT_ATTEMPTS: u32 = 3;
 
-/// The `held` attribute of a challenge asked for while its mailbox's
-/// allowance was spent.
-const HELD_FOR_MAILBOX: &str = "mailbox";
-
 /// The scope of the counters of a user's wrong codes (see [`crate::rate_limit`]).
 const CODE_GUESSES: &str = "codeGuesses";
-
-/// What an answer proves, and so what state the challenge must be in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Proof {
-    /// The link's token: the challenge is mailed (or pending) and unapproved.
-    Link,
-    /// The mail's code: likewise.
-    Code,
-    /// The verifier of the asking browser: the challenge was approved, and
-    /// the verifier hashes to its binding.
-    Approval(DeviceBinding),
-}
-
-impl Proof {
-    pub fn method(self) -> SignInMethod {
-        match self {
-            Self::Link => SignInMethod::Link,
-            Self::Code => SignInMethod::Code,
-            Self::Approval(_) => SignInMethod::Approval,
-        }
-    }
-}
-
-/// Why a challenge could not be consumed.
-#[derive(Debug, thiserror::Error)]
-pub enum ConsumeError {
-    #[error("no such challenge")]
-    NotFound,
-    #[error("the challenge belongs to another user")]
-    WrongUser,
-    #[error("the challenge has expired")]
-    Expired,
-    #[error("the challenge was already used")]
-    Used,
-    #[error("another link of this user was used since this one was made, which revoked it")]
-    Revoked,
-    #[error("the account's address is not the one magiclink verified for it")]
-    AddressChanged,
-    #[error(
-        "too many wrong attempts: the challenge's code, or the whole challenge after wrong approval numbers, or every code of the user for a while"
-    )]
-    TooManyAttempts,
-    #[error(
-        "the challenge was approved for the device that asked; only that device signs in with it"
-    )]
-    ApprovedElsewhere,
-    #[error("the challenge has not been approved")]
-    NotApproved,
-    #[error("the verifier is not the one the challenge was asked with")]
-    WrongVerifier,
-    #[error(transparent)]
-    Store(#[from] CallError),
-}
-
-/// What an approval with a well-formed number did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Approval {
-    /// The challenge is approved: the asking browser may sign in with it.
-    Approved,
-    /// The number was wrong; this many more wrong numbers burn the
-    /// challenge (0: this one did).
-    WrongNumber { left: u64 },
-}
-
-/// Why a challenge cannot be approved.
-#[derive(Debug, thiserror::Error)]
-pub enum ApprovalError {
-    #[error("no such challenge")]
-    NotFound,
-    #[error("the link is not this challenge's")]
-    WrongUser,
-    #[error(
-        "the challenge was asked for without a binding, so it cannot be approved from another device"
-    )]
-    NotApprovable,
-    #[error("the challenge was already approved")]
-    AlreadyApproved,
-    #[error("the challenge was already used")]
-    Used,
-    #[error("another sign-in of this user revoked the challenge")]
-    Revoked,
-    #[error("the challenge has expired")]
-    Expired,
-    #[error("the challenge was burnt by too many wrong approval numbers")]
-    TooManyAttempts,
-    #[error(transparent)]
-    Store(#[from] CallError),
-}
-
-/// What a wrong code did to its challenge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WrongCode {
-    /// Counted; this many more wrong codes end the challenge's code (or the
-    /// user's budget, whichever comes first).
-    Counted { left: u64 },
-    /// This was the last wrong code the challenge's code, or the user's
-    /// budget, takes: no code signs in with it now.
-    Spent,
-}
-
-/// What a user's watermark says of one of their challenges.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UserState {
-    /// A sign-in since the challenge was made revoked it.
-    pub revoked: bool,
-    /// The user signed in within the watermark's lifetime (90 days).
-    pub signed_in_lately: bool,
-}
-
-/// An approved challenge, as [`ChallengeStore::open_for_approval`] found it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Approved {
-    /// Its expiry, seconds since the epoch, as the proof must state it.
-    pub expires_at: u64,
-    /// Its approval's proof, if it carries one.
-    pub proof: Option<ApprovalProof>,
-}
-
-/// What [`ChallengeStore::mark_mailed`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MarkMailed {
-    /// The challenge was pending and is now mailed.
-    Marked,
-    /// Nothing changed: the challenge was already past pending (in that
-    /// state), or is gone (`None`).
-    Unchanged(Option<ChallengeStatus>),
-}
-
-/// What [`ChallengeStore::record_delivery`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Recorded {
-    /// The report is on the challenge now (the relay publishes it).
-    Recorded,
-    /// The challenge already carries this report, or a worse one.
-    Known,
-    /// The challenge is gone (it lives a day past its expiry), or its
-    /// recorded mail is another one: the report has no challenge to go on.
-    NoChallenge,
-}
-
-/// What [`ChallengeStore::claim_for_mailing`] found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MailingClaim {
-    /// This caller may send the mail; no other may until the lease ends.
-    Claimed,
-    /// Another delivery holds a live lease: it is sending this mail now.
-    Busy,
-    /// Nothing to send: the challenge is past pending (in that state), or
-    /// gone (`None`).
-    Done(Option<ChallengeStatus>),
-}
 
 /// Challenges in DynamoDB.
 #[derive(Debug, Clone)]
@@ -940,201 +786,10 @@ impl ChallengeStore {
     }
 }
 
-/// The condition on a user's watermark under which their challenge `:id`
-/// is not revoked (see the module docs of [`crate::challenge`]).
-const UNREVOKED: &str = "attribute_not_exists(revokedThrough) OR revokedThrough < :id";
-
-/// A kind of wrong answer counted on a challenge: its attribute, and how
-/// many burn the challenge.
-#[derive(Debug, Clone, Copy)]
-struct Wrong {
-    attribute: &'static str,
-    max: u64,
-}
-
-const WRONG_CODES: Wrong = Wrong {
-    attribute: "wrongCodes",
-    max: MAX_WRONG_CODES,
-};
-const WRONG_NUMBERS: Wrong = Wrong {
-    attribute: "wrongNumbers",
-    max: MAX_WRONG_NUMBERS,
-};
-
 /// Why [`ChallengeStore::count_wrong`] counted nothing.
 enum Counted {
     /// The challenge (as it was; `None` when there is none) was not in a
     /// state to count it.
     Refused(Option<Item>),
     Failed(CallError),
-}
-
-/// Which state a challenge must be in for an update.
-#[derive(Debug, Clone, Copy)]
-enum Awaiting {
-    /// Mailed (or still pending) and unapproved: a link may sign in.
-    Link,
-    /// Likewise, and its code not spent: a code may sign in, a wrong code is
-    /// counted.
-    Code,
-    /// Likewise, and asked for with a binding: it may be approved, a wrong
-    /// number is counted.
-    Approval,
-    /// Approved, with this binding: the asking browser's verifier may sign in.
-    Verifier(DeviceBinding),
-}
-
-/// The condition under which a challenge can still be used as `awaiting`
-/// says by `email` at `now_secs`: it exists, is `email`'s, has not expired
-/// and has not been burnt (and for a code, its code is not spent), and is
-/// in the state `awaiting` needs. With the
-/// values it names (its `#s` is `status`) and the update's own `extra` ones.
-fn usable<const N: usize>(
-    email: &EmailAddress,
-    now_secs: u64,
-    awaiting: Awaiting,
-    extra: [(&str, AttributeValue); N],
-) -> (String, Item) {
-    const LIVE: &str = "attribute_exists(pk) AND email = :email AND expiresAt > :now \
-         AND (attribute_not_exists(wrongNumbers) OR wrongNumbers < :maxNumbers)";
-    const UNAPPROVED: &str = "(#s = :pending OR #s = :mailed)";
-    const CODE_LEFT: &str = "(attribute_not_exists(wrongCodes) OR wrongCodes < :maxWrong)";
-    let mut values = Item::from([
-        (":email".to_owned(), s(email.as_str())),
-        (":now".to_owned(), n(now_secs)),
-        (":maxNumbers".to_owned(), n(MAX_WRONG_NUMBERS)),
-    ]);
-    let unapproved = [
-        (":pending".to_owned(), s(ChallengeStatus::Pending.as_str())),
-        (":mailed".to_owned(), s(ChallengeStatus::Mailed.as_str())),
-    ];
-    let condition = match awaiting {
-        Awaiting::Link => {
-            values.extend(unapproved);
-            format!("{LIVE} AND {UNAPPROVED}")
-        }
-        Awaiting::Code => {
-            values.extend(unapproved);
-            values.insert(":maxWrong".into(), n(MAX_WRONG_CODES));
-            format!("{LIVE} AND {UNAPPROVED} AND {CODE_LEFT}")
-        }
-        Awaiting::Approval => {
-            values.extend(unapproved);
-            format!("{LIVE} AND {UNAPPROVED} AND attribute_exists(binding)")
-        }
-        Awaiting::Verifier(binding) => {
-            values.insert(":approved".into(), s(ChallengeStatus::Approved.as_str()));
-            values.insert(":binding".into(), s(binding.encoded()));
-            format!("{LIVE} AND #s = :approved AND binding = :binding")
-        }
-    };
-    values.extend(extra.map(|(name, value)| (name.to_owned(), value)));
-    (condition, values)
-}
-
-/// One consume attempt's failure: final, or worth another try.
-enum Attempt {
-    Failed(ConsumeError),
-    Conflict,
-}
-
-const CONDITION_FAILED: &str = "ConditionalCheckFailed";
-
-/// The status of the item that made a conditional update fail (the update
-/// asked for it with `ALL_OLD`), or `None` when there was no item.
-fn status_found(error: &UpdateItemError) -> Option<ChallengeStatus> {
-    item_found(error)
-        .and_then(|item| get_s(item, STATUS))
-        .and_then(ChallengeStatus::parse)
-}
-
-/// Turns the transaction's cancellation reasons into the precise refusal.
-fn why_cancelled(
-    email: &EmailAddress,
-    now_secs: u64,
-    proof: Proof,
-    reasons: &[CancellationReason],
-) -> Attempt {
-    let code = |i: usize| reasons.get(i).and_then(CancellationReason::code);
-    if reasons
-        .iter()
-        .any(|r| r.code() == Some("TransactionConflict"))
-    {
-        return Attempt::Conflict;
-    }
-    if code(0) == Some(CONDITION_FAILED) {
-        let item = reasons.first().and_then(CancellationReason::item);
-        return Attempt::Failed(refusal(item, email, now_secs, proof).unwrap_or_else(unexplained));
-    }
-    if code(1) == Some(CONDITION_FAILED) {
-        return Attempt::Failed(ConsumeError::Revoked);
-    }
-    if code(2) == Some(CONDITION_FAILED) {
-        return Attempt::Failed(ConsumeError::AddressChanged);
-    }
-    if code(3) == Some(CONDITION_FAILED) {
-        return Attempt::Failed(ConsumeError::TooManyAttempts);
-    }
-    Attempt::Failed(ConsumeError::Store(CallError::unexpected(
-        "TransactWriteItems",
-        "cancelled for an unexpected reason",
-    )))
-}
-
-/// The table item of a new challenge.
-pub(crate) fn challenge_item(challenge: &Challenge) -> Item {
-    let mut item = Item::from([
-        (PK.to_owned(), s(key::challenge(challenge.id))),
-        (EMAIL.to_owned(), s(challenge.email.as_str())),
-        ("redirectUri".to_owned(), s(&challenge.redirect_uri)),
-        ("createdAt".to_owned(), n(challenge.created_at)),
-        (EXPIRES_AT.to_owned(), n(challenge.expires_at)),
-        (STATUS.to_owned(), s(challenge.status.as_str())),
-        (
-            TTL.to_owned(),
-            n(challenge.expires_at + CHALLENGE_AFTERLIFE.as_secs()),
-        ),
-    ]);
-    if let Some(id) = &challenge.ses_message_id {
-        item.insert(SES_MESSAGE_ID.to_owned(), s(id));
-    }
-    if let Some(binding) = &challenge.binding {
-        item.insert("binding".to_owned(), s(binding.encoded()));
-    }
-    if let Some(locale) = &challenge.locale {
-        item.insert("locale".to_owned(), s(locale.as_str()));
-    }
-    if challenge.held {
-        item.insert("held".to_owned(), s(HELD_FOR_MAILBOX));
-    }
-    item
-}
-
-fn from_item(id: Ulid, item: &Item) -> Result<Challenge, CallError> {
-    let corrupt =
-        |what: &str| CallError::unexpected("DynamoDB GetItem", format!("challenge {id}: {what}"));
-    let email = get_s(item, EMAIL)
-        .and_then(|raw| EmailAddress::parse(raw).ok())
-        .ok_or_else(|| corrupt(EMAIL))?;
-    Ok(Challenge {
-        id,
-        email,
-        redirect_uri: get_s(item, "redirectUri")
-            .ok_or_else(|| corrupt("redirectUri"))?
-            .to_owned(),
-        created_at: get_n(item, "createdAt").ok_or_else(|| corrupt("createdAt"))?,
-        expires_at: get_n(item, EXPIRES_AT).ok_or_else(|| corrupt(EXPIRES_AT))?,
-        status: get_s(item, STATUS)
-            .and_then(ChallengeStatus::parse)
-            .ok_or_else(|| corrupt(STATUS))?,
-        ses_message_id: get_s(item, SES_MESSAGE_ID).map(str::to_owned),
-        binding: match get_s(item, "binding") {
-            None => None,
-            Some(raw) => Some(DeviceBinding::parse(raw).map_err(|_| corrupt("binding"))?),
-        },
-        burnt: is_burnt(item),
-        locale: get_s(item, "locale").and_then(Locale::parse),
-        delivery: get_s(item, DELIVERY).and_then(Delivery::parse),
-        held: get_s(item, "held").is_some(),
-    })
 }
