@@ -13,8 +13,8 @@ use std::sync::LazyLock;
 use libfuzzer_sys::fuzz_target;
 use magiclink::code::CodeDigits;
 use magiclink::config::Env;
-use magiclink_passkey::soft::SoftAuthenticator;
-use magiclink_passkey::{PasskeyConfig, RelyingParty};
+use magiclink_webauthn::soft::SoftAuthenticator;
+use magiclink_webauthn::{PasskeyConfig, RelyingParty};
 use magiclink_verifier::form::{AnswerForm, parse};
 
 const SUB: &str = "5f1c2e3a-7b9d-4c1e-8f2a-6d3b9e0c1a24";

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use magiclink::config::{ConfigError, Env, EventsConfig, StoreConfig};
 use magiclink::rate_limit::Limit;
-use magiclink_passkey::PasskeyConfig;
+use magiclink_webauthn::PasskeyConfig;
 
 /// Everything the endpoints need to know.
 #[derive(Debug, Clone)]

@@ -24,8 +24,8 @@ use magiclink::email::EmailAddress;
 use magiclink::passkeys::{AddError, MAX_NAME_CHARS, MAX_PASSKEYS, StoredPasskey, credential_key};
 use magiclink::rate_limit::Decision;
 use magiclink::time::unix_seconds;
-use magiclink_passkey::RelyingParty;
-use magiclink_passkey::ceremony::CEREMONY_TIMEOUT;
+use magiclink_webauthn::RelyingParty;
+use magiclink_webauthn::ceremony::CEREMONY_TIMEOUT;
 use serde_json::{Map, Value, json};
 use ulid::Ulid;
 

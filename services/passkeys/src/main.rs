@@ -6,11 +6,11 @@ use magiclink::config::Env;
 use magiclink::fingerprint::FingerprintKey;
 use magiclink::passkeys::PasskeyStore;
 use magiclink::rate_limit::RateLimiter;
-use magiclink_passkey::RelyingParty;
 use magiclink_passkeys::backend::AwsBackend;
 use magiclink_passkeys::config::PasskeysConfig;
 use magiclink_passkeys::endpoints::Service;
 use magiclink_passkeys::http::serve;
+use magiclink_webauthn::RelyingParty;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {

@@ -21,12 +21,12 @@ use magiclink::passkeys::{AddError, MAX_PASSKEYS, StoredPasskey};
 use magiclink::rate_limit::{Decision, Limit};
 use magiclink::time::unix_seconds;
 use magiclink_http::Answer;
-use magiclink_passkey::RelyingParty;
-use magiclink_passkey::soft::SoftAuthenticator;
 use magiclink_passkeys::api;
 use magiclink_passkeys::backend::{Backend, CognitoUser};
 use magiclink_passkeys::config::PasskeysConfig;
 use magiclink_passkeys::endpoints::{Inbound, Service};
+use magiclink_webauthn::RelyingParty;
+use magiclink_webauthn::soft::SoftAuthenticator;
 use serde_json::{Value, json};
 use ulid::Ulid;
 

@@ -34,7 +34,7 @@ use magiclink::events::{Event, EventPublisher, RejectionReason, SignInRejected, 
 use magiclink::fingerprint::FingerprintKey;
 use magiclink::passkeys::{PasskeyStore, SignIn, SignInError, credential_key};
 use magiclink::token::{LinkVerifier, TokenError};
-use magiclink_passkey::{Assertion, Refusal, RelyingParty};
+use magiclink_webauthn::{Assertion, Refusal, RelyingParty};
 use ulid::Ulid;
 
 use crate::form::{self, AnswerForm};

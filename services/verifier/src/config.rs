@@ -4,7 +4,7 @@ use magiclink::config::{
     ApprovalKeysConfig, CodeConfig, ConfigError, Env, EventsConfig, StoreConfig, TokenConfig,
     VerificationConfig,
 };
-use magiclink_passkey::PasskeyConfig;
+use magiclink_webauthn::PasskeyConfig;
 
 /// Everything the triggers need to know.
 #[derive(Debug, Clone)]

@@ -7,8 +7,8 @@
 
 use std::collections::HashMap;
 
-use magiclink_passkey::RelyingParty;
-use magiclink_passkey::ceremony::CeremonyError;
+use magiclink_webauthn::RelyingParty;
+use magiclink_webauthn::ceremony::CeremonyError;
 
 /// The private parameter that holds the round's passkey ceremony state.
 pub const PASSKEY_STATE: &str = "passkeyState";
@@ -51,7 +51,7 @@ mod tests {
     #![allow(clippy::unwrap_used, reason = "test code")]
 
     use magiclink::config::Env;
-    use magiclink_passkey::PasskeyConfig;
+    use magiclink_webauthn::PasskeyConfig;
 
     use super::*;
 

@@ -3,13 +3,13 @@
 //! the same mail; after an approval from another device, the JSON text
 //! `{"challengeId":"<ULID>","verifier":"<the asking browser's verifier>"}`;
 //! or a passkey's assertion, `{"passkey":<PublicKeyCredential.toJSON()>}`
-//! (read by [`magiclink_passkey::Assertion`]).
+//! (read by [`magiclink_webauthn::Assertion`]).
 //! Reading one is strict and bounded: anything else is `malformed`,
 //! whatever its size or nesting.
 
 use magiclink::binding::{BindingError, Verifier};
 use magiclink::code::{CodeDigits, CodeFormatError, normalize};
-use magiclink_passkey::{Assertion, AssertionError};
+use magiclink_webauthn::{Assertion, AssertionError};
 use serde::Deserialize;
 use ulid::Ulid;
 

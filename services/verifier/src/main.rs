@@ -18,10 +18,10 @@ use magiclink::events::EventPublisher;
 use magiclink::fingerprint::FingerprintKey;
 use magiclink::passkeys::PasskeyStore;
 use magiclink::token::LinkVerifier;
-use magiclink_passkey::RelyingParty;
 use magiclink_verifier::answer::{AnswerChecker, Passkeys};
 use magiclink_verifier::config::VerifierConfig;
 use magiclink_verifier::triggers::handle;
+use magiclink_webauthn::RelyingParty;
 use serde_json::Value;
 
 #[tokio::main]

@@ -32,7 +32,7 @@ pub enum TriggerError {
     #[error(transparent)]
     SignUpRefused(#[from] sign_up::SignUpRefused),
     #[error(transparent)]
-    Passkey(#[from] magiclink_passkey::ceremony::CeremonyError),
+    Passkey(#[from] magiclink_webauthn::ceremony::CeremonyError),
     #[error("the {trigger} event is malformed: {source}")]
     Malformed {
         trigger: String,

@@ -15,8 +15,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use magiclink::EmailAddress;
 use magiclink::challenge::SignInMethod;
 use magiclink::events::{Event, RejectionReason};
-use magiclink_passkey::soft::SoftAuthenticator;
 use magiclink_tests::{Answer, Mail, Reply, captured_mail, extend_world, jwt_claims};
+use magiclink_webauthn::soft::SoftAuthenticator;
 use serde_json::{Value, json};
 
 /// The stack's relying party and page, as `make up` deploys it.
