@@ -12,8 +12,8 @@ use std::hint::black_box;
 use std::time::{Duration, UNIX_EPOCH};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use magiclink::token::{Expectations, UnverifiedToken, encode_signing_input, join_signature};
-use magiclink::{EmailAddress, TokenClaims};
+use magiclink_core::token::{Expectations, UnverifiedToken, encode_signing_input, join_signature};
+use magiclink_core::{EmailAddress, TokenClaims};
 use magiclink_mailer::template::{MailTemplates, MailValues};
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};

@@ -14,8 +14,8 @@ use std::time::{Duration, UNIX_EPOCH};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use libfuzzer_sys::fuzz_target;
-use magiclink::EmailAddress;
-use magiclink::token::{Expectations, UnverifiedToken};
+use magiclink_core::EmailAddress;
+use magiclink_core::token::{Expectations, UnverifiedToken};
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
 

@@ -10,14 +10,7 @@ use tokio::sync::OnceCell;
 
 use crate::aws::CallError;
 
-/// A secret made from a KMS key's MAC of [`Derived::LABEL`].
-pub trait Derived: Sized {
-    /// The message whose MAC is the secret's key material.
-    const LABEL: &'static [u8];
-    /// What the secret is, for logs.
-    const NAME: &'static str;
-    fn from_key(key: &[u8]) -> Self;
-}
+pub use magiclink_core::derived_key::Derived;
 
 /// Derives `T` from the KMS HMAC key `key_id`.
 pub async fn derive<T: Derived>(kms: &aws_sdk_kms::Client, key_id: &str) -> Result<T, CallError> {

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use magiclink::token::PublicKeys;
+use magiclink::token::{PublicKeys, fetch_public_key};
 
 use crate::resource::{Action, Request, Response};
 
@@ -19,7 +19,7 @@ pub async fn answer(kms: &aws_sdk_kms::Client, request: &Request) -> Response {
     };
     let mut keys = PublicKeys::default();
     for id in ids {
-        let inserted = match PublicKeys::fetch(kms, id).await {
+        let inserted = match fetch_public_key(kms, id).await {
             Ok(key) => keys.insert(id.clone(), key),
             Err(e) => Err(e),
         };

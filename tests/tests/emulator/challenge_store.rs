@@ -786,7 +786,7 @@ async fn an_approval_carries_a_proof_of_what_was_approved_that_its_key_alone_mak
     // Its public half, as the keys resource reads it at deploy time.
     let kms = aws_sdk_kms::Client::new(&aws().await);
     let mut keys = magiclink::token::PublicKeys::default();
-    let key = magiclink::token::PublicKeys::fetch(&kms, &proof.key_id)
+    let key = magiclink::token::fetch_public_key(&kms, &proof.key_id)
         .await
         .unwrap();
     keys.insert(proof.key_id.clone(), key).unwrap();

@@ -9,7 +9,7 @@ use aws_config::SdkConfig;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use magiclink::time::unix_seconds;
-use magiclink::token::PublicKeys;
+use magiclink::token::{PublicKeys, fetch_public_key};
 use magiclink::{EmailAddress, LinkSigner, LinkVerifier, TokenClaims, TokenError};
 use magiclink_tests::{aws, fresh_signing_key};
 use sha2::{Digest, Sha256};
@@ -28,7 +28,7 @@ async fn keys() -> Keys {
     accepted
         .insert(
             key_id.clone(),
-            PublicKeys::fetch(&kms, &key_id).await.unwrap(),
+            fetch_public_key(&kms, &key_id).await.unwrap(),
         )
         .unwrap();
     Keys {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use aws_sdk_kms::types::{KeySpec, KeyUsageType};
 use aws_sdk_lambda::primitives::Blob;
-use magiclink::token::PublicKeys;
+use magiclink::token::{PublicKeys, fetch_public_key};
 use magiclink_tests::{FunctionEnvironment, Stack, aws, emulator_endpoint, fresh_signing_key};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -19,7 +19,7 @@ async fn signing_key_set(config: &aws_config::SdkConfig, ids: &[&str]) -> Public
     let kms = aws_sdk_kms::Client::new(config);
     let mut keys = PublicKeys::default();
     for id in ids {
-        let key = PublicKeys::fetch(&kms, id).await.unwrap();
+        let key = fetch_public_key(&kms, id).await.unwrap();
         keys.insert((*id).to_owned(), key).unwrap();
     }
     keys

@@ -9,7 +9,7 @@ use magiclink::challenge::{ChallengeStatus, ChallengeStore};
 use magiclink::config::Env;
 use magiclink::fingerprint::FingerprintKey;
 use magiclink::rate_limit::RateLimiter;
-use magiclink::token::PublicKeys;
+use magiclink::token::{PublicKeys, fetch_public_key};
 use magiclink_request::api::ApiError;
 use magiclink_request::backend::AwsBackend;
 use magiclink_request::config::RequestConfig;
@@ -26,7 +26,7 @@ async fn a_valid_request_leaves_a_pending_challenge_and_its_counters_only() {
     let mut keys = PublicKeys::default();
     keys.insert(
         signing_key.to_owned(),
-        PublicKeys::fetch(&kms, signing_key).await.unwrap(),
+        fetch_public_key(&kms, signing_key).await.unwrap(),
     )
     .unwrap();
     let jwks = keys.to_jwks();

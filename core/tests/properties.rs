@@ -8,8 +8,8 @@
 
 use std::time::{Duration, UNIX_EPOCH};
 
-use magiclink::token::{Expectations, UnverifiedToken, encode_signing_input, join_signature};
-use magiclink::{EmailAddress, TokenClaims};
+use magiclink_core::token::{Expectations, UnverifiedToken, encode_signing_input, join_signature};
+use magiclink_core::{EmailAddress, TokenClaims};
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
 use proptest::prelude::*;
