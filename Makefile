@@ -89,10 +89,12 @@ test: lint up
 	@$(MAKE) --no-print-directory e2e
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=5
 
-# The browser tests: headless Chromium against the demo page, served by the
-# dev server (on DEV_ORIGIN, where the links point) for the length of the run.
+# The web client's tests: its unit tests in Node (beside it), then the browser
+# tests: headless Chromium against the demo page, served by the dev server (on
+# DEV_ORIGIN, where the links point) for the length of the run.
 e2e:
 	@clients/web/e2e/install.sh
+	node --test clients/web/magiclink.test.mjs
 	@.venv/bin/python localstack/dev.py >.emulator/dev-server.log 2>&1 & server=$$!; \
 	  trap 'kill $$server 2>/dev/null' EXIT; \
 	  for _ in $$(seq 1 50); do curl -fs $(DEV_ORIGIN)/config.json >/dev/null && break; sleep 0.2; done; \

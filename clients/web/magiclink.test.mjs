@@ -3,7 +3,7 @@
 
 import { test, beforeEach } from "node:test";
 import assert from "node:assert/strict";
-import * as magiclink from "../magiclink.js";
+import * as magiclink from "./magiclink.js";
 
 const b64url = (value) => Buffer.from(JSON.stringify(value)).toString("base64url");
 const token = (claims) => `${b64url({ alg: "ES256", kid: "k" })}.${b64url(claims)}.${"A".repeat(86)}`;
