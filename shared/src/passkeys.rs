@@ -445,3 +445,93 @@ fn cancelled_at<T>(
 fn unbuildable(e: aws_sdk_dynamodb::error::BuildError) -> CallError {
     CallError::unexpected("DynamoDB request", e.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code")]
+
+    use super::*;
+
+    fn entry(fields: &[(&str, AttributeValue)]) -> AttributeValue {
+        AttributeValue::M(
+            fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+        )
+    }
+
+    fn whole(name: &str) -> AttributeValue {
+        entry(&[
+            ("credentialId", s("Y3JlZA")),
+            ("credential", s("{}")),
+            ("name", s(name)),
+            ("createdAt", n(1_800_000_000)),
+            ("signCount", n(7)),
+        ])
+    }
+
+    #[test]
+    fn a_users_passkeys_are_read_oldest_first_and_nothing_else_is_taken_for_one() {
+        let (older, newer) = (
+            Ulid::from_parts(1_700_000_000_000, 1),
+            Ulid::from_parts(1_800_000_000_000, 1),
+        );
+        let item = Item::from([
+            (PK.to_owned(), s("passkeys#sub-1")),
+            (attribute(newer), whole("Phone")),
+            (attribute(older), whole("Laptop")),
+            ("passkeyCount".to_owned(), n(2)),
+            ("changedFrom".to_owned(), s("Firefox · Linux")),
+            (format!("{PASSKEY}not-a-ulid"), whole("Stray")),
+        ]);
+        let passkeys = passkeys_of(&item);
+        let names: Vec<&str> = passkeys.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["Laptop", "Phone"]);
+        assert_eq!(passkeys[0].id, older);
+        assert_eq!(passkeys[0].sign_count, 7);
+        assert_eq!(passkeys[0].last_used_at, None);
+        assert_eq!(passkeys[0].credential_id, "Y3JlZA");
+    }
+
+    #[test]
+    fn an_entry_missing_what_a_sign_in_needs_is_no_passkey() {
+        let id = Ulid::from_parts(1_800_000_000_000, 1);
+        for missing in ["credentialId", "credential", "createdAt", "signCount"] {
+            let AttributeValue::M(mut fields) = whole("Laptop") else {
+                unreachable!()
+            };
+            fields.remove(missing);
+            assert_eq!(
+                StoredPasskey::from_value(id, &AttributeValue::M(fields)),
+                None,
+                "{missing}"
+            );
+        }
+        let too_big = entry(&[
+            ("credentialId", s("Y3JlZA")),
+            ("credential", s("{}")),
+            ("createdAt", n(1)),
+            ("signCount", n(u64::from(u32::MAX) + 1)),
+        ]);
+        assert_eq!(StoredPasskey::from_value(id, &too_big), None);
+        assert_eq!(StoredPasskey::from_value(id, &s("not a map")), None);
+        let nameless = entry(&[
+            ("credentialId", s("Y3JlZA")),
+            ("credential", s("{}")),
+            ("createdAt", n(1)),
+            ("signCount", n(0)),
+            ("lastUsedAt", n(2)),
+        ]);
+        let read = StoredPasskey::from_value(id, &nameless).unwrap();
+        assert_eq!((read.name.as_str(), read.last_used_at), ("", Some(2)));
+    }
+
+    #[test]
+    fn a_credential_id_is_kept_as_base64url_without_padding() {
+        assert_eq!(credential_key(b"cred"), "Y3JlZA");
+        assert_eq!(credential_key(&[0xfb, 0xff]), "-_8");
+        let id = Ulid::from_parts(1_800_000_000_000, 1);
+        assert_eq!(attribute(id), format!("passkey#{id}"));
+    }
+}

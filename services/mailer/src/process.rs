@@ -48,7 +48,7 @@ use magiclink::TokenClaims;
 use magiclink::account::{AccountRef, AccountStore, Binding};
 use magiclink::aws::CallError;
 use magiclink::challenge::{
-    ChallengeStatus, ChallengeStore, Delivery, MailingClaim, SuppressionReason,
+    Challenge, ChallengeStatus, ChallengeStore, Delivery, MailingClaim, SuppressionReason,
 };
 use magiclink::code::{CodeDigits, LazyCodeKey};
 use magiclink::config::SignUpMode;
@@ -321,19 +321,17 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
             Ok(None) => return Outcome::Skipped("unknown challenge"),
             Err(e) => return retry(&e, "DynamoDB"),
         };
-        match challenge.status {
-            ChallengeStatus::Mailed => return Outcome::Skipped("already mailed"),
-            ChallengeStatus::Consumed => return Outcome::Skipped("already used"),
-            ChallengeStatus::Approved => return Outcome::Skipped("already approved"),
-            ChallengeStatus::Pending => {}
-        }
-        if challenge.is_expired(now) {
-            // Too late to be of use: reported, so that every request ends in
-            // an event, and never sent.
-            tracing::warn!(challenge = %id, "expired before it could be mailed");
-            self.publish_failure(subject, true, EXPIRED.to_owned())
-                .await;
-            return Outcome::Expired;
+        match standing(&challenge, now) {
+            None => {}
+            Some(Outcome::Expired) => {
+                // Too late to be of use: reported, so that every request
+                // ends in an event, and never sent.
+                tracing::warn!(challenge = %id, "expired before it could be mailed");
+                self.publish_failure(subject, true, EXPIRED.to_owned())
+                    .await;
+                return Outcome::Expired;
+            }
+            Some(outcome) => return outcome,
         }
         // The address's fingerprint, computed here rather than taken from
         // the event: the verifier checks the account's binding against the
@@ -374,17 +372,11 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
             Err((e, service)) => return retry(&e, service),
         };
         match self.store.claim_for_mailing(id, now, MAILING_LEASE).await {
-            Ok(MailingClaim::Claimed) => {}
-            Ok(MailingClaim::Busy) => {
-                return Outcome::Retry {
-                    code: "InProgress".into(),
-                };
+            Ok(claim) => {
+                if let Some(outcome) = not_claimed(claim) {
+                    return outcome;
+                }
             }
-            Ok(MailingClaim::Done(Some(ChallengeStatus::Mailed))) => {
-                return Outcome::Skipped("already mailed");
-            }
-            Ok(MailingClaim::Done(Some(_))) => return Outcome::Skipped("already used"),
-            Ok(MailingClaim::Done(None)) => return Outcome::Skipped("unknown challenge"),
             Err(e) => return retry(&e, "DynamoDB"),
         }
         let claims = TokenClaims {
@@ -540,6 +532,37 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
     }
 }
 
+/// Whether a challenge as it was read is still to be mailed (`None`), or
+/// else why not: past pending (another delivery mailed it, or it was used or
+/// approved), or expired. Its status is looked at first: a mailed challenge
+/// that expired since is no failure.
+fn standing(challenge: &Challenge, now: SystemTime) -> Option<Outcome> {
+    match challenge.status {
+        ChallengeStatus::Mailed => Some(Outcome::Skipped("already mailed")),
+        ChallengeStatus::Consumed => Some(Outcome::Skipped("already used")),
+        ChallengeStatus::Approved => Some(Outcome::Skipped("already approved")),
+        ChallengeStatus::Pending if challenge.is_expired(now) => Some(Outcome::Expired),
+        ChallengeStatus::Pending => None,
+    }
+}
+
+/// Why a claim of the mailing lease lets this delivery not send (`None`: it
+/// sends): another delivery is sending now (tried again later), or there is
+/// nothing left to send.
+fn not_claimed(claim: MailingClaim) -> Option<Outcome> {
+    match claim {
+        MailingClaim::Claimed => None,
+        MailingClaim::Busy => Some(Outcome::Retry {
+            code: "InProgress".into(),
+        }),
+        MailingClaim::Done(Some(ChallengeStatus::Mailed)) => {
+            Some(Outcome::Skipped("already mailed"))
+        }
+        MailingClaim::Done(Some(_)) => Some(Outcome::Skipped("already used")),
+        MailingClaim::Done(None) => Some(Outcome::Skipped("unknown challenge")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -556,5 +579,57 @@ mod tests {
             redelivery_delay(Duration::from_secs(1), 0),
             Duration::from_secs(1)
         );
+    }
+
+    fn challenge(status: ChallengeStatus) -> (Challenge, SystemTime) {
+        let made = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let email = EmailAddress::parse("ann@example.com").unwrap_or_else(|e| panic!("{e}"));
+        let mut challenge = Challenge::new(email, "https://app.example/cb".into(), made, HOUR);
+        challenge.status = status;
+        (challenge, made + HOUR)
+    }
+
+    #[test]
+    fn only_a_pending_unexpired_challenge_is_mailed() {
+        let (pending, expiry) = challenge(ChallengeStatus::Pending);
+        assert_eq!(standing(&pending, expiry - Duration::from_secs(1)), None);
+        assert_eq!(standing(&pending, expiry), Some(Outcome::Expired));
+        for (status, why) in [
+            (ChallengeStatus::Mailed, "already mailed"),
+            (ChallengeStatus::Consumed, "already used"),
+            (ChallengeStatus::Approved, "already approved"),
+        ] {
+            let (read, expiry) = challenge(status);
+            assert_eq!(
+                standing(&read, expiry),
+                Some(Outcome::Skipped(why)),
+                "{status:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_the_holder_of_the_lease_sends() {
+        assert_eq!(not_claimed(MailingClaim::Claimed), None);
+        assert_eq!(
+            not_claimed(MailingClaim::Busy),
+            Some(Outcome::Retry {
+                code: "InProgress".into()
+            })
+        );
+        let done = |status| not_claimed(MailingClaim::Done(status));
+        assert_eq!(
+            done(Some(ChallengeStatus::Mailed)),
+            Some(Outcome::Skipped("already mailed"))
+        );
+        assert_eq!(
+            done(Some(ChallengeStatus::Consumed)),
+            Some(Outcome::Skipped("already used"))
+        );
+        assert_eq!(
+            done(Some(ChallengeStatus::Approved)),
+            Some(Outcome::Skipped("already used"))
+        );
+        assert_eq!(done(None), Some(Outcome::Skipped("unknown challenge")));
     }
 }
