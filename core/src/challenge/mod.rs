@@ -107,7 +107,7 @@ pub struct Challenge {
     pub delivery: Option<Delivery>,
     /// Asked for while its mailbox's allowance was spent: the mailer sends
     /// it only to an address that signed in lately (see
-    /// [`crate::admission`]), and withholds it otherwise.
+    /// `magiclink::admission`), and withholds it otherwise.
     pub held: bool,
 }
 

@@ -101,7 +101,7 @@ pub enum SuppressionReason {
     /// Sign-up mode `existing`, and the address has no account.
     UnknownUser,
     /// The account's address is not the one magiclink verified for it: it
-    /// was changed outside magiclink (see [`crate::account`]).
+    /// was changed outside magiclink (see `magiclink::account`).
     AddressChanged,
     /// Sign-up mode `open`, and the hour's allowance of new accounts is spent.
     SignUpCapReached,

@@ -53,7 +53,7 @@ pub struct TokenClaims {
     pub exp: u64,
     /// The keyed fingerprint of `sub` (see [`crate::fingerprint`]), which
     /// the verifier checks the account's binding against without holding
-    /// the fingerprint key (see [`crate::account`]). Tokens made before it
+    /// the fingerprint key (see `magiclink::account`). Tokens made before it
     /// existed carry none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ah: Option<String>,
