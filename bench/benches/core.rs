@@ -84,7 +84,7 @@ fn template_benches(c: &mut Criterion) {
         link: &link,
         code: "01234567",
         expires_at: 1_800_000_900,
-        lifetime_minutes: 15,
+        lifetime_secs: 900,
     };
     c.bench_function("mail/render", |b| {
         b.iter(|| template.render(black_box(&values)))

@@ -1,5 +1,6 @@
 //! Builds the mail templates in `templates/` into the binary: one entry per
-//! language folder (its sign-in mail, then its notices' folders), so that a
+//! language folder (its sign-in mail, its notices' folders, its
+//! `duration.txt`), so that a
 //! language is added by adding a folder. The
 //! templates are checked when the mailer starts (and by its tests).
 
@@ -19,6 +20,9 @@ const FILES: [&str; 4] = ["subject.txt", "body.txt", "body.html", "date.txt"];
 /// order `NoticeTemplate::new` takes them.
 const NOTICES: [&str; 2] = ["passkey-added", "passkey-removed"];
 const NOTICE_FILES: [&str; 3] = ["subject.txt", "body.txt", "body.html"];
+
+/// How a language writes a lifetime (see the mailer's `duration` module).
+const DURATION: &str = "duration.txt";
 
 fn main() {
     // Read when the script runs, not when it was compiled: a cached build
@@ -54,7 +58,9 @@ fn main() {
             }
             code.push_str("], ");
         }
-        code.push_str("]),\n");
+        code.push_str("], ");
+        include(&mut code, &language.join(DURATION));
+        code.push_str("),\n");
     }
     code.push(']');
     let out =

@@ -10,6 +10,7 @@
 
 pub mod config;
 pub mod directory;
+pub mod duration;
 pub mod notice;
 pub mod outbox;
 pub mod pacer;

@@ -405,7 +405,7 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
             link: &link,
             code: &code,
             expires_at: challenge.expires_at,
-            lifetime_minutes: challenge.expires_at.saturating_sub(challenge.created_at) / 60,
+            lifetime_secs: challenge.expires_at.saturating_sub(challenge.created_at),
         });
         self.pacer.wait().await;
         tracing::debug!(challenge = %id, language, "mail written");

@@ -29,7 +29,11 @@
 //! Placeholders: `{{email}}`, `{{link}}`, `{{code}}` (the one-time code, its
 //! digits in one run, as mail clients' code autofill reads it),
 //! `{{code_grouped}}` (the same in two groups, `1234 5678`, for reading),
-//! `{{expires_at}}` (by the language's `date.txt`), `{{lifetime_minutes}}`.
+//! `{{expires_at}}` (by the language's `date.txt`), `{{lifetime}}` (the
+//! link's lifetime in words, by the language's `duration.txt`, see
+//! [`crate::duration`]; a folder without one gets the built-in words of its
+//! language, else English), and `{{lifetime_minutes}}` (its whole minutes:
+//! kept for deployments' templates written before `{{lifetime}}`).
 //! A notice's: `{{email}}`, `{{passkey_name}}` (required in each body),
 //! `{{browser}}` (such as `Firefox · Linux`) and `{{changed_at}}` (by
 //! `date.txt`, required in each body). In the HTML part every value is
@@ -41,9 +45,16 @@ use std::path::Path;
 use magiclink::code::grouped;
 use magiclink::locale::Locale;
 
-/// A built-in language: its folder's name, its sign-in mail's files and
-/// its notices' (see `build.rs`).
-type BuiltIn = (&'static str, [&'static str; 4], [[&'static str; 3]; 2]);
+use crate::duration::DurationWords;
+
+/// A built-in language: its folder's name, its sign-in mail's files, its
+/// notices' and its `duration.txt` (see `build.rs`).
+type BuiltIn = (
+    &'static str,
+    [&'static str; 4],
+    [[&'static str; 3]; 2],
+    &'static str,
+);
 
 /// The languages built into the binary.
 const BUILT_IN: &[BuiltIn] = include!(concat!(env!("OUT_DIR"), "/languages.rs"));
@@ -89,14 +100,20 @@ impl NoticeKind {
 const DATE_PARTS: [&str; 5] = ["day", "month", "year", "hour", "minute"];
 
 /// The placeholders a template may use.
-const PLACEHOLDERS: [&str; 6] = [
+const PLACEHOLDERS: [&str; 7] = [
     "email",
     "link",
     "code",
     "code_grouped",
     "expires_at",
+    "lifetime",
     "lifetime_minutes",
 ];
+
+/// A language's lifetime words, in its folder; a deployment's folder without
+/// one gets the built-in one of its language, else this language's.
+const DURATION_FILE: &str = "duration.txt";
+const DURATION_FALLBACK: &str = "en";
 
 /// The placeholders each body must use.
 const REQUIRED: [&str; 2] = ["link", "code"];
@@ -116,6 +133,8 @@ pub enum TemplateError {
         "template {file}: a pattern line, then the twelve months' names, one per line: {reason}"
     )]
     Date { file: String, reason: String },
+    #[error("template {file}: {reason}")]
+    Duration { file: String, reason: String },
     #[error("template folder {name:?}: not a language tag (such as en, de or pt-br)")]
     NotALanguage { name: String },
     #[error("no language folder in {dir}")]
@@ -133,7 +152,8 @@ pub struct MailValues<'a> {
     pub code: &'a str,
     /// Seconds since the epoch.
     pub expires_at: u64,
-    pub lifetime_minutes: u64,
+    /// The link's lifetime, from the request to `expires_at`, in seconds.
+    pub lifetime_secs: u64,
 }
 
 /// What one notice says.
@@ -216,11 +236,17 @@ pub struct MailTemplate {
     text: String,
     html: String,
     date: DateFormat,
+    duration: DurationWords,
 }
 
 impl MailTemplate {
-    /// Checks and keeps one language's files; `language` names it in errors.
-    pub fn new(language: &str, files: [&str; 4]) -> Result<Self, TemplateError> {
+    /// Checks and keeps one language's files, with its lifetime words;
+    /// `language` names it in errors.
+    pub fn new(
+        language: &str,
+        files: [&str; 4],
+        duration: DurationWords,
+    ) -> Result<Self, TemplateError> {
         let [subject, text, html, date] = files;
         let file = |name: &str| format!("{language}/{name}");
         check(
@@ -237,13 +263,15 @@ impl MailTemplate {
             text: text.to_owned(),
             html: html.to_owned(),
             date: DateFormat::new(&file("date.txt"), date)?,
+            duration,
         })
     }
 
     /// The mail for `values`.
     pub fn render(&self, values: &MailValues<'_>) -> RenderedMail {
         let expires_at = self.date.format(values.expires_at);
-        let minutes = values.lifetime_minutes.to_string();
+        let lifetime = self.duration.words(values.lifetime_secs);
+        let minutes = (values.lifetime_secs / 60).to_string();
         let code_grouped = grouped(values.code);
         let value = |name: &str| -> &str {
             match name {
@@ -252,6 +280,7 @@ impl MailTemplate {
                 "code" => values.code,
                 "code_grouped" => &code_grouped,
                 "expires_at" => &expires_at,
+                "lifetime" => &lifetime,
                 _ => &minutes,
             }
         };
@@ -378,7 +407,13 @@ impl MailTemplates {
     pub fn built_in(default: &str) -> Result<Self, TemplateError> {
         let languages = BUILT_IN
             .iter()
-            .map(|(name, files, _)| Ok(((*name).to_owned(), MailTemplate::new(name, *files)?)))
+            .map(|(name, files, _, duration)| {
+                let duration = DurationWords::new(&format!("{name}/{DURATION_FILE}"), duration)?;
+                Ok((
+                    (*name).to_owned(),
+                    MailTemplate::new(name, *files, duration)?,
+                ))
+            })
             .collect::<Result<_, TemplateError>>()?;
         Self::new(
             languages,
@@ -409,7 +444,15 @@ impl MailTemplates {
             let files = FILES.map(|file| read(&path.join(file)));
             let [subject, text, html, date] = files;
             let files = [subject?, text?, html?, date?];
-            let template = MailTemplate::new(&name, files.each_ref().map(String::as_str))?;
+            let duration_file = path.join(DURATION_FILE);
+            let duration = if duration_file.is_file() {
+                let file = format!("{name}/{DURATION_FILE}");
+                DurationWords::new(&file, &read(&duration_file)?)?
+            } else {
+                built_in_duration(&name)?
+            };
+            let template =
+                MailTemplate::new(&name, files.each_ref().map(String::as_str), duration)?;
             languages.insert(name.clone(), template);
             if NoticeKind::ALL
                 .iter()
@@ -459,7 +502,7 @@ impl MailTemplates {
                 known: languages.keys().cloned().collect::<Vec<_>>().join(", "),
             });
         };
-        for (name, files, notice_files) in BUILT_IN {
+        for (name, files, notice_files, _) in BUILT_IN {
             if !notices.contains_key(*name) {
                 let notice = NoticeTemplate::new(name, *notice_files, files[3])?;
                 notices.insert((*name).to_owned(), notice);
@@ -513,6 +556,28 @@ impl MailTemplates {
             (&self.notice_default, &self.notice_fallback),
         )
     }
+}
+
+/// The built-in lifetime words of `language`, else of [`DURATION_FALLBACK`]:
+/// for a deployment's folder that has no `duration.txt`.
+fn built_in_duration(language: &str) -> Result<DurationWords, TemplateError> {
+    let built_in = |wanted: &str| {
+        BUILT_IN
+            .iter()
+            .find(|(name, ..)| *name == wanted)
+            .map(|(name, _, _, text)| (*name, *text))
+    };
+    let (name, text) = built_in(language)
+        .or_else(|| built_in(DURATION_FALLBACK))
+        .ok_or_else(|| TemplateError::NoDefault {
+            name: DURATION_FALLBACK.into(),
+            known: BUILT_IN
+                .iter()
+                .map(|(name, ..)| *name)
+                .collect::<Vec<_>>()
+                .join(", "),
+        })?;
+    DurationWords::new(&format!("{name}/{DURATION_FILE}"), text)
 }
 
 /// The first of `wishes` that `languages` has, by fallback (`de-at`, then
@@ -603,12 +668,16 @@ mod tests {
             link,
             code: "01234567",
             expires_at: 1_795_000_000,
-            lifetime_minutes: 15,
+            lifetime_secs: 900,
         }
     }
 
     fn built_in() -> MailTemplates {
         MailTemplates::built_in("en").unwrap()
+    }
+
+    fn english() -> DurationWords {
+        built_in_duration("en").unwrap()
     }
 
     fn language(name: &str) -> MailTemplate {
@@ -746,6 +815,7 @@ mod tests {
                 "{{link}} {{code}}",
                 date,
             ],
+            english(),
         )
         .unwrap();
         let mail = template.render(&values("a@b.co\r\nBcc: x@y.z", "l"));
@@ -757,40 +827,42 @@ mod tests {
         let [subject, text, html, date] = en_files();
         let body = "{{link}} {{code}}";
         assert_eq!(
-            MailTemplate::new("en", ["Hi {{name}}", body, body, date]).unwrap_err(),
+            MailTemplate::new("en", ["Hi {{name}}", body, body, date], english()).unwrap_err(),
             TemplateError::UnknownPlaceholder {
                 file: "en/subject.txt".into(),
                 name: "name".into()
             }
         );
         assert_eq!(
-            MailTemplate::new("de", ["Hi", "no link here {{code}}", body, date]).unwrap_err(),
+            MailTemplate::new("de", ["Hi", "no link here {{code}}", body, date], english())
+                .unwrap_err(),
             TemplateError::Missing {
                 file: "de/body.txt".into(),
                 name: "link"
             }
         );
         assert_eq!(
-            MailTemplate::new("en", ["Hi", body, "{{link}}, and no code", date]).unwrap_err(),
+            MailTemplate::new("en", ["Hi", body, "{{link}}, and no code", date], english())
+                .unwrap_err(),
             TemplateError::Missing {
                 file: "en/body.html".into(),
                 name: "code"
             }
         );
         assert_eq!(
-            MailTemplate::new("en", ["Hi", body, "{{link", date]).unwrap_err(),
+            MailTemplate::new("en", ["Hi", body, "{{link", date], english()).unwrap_err(),
             TemplateError::Unclosed {
                 file: "en/body.html".into()
             }
         );
         let eleven_months = date.lines().take(12).collect::<Vec<_>>().join("\n");
         assert!(matches!(
-            MailTemplate::new("en", [subject, text, html, &eleven_months]).unwrap_err(),
+            MailTemplate::new("en", [subject, text, html, &eleven_months], english()).unwrap_err(),
             TemplateError::Date { file, .. } if file == "en/date.txt"
         ));
         let no_year = date.replacen("{{year}}", "", 1);
         assert_eq!(
-            MailTemplate::new("en", [subject, text, html, &no_year]).unwrap_err(),
+            MailTemplate::new("en", [subject, text, html, &no_year], english()).unwrap_err(),
             TemplateError::Missing {
                 file: "en/date.txt".into(),
                 name: "year"
@@ -798,7 +870,7 @@ mod tests {
         );
         let seconds = date.replacen("{{minute}}", "{{minute}}:{{second}}", 1);
         assert!(matches!(
-            MailTemplate::new("en", [subject, text, html, &seconds]).unwrap_err(),
+            MailTemplate::new("en", [subject, text, html, &seconds], english()).unwrap_err(),
             TemplateError::UnknownPlaceholder { name, .. } if name == "second"
         ));
         assert!(matches!(
@@ -818,7 +890,7 @@ mod tests {
             "magiclink-templates-{}",
             ulid::Ulid::from_datetime(std::time::SystemTime::now())
         ));
-        let built_in = BUILT_IN.iter().map(|(name, files, _)| (*name, *files));
+        let built_in = BUILT_IN.iter().map(|(name, files, ..)| (*name, *files));
         for (name, files) in built_in.chain(extra.iter().copied()) {
             let folder = dir.join(name);
             std::fs::create_dir_all(&folder).unwrap();
@@ -950,6 +1022,71 @@ mod tests {
             mail.text.contains("<img src=x onerror=alert(1)> & co"),
             "plain text"
         );
+    }
+
+    #[test]
+    fn the_lifetime_is_told_in_each_languages_words() {
+        let cases = [
+            ("en", 90, "90 seconds"),
+            ("en", 60, "1 minute from"),
+            ("en", 259_200, "3 days"),
+            ("de", 60, "1 Minute ab"),
+            ("de", 7_200, "2 Stunden"),
+            ("es", 3_600, "1 hora"),
+            ("es", 86_400, "1 día"),
+            ("fr", 90, "90\u{a0}secondes"),
+            ("fr", 60, "soit 1\u{a0}minute"),
+        ];
+        for (name, lifetime_secs, words) in cases {
+            let mail = language(name).render(&MailValues {
+                lifetime_secs,
+                ..values("ann@example.com", "https://app.example.com/cb#t")
+            });
+            assert!(
+                mail.text.contains(words) && mail.html.contains(words),
+                "{name} {lifetime_secs}: {words:?} in {}",
+                mail.text
+            );
+        }
+    }
+
+    #[test]
+    fn a_deployments_folder_without_lifetime_words_gets_the_built_in_ones() {
+        let [_, text, html, date] = en_files();
+        let dir = template_dir(&[("it", ["Accesso", text, html, date])]);
+        let minute = |templates: &MailTemplates, tag: &str| {
+            let (_, template) = templates.choose([&Locale::parse(tag).unwrap()]);
+            let mail = template.render(&MailValues {
+                lifetime_secs: 60,
+                ..values("ann@example.com", "https://app.example.com/cb#t")
+            });
+            mail.text
+        };
+        let templates = MailTemplates::from_dir(&dir, "en").unwrap();
+        assert!(
+            minute(&templates, "it").contains("(1 minute from"),
+            "English words"
+        );
+        assert!(
+            minute(&templates, "de").contains("1 Minute ab"),
+            "its own language's"
+        );
+
+        let words = dir.join("it").join(DURATION_FILE);
+        std::fs::write(
+            &words,
+            "singular: 1\n{{n}} secondo | {{n}} secondi\n{{n}} minuto | {{n}} minuti\n\
+             {{n}} ora | {{n}} ore\n{{n}} giorno | {{n}} giorni\n",
+        )
+        .unwrap();
+        let templates = MailTemplates::from_dir(&dir, "en").unwrap();
+        assert!(minute(&templates, "it").contains("(1 minuto from"));
+
+        std::fs::write(&words, "singular: 1\n{{n}} secondo | {{n}} secondi\n").unwrap();
+        assert!(matches!(
+            MailTemplates::from_dir(&dir, "en").unwrap_err(),
+            TemplateError::Duration { file, .. } if file == "it/duration.txt"
+        ));
     }
 
     #[test]

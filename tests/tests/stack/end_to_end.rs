@@ -69,6 +69,13 @@ async fn a_new_address_signs_in_from_its_link_and_every_step_is_an_event() {
     let mut w = world().await;
     let user = w.new_user();
     let mail = w.link_mail(&user, 1).await;
+    // The stack's links live 90 s (the Makefile's LINK_LIFETIME), told in
+    // words that are neither rounded nor wrongly plural.
+    assert!(
+        mail.text.contains("(90 seconds from when you asked"),
+        "{}",
+        mail.text
+    );
     let tokens = w.pool.sign_in(&user.email, &mail.token()).await.tokens();
     assert_eq!(
         jwt_claims(tokens.id_token().unwrap())["email"],
