@@ -7,9 +7,10 @@
 //! (how the expiry is
 //! written: a pattern over `{{day}}`, `{{month}}`, `{{year}}`, `{{hour}}`
 //! and `{{minute}}` on the first line, then the twelve months' names, one
-//! per line; times are UTC, the reader's zone being unknown), and a folder
-//! per notice (`passkey-added/`, `passkey-removed/`) with the same three
-//! files. The folders in
+//! per line; times are UTC, the reader's zone being unknown), a
+//! `duration.txt` (how the link's lifetime is written, see
+//! [`crate::duration`]), and a folder per notice (`passkey-added/`,
+//! `passkey-removed/`) with the same three files. The folders in
 //! `services/mailer/templates/` are built into the binary (see `build.rs`):
 //! a language is added by adding a folder. A deployment may replace them all
 //! by pointing `MAIL_TEMPLATE_DIR` at a folder of such folders (in a Lambda
