@@ -135,12 +135,23 @@ pub mod challenge {
     pub const WRONG_NUMBERS: &str = "wrongNumbers";
     /// Where the mail is ([`Delivery`](crate::challenge::Delivery), as text).
     pub const DELIVERY: &str = "delivery";
+    /// When SES's latest report on the mail was recorded.
+    pub const DELIVERY_AT: &str = "deliveryAt";
     /// SES's id of the mail, once sent.
     pub const SES_MESSAGE_ID: &str = "sesMessageId";
     /// A bounce's type and subtype, a complaint's feedback type.
     pub const BOUNCE_TYPE: &str = "bounceType";
     pub const BOUNCE_SUB_TYPE: &str = "bounceSubType";
     pub const FEEDBACK_TYPE: &str = "feedbackType";
+}
+
+/// The attributes of a suppression item (`suppressed#<fingerprint>`): its
+/// store writes them, and the feedback role's IAM policy names them.
+pub mod suppressed {
+    /// Why the address is not mailed (a bounce or a complaint).
+    pub const REASON: &str = "reason";
+    /// Until when, seconds since the epoch.
+    pub const UNTIL: &str = "until";
 }
 
 /// The attributes of a user's passkeys item (`passkeys#<sub>`) that others
@@ -228,6 +239,42 @@ mod tests {
             }
         }
         assert!(named > 0, "no dynamodb:LeadingKeys found in the template");
+    }
+
+    #[test]
+    fn the_templates_attribute_conditions_name_only_the_tables_names() {
+        let known = [
+            PK,
+            challenge::SES_MESSAGE_ID,
+            challenge::DELIVERY,
+            challenge::DELIVERY_AT,
+            challenge::BOUNCE_TYPE,
+            challenge::BOUNCE_SUB_TYPE,
+            challenge::FEEDBACK_TYPE,
+            TTL,
+            suppressed::REASON,
+            suppressed::UNTIL,
+        ];
+        let template = repository_file("infra/template.yaml");
+        let mut lists = 0;
+        for line in template.lines() {
+            let Some((_, list)) = line.split_once("dynamodb:Attributes:") else {
+                continue;
+            };
+            lists += 1;
+            for name in list
+                .trim()
+                .trim_matches(['[', ']'])
+                .split(',')
+                .map(str::trim)
+            {
+                assert!(
+                    known.contains(&name),
+                    "the template grants an attribute the code does not name: {name}"
+                );
+            }
+        }
+        assert!(lists > 0, "no dynamodb:Attributes found in the template");
     }
 
     #[test]

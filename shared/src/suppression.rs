@@ -16,6 +16,7 @@ use crate::aws::CallError;
 use crate::challenge::SuppressionReason;
 use crate::dynamo::{PK, TTL, get_n, get_s, n, s};
 use crate::table::key;
+use crate::table::suppressed::{REASON, UNTIL};
 use crate::time::unix_seconds;
 
 /// Why an address is suppressed.
@@ -79,11 +80,11 @@ impl Suppressions {
             .put_item()
             .table_name(&self.table)
             .item(PK, s(key::suppressed(subject_hash)))
-            .item("reason", s(cause.as_str()))
-            .item("until", n(until))
+            .item(REASON, s(cause.as_str()))
+            .item(UNTIL, n(until))
             .item(TTL, n(until))
             .condition_expression("attribute_not_exists(pk) OR #until < :until")
-            .expression_attribute_names("#until", "until")
+            .expression_attribute_names("#until", UNTIL)
             .expression_attribute_values(":until", n(until))
             .send()
             .await;
@@ -113,11 +114,11 @@ impl Suppressions {
         let Some(item) = output.item() else {
             return Ok(None);
         };
-        let ended = get_n(item, "until").is_none_or(|until| until <= unix_seconds(now));
+        let ended = get_n(item, UNTIL).is_none_or(|until| until <= unix_seconds(now));
         Ok(if ended {
             None
         } else {
-            get_s(item, "reason").and_then(Cause::parse)
+            get_s(item, REASON).and_then(Cause::parse)
         })
     }
 }

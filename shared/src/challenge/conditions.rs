@@ -12,7 +12,9 @@ use crate::aws::CallError;
 use crate::binding::DeviceBinding;
 use crate::dynamo::{Item, get_s, item_found, n, s};
 use crate::email::EmailAddress;
-use crate::table::challenge::STATUS;
+use crate::table::challenge::{
+    EMAIL, EXPIRES_AT, STATUS, WRONG_NUMBERS as WRONG_NUMBERS_ATTRIBUTE,
+};
 
 /// The condition on a user's watermark under which their challenge `:id`
 /// is not revoked (see the module docs of [`crate::challenge`]).
@@ -31,7 +33,7 @@ pub(super) const WRONG_CODES: Wrong = Wrong {
     max: MAX_WRONG_CODES,
 };
 pub(super) const WRONG_NUMBERS: Wrong = Wrong {
-    attribute: "wrongNumbers",
+    attribute: WRONG_NUMBERS_ATTRIBUTE,
     max: MAX_WRONG_NUMBERS,
 };
 
@@ -61,8 +63,11 @@ pub(super) fn usable<const N: usize>(
     awaiting: Awaiting,
     extra: [(&str, AttributeValue); N],
 ) -> (String, Item) {
-    const LIVE: &str = "attribute_exists(pk) AND email = :email AND expiresAt > :now \
-         AND (attribute_not_exists(wrongNumbers) OR wrongNumbers < :maxNumbers)";
+    let live = format!(
+        "attribute_exists(pk) AND {EMAIL} = :email AND {EXPIRES_AT} > :now \
+         AND (attribute_not_exists({WRONG_NUMBERS_ATTRIBUTE}) \
+         OR {WRONG_NUMBERS_ATTRIBUTE} < :maxNumbers)"
+    );
     const UNAPPROVED: &str = "(#s = :pending OR #s = :mailed)";
     const CODE_LEFT: &str = "(attribute_not_exists(wrongCodes) OR wrongCodes < :maxWrong)";
     let mut values = Item::from([
@@ -77,21 +82,21 @@ pub(super) fn usable<const N: usize>(
     let condition = match awaiting {
         Awaiting::Link => {
             values.extend(unapproved);
-            format!("{LIVE} AND {UNAPPROVED}")
+            format!("{live} AND {UNAPPROVED}")
         }
         Awaiting::Code => {
             values.extend(unapproved);
             values.insert(":maxWrong".into(), n(MAX_WRONG_CODES));
-            format!("{LIVE} AND {UNAPPROVED} AND {CODE_LEFT}")
+            format!("{live} AND {UNAPPROVED} AND {CODE_LEFT}")
         }
         Awaiting::Approval => {
             values.extend(unapproved);
-            format!("{LIVE} AND {UNAPPROVED} AND attribute_exists(binding)")
+            format!("{live} AND {UNAPPROVED} AND attribute_exists(binding)")
         }
         Awaiting::Verifier(binding) => {
             values.insert(":approved".into(), s(ChallengeStatus::Approved.as_str()));
             values.insert(":binding".into(), s(binding.encoded()));
-            format!("{LIVE} AND #s = :approved AND binding = :binding")
+            format!("{live} AND #s = :approved AND binding = :binding")
         }
     };
     values.extend(extra.map(|(name, value)| (name.to_owned(), value)));

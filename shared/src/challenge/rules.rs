@@ -18,6 +18,7 @@ use crate::aws::CallError;
 use crate::binding::DeviceBinding;
 use crate::dynamo::{Item, get_n, get_s};
 use crate::email::EmailAddress;
+use crate::table::challenge::{EMAIL, EXPIRES_AT, WRONG_NUMBERS};
 
 /// Wrong codes that end a challenge's code, across any number of Cognito
 /// sessions. Its link still signs in.
@@ -59,7 +60,7 @@ pub(super) fn ended(item: &Item, now_secs: u64) -> Option<Ended> {
         Some(Ended::Used)
     } else if is_burnt(item) {
         Some(Ended::Burnt)
-    } else if get_n(item, "expiresAt").is_none_or(|expires| expires <= now_secs) {
+    } else if get_n(item, EXPIRES_AT).is_none_or(|expires| expires <= now_secs) {
         Some(Ended::Expired)
     } else {
         None
@@ -68,7 +69,7 @@ pub(super) fn ended(item: &Item, now_secs: u64) -> Option<Ended> {
 
 /// Whether wrong approval numbers burnt challenge `item`.
 pub(super) fn is_burnt(item: &Item) -> bool {
-    get_n(item, "wrongNumbers").is_some_and(|wrong| wrong >= MAX_WRONG_NUMBERS)
+    get_n(item, WRONG_NUMBERS).is_some_and(|wrong| wrong >= MAX_WRONG_NUMBERS)
 }
 
 /// Whether wrong codes ended the code of challenge `item`.
@@ -96,7 +97,7 @@ pub(super) fn refusal(
     let Some(item) = item else {
         return Some(ConsumeError::NotFound);
     };
-    if get_s(item, "email") != Some(email.as_str()) {
+    if get_s(item, EMAIL) != Some(email.as_str()) {
         return Some(ConsumeError::WrongUser);
     }
     if let Some(end) = ended(item, now_secs) {
@@ -165,7 +166,7 @@ pub(super) fn approvable(
     email: &EmailAddress,
     now_secs: u64,
 ) -> Result<DeviceBinding, ApprovalError> {
-    if get_s(item, "email") != Some(email.as_str()) {
+    if get_s(item, EMAIL) != Some(email.as_str()) {
         return Err(ApprovalError::WrongUser);
     }
     let Some(binding) = get_s(item, "binding").and_then(|raw| DeviceBinding::parse(raw).ok())

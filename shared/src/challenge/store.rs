@@ -57,7 +57,10 @@ use crate::binding::DeviceBinding;
 use crate::dynamo::{Item, PK, TTL, get_n, get_s, item_found, n, s};
 use crate::email::EmailAddress;
 use crate::rate_limit::{Limit, counter_item};
-use crate::table::challenge::{SES_MESSAGE_ID, STATUS};
+use crate::table::challenge::{
+    BOUNCE_SUB_TYPE, BOUNCE_TYPE, CONSUMED_BY, DELIVERY, DELIVERY_AT, EXPIRES_AT, FEEDBACK_TYPE,
+    SES_MESSAGE_ID, STATUS,
+};
 use crate::table::key;
 use crate::time::unix_seconds;
 
@@ -214,7 +217,9 @@ impl ChallengeStore {
             .update_item()
             .table_name(&self.table)
             .key(PK, s(key::challenge(id)))
-            .update_expression("SET #s = :mailed, sesMessageId = :mid, mailedAt = :now")
+            .update_expression(format!(
+                "SET #s = :mailed, {SES_MESSAGE_ID} = :mid, mailedAt = :now"
+            ))
             .condition_expression("attribute_exists(pk) AND #s = :pending")
             .expression_attribute_names("#s", STATUS)
             .expression_attribute_values(":mailed", s(ChallengeStatus::Mailed.as_str()))
@@ -247,21 +252,21 @@ impl ChallengeStore {
             .map(|i| format!(":r{i}"))
             .collect();
         let unrecorded = if replaceable.is_empty() {
-            "attribute_not_exists(delivery)".to_owned()
+            format!("attribute_not_exists({DELIVERY})")
         } else {
             format!(
-                "(attribute_not_exists(delivery) OR delivery IN ({}))",
+                "(attribute_not_exists({DELIVERY}) OR {DELIVERY} IN ({}))",
                 replaceable.join(", ")
             )
         };
-        let mut set = vec!["delivery = :d", "deliveryAt = :now"];
+        let mut set = vec![format!("{DELIVERY} = :d"), format!("{DELIVERY_AT} = :now")];
         let mut update = self
             .ddb
             .update_item()
             .table_name(&self.table)
             .key(PK, s(key::challenge(id)))
             .condition_expression(format!(
-                "attribute_exists(pk) AND sesMessageId = :mid AND {unrecorded}"
+                "attribute_exists(pk) AND {SES_MESSAGE_ID} = :mid AND {unrecorded}"
             ))
             .expression_attribute_values(":d", s(report.delivery.as_str()))
             .expression_attribute_values(":now", n(unix_seconds(now)))
@@ -271,16 +276,16 @@ impl ChallengeStore {
             update = update.expression_attribute_values(name, s(earlier.as_str()));
         }
         if let Some(bounce_type) = report.bounce_type {
-            set.push("bounceType = :bt");
+            set.push(format!("{BOUNCE_TYPE} = :bt"));
             update = update.expression_attribute_values(":bt", s(bounce_type.as_str()));
         }
         if let Some(sub_type) = &report.sub_type {
             let attribute = if report.delivery == Delivery::Complained {
-                "feedbackType = :st"
+                FEEDBACK_TYPE
             } else {
-                "bounceSubType = :st"
+                BOUNCE_SUB_TYPE
             };
-            set.push(attribute);
+            set.push(format!("{attribute} = :st"));
             update = update.expression_attribute_values(":st", s(sub_type));
         }
         let result = update
@@ -307,7 +312,7 @@ impl ChallengeStore {
     /// the asking browser is to be told (`Suppressed` or `Withheld`).
     pub async fn mark_unsent(&self, id: Ulid, why: Delivery) -> Result<(), CallError> {
         let unsent = (":d", s(why.as_str()));
-        self.update_if_pending(id, "SET delivery = :d", Some(unsent))
+        self.update_if_pending(id, &format!("SET {DELIVERY} = :d"), Some(unsent))
             .await
     }
 
@@ -434,7 +439,7 @@ impl ChallengeStore {
             .table_name(&self.table)
             .key(PK, s(key::challenge(id)))
             .update_expression(
-                "SET #s = :consumed, consumedAt = :now, consumedBy = :method, consumedAttempt = :attempt",
+                format!("SET #s = :consumed, consumedAt = :now, {CONSUMED_BY} = :method, consumedAttempt = :attempt"),
             )
             .condition_expression(condition)
             .expression_attribute_names("#s", STATUS)
@@ -554,7 +559,7 @@ impl ChallengeStore {
         }
         let item = item.ok_or(ConsumeError::NotFound)?;
         Ok(Approved {
-            expires_at: get_n(item, "expiresAt").unwrap_or_default(),
+            expires_at: get_n(item, EXPIRES_AT).unwrap_or_default(),
             proof: get_s(item, "approvalKey")
                 .zip(get_s(item, "approvalProof"))
                 .map(|(key_id, signature)| ApprovalProof {
@@ -701,7 +706,7 @@ impl ChallengeStore {
         }
         let expires_at = item
             .as_ref()
-            .and_then(|item| get_n(item, "expiresAt"))
+            .and_then(|item| get_n(item, EXPIRES_AT))
             .unwrap_or_default();
         let proof = signer
             .sign(&Statement {
