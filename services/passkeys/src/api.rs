@@ -4,7 +4,7 @@
 //! `openapi.json` documents the result.
 
 use magiclink_http::{Answer, BodyError, HttpError, MAX_BODY_BYTES};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// Why a request was not served.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -116,15 +116,6 @@ pub fn answer(success: Success) -> Answer {
         Success::Created(body) => Answer::json(201, &body),
         Success::Removed => Answer::empty(204),
     }
-}
-
-/// The fields of a JSON object body, or why the body is not one (see
-/// [`magiclink_http::json_object`]).
-pub fn json_object(
-    content_type: Option<&str>,
-    body: &[u8],
-) -> Result<Map<String, Value>, ApiError> {
-    Ok(magiclink_http::json_object(content_type, body)?)
 }
 
 #[cfg(test)]

@@ -29,7 +29,9 @@ use magiclink_webauthn::ceremony::CEREMONY_TIMEOUT;
 use serde_json::{Map, Value, json};
 use ulid::Ulid;
 
-use crate::api::{ApiError, Success, json_object};
+use magiclink_http::json_object;
+
+use crate::api::{ApiError, Success};
 use crate::backend::{Backend, CognitoUser};
 use crate::config::PasskeysConfig;
 use crate::device::describe;
@@ -434,6 +436,14 @@ mod tests {
             registration_body(fields(json!({"credential": {}, "name": 7}))),
             Err(ApiError::InvalidName(_))
         ));
+    }
+
+    /// A body as an endpoint reads it: its error as the API's.
+    fn json_object(
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<Map<String, Value>, ApiError> {
+        magiclink_http::json_object(content_type, body).map_err(ApiError::from)
     }
 
     #[test]

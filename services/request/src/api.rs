@@ -10,15 +10,6 @@ use magiclink_http::{Answer, BodyError, HttpError, MAX_BODY_BYTES};
 use serde_json::{Map, Value, json};
 use ulid::Ulid;
 
-/// The fields of a request's JSON object body, or why it is not one (see
-/// [`magiclink_http::json_object`]).
-pub(crate) fn json_object(
-    content_type: Option<&str>,
-    body: &[u8],
-) -> Result<Map<String, Value>, ApiError> {
-    Ok(magiclink_http::json_object(content_type, body)?)
-}
-
 /// The `200` of the status endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Status {

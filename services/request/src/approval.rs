@@ -37,7 +37,9 @@ use magiclink_http::HttpError;
 use serde_json::Value;
 use ulid::Ulid;
 
-use crate::api::{ApiError, Status, json_object};
+use magiclink_http::json_object;
+
+use crate::api::{ApiError, Status};
 use crate::backend::Approvals;
 use crate::config::ApprovalConfig;
 

@@ -44,7 +44,9 @@ use magiclink::rate_limit::Decision;
 use serde_json::Value;
 use ulid::Ulid;
 
-use crate::api::{ApiError, json_object};
+use magiclink_http::json_object;
+
+use crate::api::ApiError;
 use crate::backend::Backend;
 use crate::config::RequestConfig;
 use crate::redirect::RedirectError;
