@@ -85,6 +85,7 @@ fn template_benches(c: &mut Criterion) {
         code: "01234567",
         expires_at: 1_800_000_900,
         lifetime_secs: 900,
+        invited_by: None,
     };
     c.bench_function("mail/render", |b| {
         b.iter(|| template.render(black_box(&values)))

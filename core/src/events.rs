@@ -21,7 +21,9 @@
 //! the change ([`change_id`]), the same however often it is delivered, so that
 //! a consumer can drop duplicates. So are a passkey's (`PasskeyRegistered`,
 //! `PasskeyRemoved`, and a passkey sign-in's `SignInSucceeded`), from the
-//! changes of its user's passkeys item.
+//! changes of its user's passkeys item; an invitation's (`InvitationSent`,
+//! `InvitationRevoked`), from its challenge's; and `UserRevoked`, from the
+//! revocation's own item.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use ulid::Ulid;
@@ -279,6 +281,75 @@ pub struct PasskeyChange {
     pub changed_at: u64,
 }
 
+/// An operator invited a user (`POST /v1/invitations`): the challenge is
+/// recorded and the mailer will send the invitation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvitationSent {
+    pub version: V1,
+    /// The change's id (see [`change_id`]), for deduplication.
+    pub event_id: String,
+    pub challenge_id: Ulid,
+    pub subject_hash: String,
+    /// Seconds since the epoch.
+    pub expires_at: u64,
+}
+
+/// An operator revoked an invitation before it was used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InvitationRevoked {
+    pub version: V1,
+    /// The change's id (see [`change_id`]), for deduplication.
+    pub event_id: String,
+    pub challenge_id: Ulid,
+    pub subject_hash: String,
+}
+
+/// Who revoked a user's sign-ins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RevokedBy {
+    /// An operator, through the admin API (`POST /v1/users/revocations`).
+    Admin,
+    /// The user, signed in (`POST /v1/me/sign-out-everywhere`).
+    #[serde(rename = "self")]
+    User,
+}
+
+impl RevokedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::User => "self",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "admin" => Some(Self::Admin),
+            "self" => Some(Self::User),
+            _ => None,
+        }
+    }
+}
+
+/// Every outstanding link, code and approval of a user stopped working and
+/// all the user's sessions ended; with `passkeys`, the user's passkeys were
+/// removed too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserRevoked {
+    pub version: V1,
+    /// `<revocation id>/revoked`, for deduplication.
+    pub event_id: String,
+    /// The revocation (a ULID, its time).
+    pub revocation_id: Ulid,
+    pub subject_hash: String,
+    pub passkeys: bool,
+    pub revoked_by: RevokedBy,
+}
+
 /// A user added a passkey to their account.
 pub type PasskeyRegistered = PasskeyChange;
 
@@ -377,6 +448,9 @@ pub enum Event {
     SignInRejected(SignInRejected),
     PasskeyRegistered(PasskeyRegistered),
     PasskeyRemoved(PasskeyRemoved),
+    InvitationSent(InvitationSent),
+    InvitationRevoked(InvitationRevoked),
+    UserRevoked(UserRevoked),
 }
 
 impl Event {
@@ -395,6 +469,9 @@ impl Event {
             Self::SignInRejected(_) => "SignInRejected",
             Self::PasskeyRegistered(_) => "PasskeyRegistered",
             Self::PasskeyRemoved(_) => "PasskeyRemoved",
+            Self::InvitationSent(_) => "InvitationSent",
+            Self::InvitationRevoked(_) => "InvitationRevoked",
+            Self::UserRevoked(_) => "UserRevoked",
         }
     }
 
@@ -413,6 +490,9 @@ impl Event {
             Self::SignInRejected(d) => serde_json::to_string(d),
             Self::PasskeyRegistered(d) => serde_json::to_string(d),
             Self::PasskeyRemoved(d) => serde_json::to_string(d),
+            Self::InvitationSent(d) => serde_json::to_string(d),
+            Self::InvitationRevoked(d) => serde_json::to_string(d),
+            Self::UserRevoked(d) => serde_json::to_string(d),
         };
         // Plain structs of strings, numbers and enums always serialize.
         detail.unwrap_or_default()
@@ -596,6 +676,27 @@ mod tests {
                 challenge_id: id(),
                 subject_hash: subject_hash.clone(),
                 method: SignInMethod::Approval,
+            }),
+            Event::InvitationSent(InvitationSent {
+                version: V1,
+                event_id: change_id(id(), "invited"),
+                challenge_id: id(),
+                subject_hash: subject_hash.clone(),
+                expires_at: 1_800_259_200,
+            }),
+            Event::InvitationRevoked(InvitationRevoked {
+                version: V1,
+                event_id: change_id(id(), "revoked"),
+                challenge_id: id(),
+                subject_hash: subject_hash.clone(),
+            }),
+            Event::UserRevoked(UserRevoked {
+                version: V1,
+                event_id: change_id(id(), "revoked"),
+                revocation_id: id(),
+                subject_hash: subject_hash.clone(),
+                passkeys: true,
+                revoked_by: RevokedBy::User,
             }),
             Event::SignInRejected(SignInRejected {
                 version: V1,

@@ -37,10 +37,12 @@ pub mod prefix {
     pub const PASSKEY_CHALLENGE: &str = "passkey-challenge#";
     /// `notice#<event id>`: that a passkey change's notice went out.
     pub const NOTICE: &str = "notice#";
+    /// `revocation#<ULID>`: a user's revocation, for its event.
+    pub const REVOCATION: &str = "revocation#";
 
     /// Every prefix, for the checks that keep the documentation and the
     /// template's policies in step with the code.
-    pub const ALL: [&str; 9] = [
+    pub const ALL: [&str; 10] = [
         CHALLENGE,
         USER,
         ACCOUNT,
@@ -50,6 +52,7 @@ pub mod prefix {
         PASSKEY_REGISTRATION,
         PASSKEY_CHALLENGE,
         NOTICE,
+        REVOCATION,
     ];
 }
 
@@ -94,6 +97,10 @@ pub mod key {
     pub fn notice(event_id: &str) -> String {
         format!("{}{event_id}", prefix::NOTICE)
     }
+
+    pub fn revocation(id: Ulid) -> String {
+        format!("{}{id}", prefix::REVOCATION)
+    }
 }
 
 /// What an item's key says it is, for a reader of the stream: the kinds
@@ -105,6 +112,8 @@ pub enum Kind<'a> {
     Challenge(&'a str),
     /// A user's passkeys, with the user's `sub`.
     Passkeys(&'a str),
+    /// A user's revocation, with the text after its prefix (a ULID).
+    Revocation(&'a str),
     Other,
 }
 
@@ -114,6 +123,8 @@ impl<'a> Kind<'a> {
             Self::Challenge(id)
         } else if let Some(sub) = pk.strip_prefix(prefix::PASSKEYS) {
             Self::Passkeys(sub)
+        } else if let Some(id) = pk.strip_prefix(prefix::REVOCATION) {
+            Self::Revocation(id)
         } else {
             Self::Other
         }
@@ -143,6 +154,19 @@ pub mod challenge {
     pub const BOUNCE_TYPE: &str = "bounceType";
     pub const BOUNCE_SUB_TYPE: &str = "bounceSubType";
     pub const FEEDBACK_TYPE: &str = "feedbackType";
+    /// On an invitation: who invited (may be empty: nobody named).
+    pub const INVITED_BY: &str = "invitedBy";
+}
+
+/// The attributes of a revocation item (`revocation#<ULID>`), which the
+/// relay reads to publish `UserRevoked`.
+pub mod revocation {
+    /// The fingerprint of the revoked user's address.
+    pub const SUBJECT_HASH: &str = "subjectHash";
+    /// Whether the user's passkeys were removed too (a boolean).
+    pub const PASSKEYS: &str = "passkeys";
+    /// Who asked: `admin` (the admin API) or `self` (the user).
+    pub const BY: &str = "by";
 }
 
 /// The attributes of a suppression item (`suppressed#<fingerprint>`): its
@@ -191,6 +215,10 @@ mod tests {
             Kind::Challenge("01JDV0ZKXH3T5P8W4R9YB2C6NQ")
         );
         assert_eq!(Kind::of(&key::passkeys("sub-1")), Kind::Passkeys("sub-1"));
+        assert_eq!(
+            Kind::of(&key::revocation(id)),
+            Kind::Revocation("01JDV0ZKXH3T5P8W4R9YB2C6NQ")
+        );
         let email = EmailAddress::parse("Ann@Example.com").unwrap();
         for other in [
             key::user(&email),
@@ -281,9 +309,10 @@ mod tests {
     fn the_relays_stream_filter_passes_the_kinds_whose_changes_are_events() {
         let template = repository_file("infra/template.yaml");
         let filter = format!(
-            r#"{{"prefix": "{}"}}, {{"prefix": "{}"}}"#,
+            r#"{{"prefix": "{}"}}, {{"prefix": "{}"}}, {{"prefix": "{}"}}"#,
             prefix::CHALLENGE,
-            prefix::PASSKEYS
+            prefix::PASSKEYS,
+            prefix::REVOCATION
         );
         assert!(
             template.contains(&filter),

@@ -1,6 +1,6 @@
 //! Builds the mail templates in `templates/` into the binary: one entry per
 //! language folder (its sign-in mail, its notices' folders, its
-//! `duration.txt`), so that a
+//! `duration.txt`, its invitation's folder), so that a
 //! language is added by adding a folder. The
 //! templates are checked when the mailer starts (and by its tests).
 
@@ -23,6 +23,11 @@ const NOTICE_FILES: [&str; 3] = ["subject.txt", "body.txt", "body.html"];
 
 /// How a language writes a lifetime (see the mailer's `duration` module).
 const DURATION: &str = "duration.txt";
+
+/// The invitation's folder and its files, in the order
+/// `MailTemplate::invitation` takes them.
+const INVITATION: &str = "invitation";
+const INVITATION_FILES: [&str; 4] = ["subject.txt", "body.txt", "body.html", "someone.txt"];
 
 fn main() {
     // Read when the script runs, not when it was compiled: a cached build
@@ -60,7 +65,11 @@ fn main() {
         }
         code.push_str("], ");
         include(&mut code, &language.join(DURATION));
-        code.push_str("),\n");
+        code.push('[');
+        for file in INVITATION_FILES {
+            include(&mut code, &language.join(INVITATION).join(file));
+        }
+        code.push_str("]),\n");
     }
     code.push(']');
     let out =

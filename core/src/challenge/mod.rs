@@ -47,6 +47,9 @@ pub enum ChallengeStatus {
     Approved,
     /// The challenge signed its user in.
     Consumed,
+    /// An operator revoked it (an invitation, see [`Invitation`]) before it
+    /// was used: nothing signs in with it any more.
+    Revoked,
 }
 
 impl ChallengeStatus {
@@ -56,6 +59,7 @@ impl ChallengeStatus {
             Self::Mailed => "mailed",
             Self::Approved => "approved",
             Self::Consumed => "consumed",
+            Self::Revoked => "revoked",
         }
     }
 
@@ -65,6 +69,7 @@ impl ChallengeStatus {
             "mailed" => Some(Self::Mailed),
             "approved" => Some(Self::Approved),
             "consumed" => Some(Self::Consumed),
+            "revoked" => Some(Self::Revoked),
             _ => None,
         }
     }
@@ -109,7 +114,25 @@ pub struct Challenge {
     /// it only to an address that signed in lately (see
     /// `magiclink::admission`), and withholds it otherwise.
     pub held: bool,
+    /// Made by an operator's invitation rather than asked for by its user.
+    pub invitation: Option<Invitation>,
 }
+
+/// What makes a challenge an invitation: an operator asked for it through
+/// the admin API (`POST /v1/invitations`). It is mailed with the invitation
+/// template, its account is made when absent whatever the sign-up mode, and
+/// it may live longer than a link (see [`MAX_INVITATION_LIFETIME`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invitation {
+    /// The display name the mail gives as who invited; none: the mail
+    /// says it in its language's words for "your team".
+    pub invited_by: Option<String>,
+}
+
+/// The longest an invitation may live: 7 days.
+pub const MAX_INVITATION_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
+/// An invitation's lifetime when the operator names none: 3 days.
+pub const DEFAULT_INVITATION_LIFETIME: Duration = Duration::from_secs(3 * 24 * 3600);
 
 impl Challenge {
     /// A new pending challenge created at `now`, living for `lifetime`.
@@ -133,6 +156,15 @@ impl Challenge {
             locale: None,
             delivery: None,
             held: false,
+            invitation: None,
+        }
+    }
+
+    /// This challenge, an invitation (see [`Invitation`]).
+    pub fn invited(self, invitation: Invitation) -> Self {
+        Self {
+            invitation: Some(invitation),
+            ..self
         }
     }
 
@@ -188,6 +220,7 @@ impl Challenge {
     pub fn progress(&self, revoked: bool, now: SystemTime) -> Progress {
         match self.status {
             ChallengeStatus::Consumed => Progress::Used,
+            ChallengeStatus::Revoked => Progress::Revoked,
             _ if self.burnt || revoked => Progress::Revoked,
             _ if self.is_expired(now) => Progress::Expired,
             ChallengeStatus::Approved => Progress::Approved,
@@ -208,8 +241,8 @@ pub enum Progress {
     /// It signed its user in.
     Used,
     Expired,
-    /// Another sign-in of the user revoked it, or wrong codes or numbers
-    /// burnt it.
+    /// Another sign-in of the user, a revocation or an operator revoked
+    /// it, or wrong numbers burnt it.
     Revoked,
 }
 
@@ -319,6 +352,8 @@ mod tests {
             (with(Mailed, false), false, start, Progress::Pending),
             (with(Approved, false), false, start, Progress::Approved),
             (with(Consumed, false), true, late, Progress::Used),
+            (with(Revoked, false), false, start, Progress::Revoked),
+            (with(Revoked, false), false, late, Progress::Revoked),
             (with(Mailed, true), false, start, Progress::Revoked),
             (with(Approved, false), true, start, Progress::Revoked),
             (with(Mailed, false), true, late, Progress::Revoked),
@@ -398,9 +433,10 @@ mod tests {
             ChallengeStatus::Mailed,
             ChallengeStatus::Approved,
             ChallengeStatus::Consumed,
+            ChallengeStatus::Revoked,
         ] {
             assert_eq!(ChallengeStatus::parse(status.as_str()), Some(status));
         }
-        assert_eq!(ChallengeStatus::parse("revoked"), None);
+        assert_eq!(ChallengeStatus::parse("expired"), None);
     }
 }

@@ -4,7 +4,9 @@
 //! owner (see [`crate::notice`]); any other event but the one below is
 //! acknowledged and dropped.
 //!
-//! For one `MagicLinkRequested`: load the challenge; skip it (and acknowledge)
+//! For one `MagicLinkRequested` (or `InvitationSent`, an operator's
+//! invitation: the same, with the invitation's template, and the account
+//! made whatever the sign-up mode): load the challenge; skip it (and acknowledge)
 //! if it was mailed, used or revoked, so a redelivered message sends nothing
 //! (ARCHITECTURE.md, invariant 5); if it expired unsent, report that as a permanent
 //! `MagicLinkDeliveryFailed` (`errorCode` `Expired`); find the account, or
@@ -276,8 +278,11 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
 
     /// Processes one message body at `now`.
     pub async fn process(&self, body: &str, now: SystemTime) -> (Outcome, Option<Subject>) {
-        let request = match serde_json::from_str::<Event>(body) {
-            Ok(Event::MagicLinkRequested(request)) => request,
+        let (challenge_id, subject_hash) = match serde_json::from_str::<Event>(body) {
+            Ok(Event::MagicLinkRequested(request)) => (request.challenge_id, request.subject_hash),
+            Ok(Event::InvitationSent(invitation)) => {
+                (invitation.challenge_id, invitation.subject_hash)
+            }
             Ok(Event::PasskeyRegistered(change)) => {
                 return (
                     self.notify(NoticeKind::PasskeyAdded, &change, now).await,
@@ -302,10 +307,10 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
             }
         };
         let subject = Subject {
-            challenge_id: request.challenge_id,
-            subject_hash: request.subject_hash.clone(),
+            challenge_id,
+            subject_hash,
         };
-        let outcome = self.mail(request.challenge_id, &subject, now).await;
+        let outcome = self.mail(challenge_id, &subject, now).await;
         (outcome, Some(subject))
     }
 
@@ -363,8 +368,9 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
                 .suppress(subject, SuppressionReason::MailboxLimit)
                 .await;
         }
+        let invited = challenge.invitation.is_some();
         let account_locale = match self
-            .check_account(&challenge.email, &address_hash, now)
+            .check_account(&challenge.email, &address_hash, invited, now)
             .await
         {
             Ok(AccountCheck::Ready(locale)) => locale,
@@ -399,13 +405,21 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
         };
         let link = format!("{}#{token}", challenge.redirect_uri);
         let wishes = challenge.locale.iter().chain(&account_locale);
-        let (language, template) = self.settings.templates.choose(wishes);
+        let templates = &self.settings.templates;
+        let (language, template) = match &challenge.invitation {
+            None => templates.choose(wishes),
+            Some(_) => templates.choose_invitation(wishes),
+        };
         let mail = template.render(&MailValues {
             email: challenge.email.as_str(),
             link: &link,
             code: &code,
             expires_at: challenge.expires_at,
             lifetime_secs: challenge.expires_at.saturating_sub(challenge.created_at),
+            invited_by: challenge
+                .invitation
+                .as_ref()
+                .and_then(|i| i.invited_by.as_deref()),
         });
         self.pacer.wait().await;
         tracing::debug!(challenge = %id, language, "mail written");
@@ -434,18 +448,22 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
     }
 
     /// Finds or makes the account of `email` (whose fingerprint is
-    /// `address_hash`), and checks its binding. An error names the service
-    /// that failed.
+    /// `address_hash`), and checks its binding. An invitation (`invited`)
+    /// makes the account whatever the sign-up mode, outside the hour's
+    /// allowance of sign-ups (an operator asked for it, within the admin
+    /// API's own limits). An error names the service that failed.
     async fn check_account(
         &self,
         email: &EmailAddress,
         address_hash: &str,
+        invited: bool,
         now: SystemTime,
     ) -> Result<AccountCheck, (CallError, &'static str)> {
         let cognito = |e| (e, "Cognito");
         let dynamodb = |e| (e, "DynamoDB");
         let (sub, locale) = match self.directory.find(email).await.map_err(cognito)? {
             Some(account) => (account.sub, account.locale),
+            None if invited => (self.directory.create(email).await.map_err(cognito)?, None),
             None if self.settings.sign_up == SignUpMode::Existing => {
                 return Ok(AccountCheck::Suppress(SuppressionReason::UnknownUser));
             }
@@ -541,6 +559,7 @@ fn standing(challenge: &Challenge, now: SystemTime) -> Option<Outcome> {
         ChallengeStatus::Mailed => Some(Outcome::Skipped("already mailed")),
         ChallengeStatus::Consumed => Some(Outcome::Skipped("already used")),
         ChallengeStatus::Approved => Some(Outcome::Skipped("already approved")),
+        ChallengeStatus::Revoked => Some(Outcome::Skipped("revoked")),
         ChallengeStatus::Pending if challenge.is_expired(now) => Some(Outcome::Expired),
         ChallengeStatus::Pending => None,
     }
@@ -558,6 +577,7 @@ fn not_claimed(claim: MailingClaim) -> Option<Outcome> {
         MailingClaim::Done(Some(ChallengeStatus::Mailed)) => {
             Some(Outcome::Skipped("already mailed"))
         }
+        MailingClaim::Done(Some(ChallengeStatus::Revoked)) => Some(Outcome::Skipped("revoked")),
         MailingClaim::Done(Some(_)) => Some(Outcome::Skipped("already used")),
         MailingClaim::Done(None) => Some(Outcome::Skipped("unknown challenge")),
     }
@@ -598,6 +618,7 @@ mod tests {
             (ChallengeStatus::Mailed, "already mailed"),
             (ChallengeStatus::Consumed, "already used"),
             (ChallengeStatus::Approved, "already approved"),
+            (ChallengeStatus::Revoked, "revoked"),
         ] {
             let (read, expiry) = challenge(status);
             assert_eq!(
@@ -629,6 +650,10 @@ mod tests {
         assert_eq!(
             done(Some(ChallengeStatus::Approved)),
             Some(Outcome::Skipped("already used"))
+        );
+        assert_eq!(
+            done(Some(ChallengeStatus::Revoked)),
+            Some(Outcome::Skipped("revoked"))
         );
         assert_eq!(done(None), Some(Outcome::Skipped("unknown challenge")));
     }

@@ -1,6 +1,7 @@
 //! The mails: a subject, a plain-text part and an HTML part, rendered from
 //! templates with `{{placeholders}}`, in the reader's language. There are
-//! the sign-in mail and the notices of a passkey change ([`NoticeKind`]).
+//! the sign-in mail, the invitation, and the notices of a passkey change
+//! ([`NoticeKind`]).
 //!
 //! Each language is a folder named by its tag (`en`, `de`, `pt-br`) with
 //! the sign-in mail's `subject.txt`, `body.txt`, `body.html`, a `date.txt`
@@ -10,7 +11,9 @@
 //! per line; times are UTC, the reader's zone being unknown), a
 //! `duration.txt` (how the link's lifetime is written, see
 //! [`crate::duration`]), and a folder per notice (`passkey-added/`,
-//! `passkey-removed/`) with the same three files. The folders in
+//! `passkey-removed/`) with the same three files, and an `invitation/`
+//! folder with the invitation's three and `someone.txt` (the words for the
+//! inviter when the invitation names nobody, "your team"). The folders in
 //! `services/mailer/templates/` are built into the binary (see `build.rs`):
 //! a language is added by adding a folder. A deployment may replace them all
 //! by pointing `MAIL_TEMPLATE_DIR` at a folder of such folders (in a Lambda
@@ -19,9 +22,9 @@
 //! a folder name that is not a language tag stops the function from
 //! starting rather than sending a mail without them; so does a default
 //! language (`DEFAULT_LOCALE`) that has no folder. A folder of
-//! `MAIL_TEMPLATE_DIR` without the notices' folders is written with the
-//! built-in notices of its language (or of English): a deployment's own
-//! templates from before the notices keep working.
+//! `MAIL_TEMPLATE_DIR` without the notices' or the invitation's folders is
+//! written with the built-in ones of its language (or of English): a
+//! deployment's own templates from before them keep working.
 //!
 //! A mail's language: the challenge's locale, else the account's `locale`
 //! attribute, else the default, each by fallback (`de-at`, then `de`; see
@@ -34,7 +37,9 @@
 //! link's lifetime in words, by the language's `duration.txt`, see
 //! [`crate::duration`]; a folder without one gets the built-in words of its
 //! language, else English), and `{{lifetime_minutes}}` (its whole minutes:
-//! kept for deployments' templates written before `{{lifetime}}`).
+//! kept for deployments' templates written before `{{lifetime}}`). An
+//! invitation's: the same and `{{invited_by}}` (the inviter's display name,
+//! else the language's `someone.txt`).
 //! A notice's: `{{email}}`, `{{passkey_name}}` (required in each body),
 //! `{{browser}}` (such as `Firefox · Linux`) and `{{changed_at}}` (by
 //! `date.txt`, required in each body). In the HTML part every value is
@@ -49,12 +54,13 @@ use magiclink::locale::Locale;
 use crate::duration::DurationWords;
 
 /// A built-in language: its folder's name, its sign-in mail's files, its
-/// notices' and its `duration.txt` (see `build.rs`).
+/// notices', its `duration.txt` and its invitation's (see `build.rs`).
 type BuiltIn = (
     &'static str,
     [&'static str; 4],
     [[&'static str; 3]; 2],
     &'static str,
+    [&'static str; 4],
 );
 
 /// The languages built into the binary.
@@ -66,6 +72,12 @@ const FILES: [&str; 4] = ["subject.txt", "body.txt", "body.html", "date.txt"];
 /// A notice's files, in its folder, in the order [`NoticeTemplate::new`]
 /// takes them.
 const NOTICE_FILES: [&str; 3] = ["subject.txt", "body.txt", "body.html"];
+
+/// The invitation's folder in a language folder, and its files in the order
+/// [`MailTemplate::invitation`] takes them: a sign-in mail's three, then the
+/// words that stand for the inviter when the invitation names nobody.
+const INVITATION_FOLDER: &str = "invitation";
+const INVITATION_FILES: [&str; 4] = ["subject.txt", "body.txt", "body.html", "someone.txt"];
 
 /// The placeholders a notice may use.
 const NOTICE_PLACEHOLDERS: [&str; 4] = ["email", "passkey_name", "browser", "changed_at"];
@@ -116,6 +128,18 @@ const PLACEHOLDERS: [&str; 7] = [
 const DURATION_FILE: &str = "duration.txt";
 const DURATION_FALLBACK: &str = "en";
 
+/// The placeholders an invitation may use: a sign-in mail's and who invited.
+const INVITATION_PLACEHOLDERS: [&str; 8] = [
+    "email",
+    "link",
+    "code",
+    "code_grouped",
+    "expires_at",
+    "lifetime",
+    "lifetime_minutes",
+    "invited_by",
+];
+
 /// The placeholders each body must use.
 const REQUIRED: [&str; 2] = ["link", "code"];
 
@@ -155,6 +179,8 @@ pub struct MailValues<'a> {
     pub expires_at: u64,
     /// The link's lifetime, from the request to `expires_at`, in seconds.
     pub lifetime_secs: u64,
+    /// For an invitation, who invited, when the operator named somebody.
+    pub invited_by: Option<&'a str>,
 }
 
 /// What one notice says.
@@ -230,7 +256,7 @@ impl DateFormat {
     }
 }
 
-/// The templates of the sign-in mail in one language.
+/// The templates of the sign-in mail, or of the invitation, in one language.
 #[derive(Debug, Clone)]
 pub struct MailTemplate {
     subject: String,
@@ -238,6 +264,9 @@ pub struct MailTemplate {
     html: String,
     date: DateFormat,
     duration: DurationWords,
+    /// An invitation's words for the inviter when it names nobody (empty
+    /// for the sign-in mail, which has no `{{invited_by}}`).
+    someone: String,
 }
 
 impl MailTemplate {
@@ -265,6 +294,44 @@ impl MailTemplate {
             html: html.to_owned(),
             date: DateFormat::new(&file("date.txt"), date)?,
             duration,
+            someone: String::new(),
+        })
+    }
+
+    /// Checks and keeps one language's invitation (its folder's files, in
+    /// the order of [`INVITATION_FILES`]) with the language's `date.txt`
+    /// and lifetime words.
+    pub fn invitation(
+        language: &str,
+        files: [&str; 4],
+        date: &str,
+        duration: DurationWords,
+    ) -> Result<Self, TemplateError> {
+        let [subject, text, html, someone] = files;
+        let file = |name: &str| format!("{language}/{INVITATION_FOLDER}/{name}");
+        check(
+            [
+                (file(INVITATION_FILES[0]), subject),
+                (file(INVITATION_FILES[1]), text),
+                (file(INVITATION_FILES[2]), html),
+            ],
+            &INVITATION_PLACEHOLDERS,
+            &REQUIRED,
+        )?;
+        let someone = someone.trim();
+        if someone.is_empty() || someone.contains('\n') {
+            return Err(TemplateError::Unreadable {
+                file: file(INVITATION_FILES[3]),
+                reason: "it must be one line of words".into(),
+            });
+        }
+        Ok(Self {
+            subject: subject.trim().to_owned(),
+            text: text.to_owned(),
+            html: html.to_owned(),
+            date: DateFormat::new(&format!("{language}/date.txt"), date)?,
+            duration,
+            someone: someone.to_owned(),
         })
     }
 
@@ -274,8 +341,10 @@ impl MailTemplate {
         let lifetime = self.duration.words(values.lifetime_secs);
         let minutes = (values.lifetime_secs / 60).to_string();
         let code_grouped = grouped(values.code);
+        let invited_by = values.invited_by.unwrap_or(&self.someone);
         let value = |name: &str| -> &str {
             match name {
+                "invited_by" => invited_by,
                 "email" => values.email,
                 "link" => values.link,
                 "code" => values.code,
@@ -396,6 +465,12 @@ pub struct MailTemplates {
     fallback: MailTemplate,
     /// The notices, by language: a deployment's own, else the built-in.
     notices: BTreeMap<String, NoticeTemplate>,
+    /// The invitations, by language: a deployment's own, else the built-in.
+    invitations: BTreeMap<String, MailTemplate>,
+    /// The language of an invitation none of `invitations` suits, chosen
+    /// as for notices, and its templates.
+    invitation_default: String,
+    invitation_fallback: MailTemplate,
     /// The language of a notice for a reader none of `notices` suits: the
     /// default language if it has notices, else [`NOTICE_FALLBACK`].
     notice_default: String,
@@ -408,7 +483,7 @@ impl MailTemplates {
     pub fn built_in(default: &str) -> Result<Self, TemplateError> {
         let languages = BUILT_IN
             .iter()
-            .map(|(name, files, _, duration)| {
+            .map(|(name, files, _, duration, _)| {
                 let duration = DurationWords::new(&format!("{name}/{DURATION_FILE}"), duration)?;
                 Ok((
                     (*name).to_owned(),
@@ -418,6 +493,7 @@ impl MailTemplates {
             .collect::<Result<_, TemplateError>>()?;
         Self::new(
             languages,
+            BTreeMap::new(),
             BTreeMap::new(),
             default,
             "the built-in templates",
@@ -432,6 +508,7 @@ impl MailTemplates {
         };
         let mut languages = BTreeMap::new();
         let mut notices = BTreeMap::new();
+        let mut invitations = BTreeMap::new();
         for entry in std::fs::read_dir(dir).map_err(|e| unreadable(dir, e))? {
             let path = entry.map_err(|e| unreadable(dir, e))?.path();
             if !path.is_dir() {
@@ -452,9 +529,25 @@ impl MailTemplates {
             } else {
                 built_in_duration(&name)?
             };
-            let template =
-                MailTemplate::new(&name, files.each_ref().map(String::as_str), duration)?;
+            let template = MailTemplate::new(
+                &name,
+                files.each_ref().map(String::as_str),
+                duration.clone(),
+            )?;
             languages.insert(name.clone(), template);
+            let folder = path.join(INVITATION_FOLDER);
+            if folder.is_dir() {
+                let [subject, text, html, someone] =
+                    INVITATION_FILES.map(|file| read(&folder.join(file)));
+                let invitation = [subject?, text?, html?, someone?];
+                let invitation = MailTemplate::invitation(
+                    &name,
+                    invitation.each_ref().map(String::as_str),
+                    &files[3],
+                    duration,
+                )?;
+                invitations.insert(name.clone(), invitation);
+            }
             if NoticeKind::ALL
                 .iter()
                 .any(|kind| path.join(kind.folder()).is_dir())
@@ -477,14 +570,21 @@ impl MailTemplates {
                 notices.insert(name, notice);
             }
         }
-        Self::new(languages, notices, default, &dir.display().to_string())
+        Self::new(
+            languages,
+            notices,
+            invitations,
+            default,
+            &dir.display().to_string(),
+        )
     }
 
-    /// `languages` and their `notices`, to which the built-in notices are
-    /// added for each language that has none.
+    /// `languages` and their `notices` and `invitations`, to which the
+    /// built-in ones are added for each language that has none.
     fn new(
         languages: BTreeMap<String, MailTemplate>,
         mut notices: BTreeMap<String, NoticeTemplate>,
+        mut invitations: BTreeMap<String, MailTemplate>,
         default: &str,
         dir: &str,
     ) -> Result<Self, TemplateError> {
@@ -503,12 +603,28 @@ impl MailTemplates {
                 known: languages.keys().cloned().collect::<Vec<_>>().join(", "),
             });
         };
-        for (name, files, notice_files, _) in BUILT_IN {
+        for (name, files, notice_files, duration, invitation) in BUILT_IN {
             if !notices.contains_key(*name) {
                 let notice = NoticeTemplate::new(name, *notice_files, files[3])?;
                 notices.insert((*name).to_owned(), notice);
             }
+            if !invitations.contains_key(*name) {
+                let duration = DurationWords::new(&format!("{name}/{DURATION_FILE}"), duration)?;
+                let template = MailTemplate::invitation(name, *invitation, files[3], duration)?;
+                invitations.insert((*name).to_owned(), template);
+            }
         }
+        let invitation_default = if invitations.contains_key(default) {
+            default
+        } else {
+            NOTICE_FALLBACK
+        };
+        let Some(invitation_fallback) = invitations.get(invitation_default).cloned() else {
+            return Err(TemplateError::NoDefault {
+                name: invitation_default.into(),
+                known: invitations.keys().cloned().collect::<Vec<_>>().join(", "),
+            });
+        };
         let notice_default = if notices.contains_key(default) {
             default
         } else {
@@ -527,6 +643,9 @@ impl MailTemplates {
             notices,
             notice_default: notice_default.into(),
             notice_fallback,
+            invitations,
+            invitation_default: invitation_default.into(),
+            invitation_fallback,
         })
     }
 
@@ -543,6 +662,19 @@ impl MailTemplates {
         wishes: impl IntoIterator<Item = &'a Locale>,
     ) -> (&str, &MailTemplate) {
         first_wished(&self.languages, wishes, (&self.default, &self.fallback))
+    }
+
+    /// The language an invitation for `wishes` is written in, and its
+    /// templates, chosen as [`Self::choose`] chooses.
+    pub fn choose_invitation<'a>(
+        &self,
+        wishes: impl IntoIterator<Item = &'a Locale>,
+    ) -> (&str, &MailTemplate) {
+        first_wished(
+            &self.invitations,
+            wishes,
+            (&self.invitation_default, &self.invitation_fallback),
+        )
     }
 
     /// The language a notice for `wishes` is written in, and its templates,
@@ -566,7 +698,7 @@ fn built_in_duration(language: &str) -> Result<DurationWords, TemplateError> {
         BUILT_IN
             .iter()
             .find(|(name, ..)| *name == wanted)
-            .map(|(name, _, _, text)| (*name, *text))
+            .map(|(name, _, _, text, _)| (*name, *text))
     };
     let (name, text) = built_in(language)
         .or_else(|| built_in(DURATION_FALLBACK))
@@ -670,6 +802,7 @@ mod tests {
             code: "01234567",
             expires_at: 1_795_000_000,
             lifetime_secs: 900,
+            invited_by: None,
         }
     }
 
@@ -1087,6 +1220,117 @@ mod tests {
         assert!(matches!(
             MailTemplates::from_dir(&dir, "en").unwrap_err(),
             TemplateError::Duration { file, .. } if file == "it/duration.txt"
+        ));
+    }
+
+    #[test]
+    fn every_shipped_language_renders_its_invitation_as_its_snapshot() {
+        let templates = built_in();
+        let link = "https://app.example.com/cb#tok.en.sig";
+        let three_days = MailValues {
+            lifetime_secs: 3 * 86_400,
+            ..values("ann@example.com", link)
+        };
+        for name in ["de", "en", "es", "fr"] {
+            let tag = Locale::parse(name).unwrap();
+            let (chosen, invitation) = templates.choose_invitation([&tag]);
+            assert_eq!(chosen, name);
+            let named = invitation.render(&MailValues {
+                invited_by: Some("Ann <Support>"),
+                ..three_days.clone()
+            });
+            let anonymous = invitation.render(&three_days);
+            assert!(named.subject.starts_with("Ann <Support>"), "{name}");
+            assert!(named.html.contains("Ann &lt;Support&gt;"), "{name}");
+            assert!(anonymous.subject.starts_with(&invitation.someone), "{name}");
+            for part in [&named.text, &named.html] {
+                assert!(part.contains(link), "{name}: {part}");
+                assert!(
+                    part.contains(": 01234567") || part.contains(" : 01234567"),
+                    "{name}"
+                );
+                assert!(
+                    part.contains(" 3 ") || part.contains(" 3\u{a0}"),
+                    "{name}: three days in words"
+                );
+                assert!(!part.contains("{{"), "{name}: every placeholder is filled");
+            }
+            assert_ne!(
+                named.subject,
+                templates.choose([&tag]).1.render(&three_days).subject,
+                "{name}: an invitation is not a sign-in mail"
+            );
+            let snapshot = format!("{}\n\n{}", anonymous.subject, anonymous.text);
+            let path = format!(
+                "{}/snapshots/{name}-invitation.txt",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+                std::fs::write(&path, &snapshot).unwrap();
+            }
+            let expected = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{path}: {e} (UPDATE_SNAPSHOTS=1 writes it)"));
+            assert_eq!(snapshot, expected, "{name}");
+        }
+        assert_eq!(templates.choose_invitation([]).0, "en");
+    }
+
+    #[test]
+    fn a_deployments_folder_without_an_invitation_gets_the_built_in_one() {
+        let [_, text, html, date] = en_files();
+        let italian = ["Il tuo link di accesso", text, html, date];
+        let dir = template_dir(&[("it", italian)]);
+        let templates = MailTemplates::from_dir(&dir, "it").unwrap();
+        let (language, _) = templates.choose_invitation([&Locale::parse("it").unwrap()]);
+        assert_eq!(language, "en", "Italian has none: English's");
+
+        let folder = dir.join("it").join(INVITATION_FOLDER);
+        std::fs::create_dir_all(&folder).unwrap();
+        let own = [
+            "{{invited_by}} ti ha invitato",
+            "{{link}} {{code}} {{lifetime}}",
+            "{{link}} {{code}}",
+            "Il tuo team",
+        ];
+        for (file, content) in INVITATION_FILES.into_iter().zip(own) {
+            std::fs::write(folder.join(file), content).unwrap();
+        }
+        let templates = MailTemplates::from_dir(&dir, "it").unwrap();
+        let (language, invitation) = templates.choose_invitation([]);
+        assert_eq!(language, "it", "the default has one now");
+        let mail = invitation.render(&values("ann@example.com", "L"));
+        assert_eq!(mail.subject, "Il tuo team ti ha invitato");
+
+        std::fs::write(
+            folder.join("body.txt"),
+            "{{link}} {{code}} {{passkey_name}}",
+        )
+        .unwrap();
+        assert!(matches!(
+            MailTemplates::from_dir(&dir, "it").unwrap_err(),
+            TemplateError::UnknownPlaceholder { file, name } if file == "it/invitation/body.txt" && name == "passkey_name"
+        ));
+        std::fs::write(folder.join("body.txt"), "{{link}} only").unwrap();
+        assert!(matches!(
+            MailTemplates::from_dir(&dir, "it").unwrap_err(),
+            TemplateError::Missing { file, name: "code" } if file == "it/invitation/body.txt"
+        ));
+        std::fs::write(folder.join("body.txt"), "{{link}} {{code}}").unwrap();
+        std::fs::write(folder.join("someone.txt"), "  \n").unwrap();
+        assert!(matches!(
+            MailTemplates::from_dir(&dir, "it").unwrap_err(),
+            TemplateError::Unreadable { file, .. } if file == "it/invitation/someone.txt"
+        ));
+        // The sign-in mail has no inviter to name.
+        std::fs::write(
+            dir.join("it").join("body.txt"),
+            "{{link}} {{code}} {{invited_by}}",
+        )
+        .unwrap();
+        std::fs::write(folder.join("someone.txt"), "Il tuo team").unwrap();
+        assert!(matches!(
+            MailTemplates::from_dir(&dir, "it").unwrap_err(),
+            TemplateError::UnknownPlaceholder { name, .. } if name == "invited_by"
         ));
     }
 

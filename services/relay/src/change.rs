@@ -5,6 +5,9 @@
 //! - status `pending` to `mailed`: `MagicLinkSent`;
 //! - status to `approved`: `MagicLinkApproved`;
 //! - status to `consumed`: `SignInSucceeded`;
+//! - an invitation (`invitedBy` present): its insert is `InvitationSent`
+//!   instead of `MagicLinkRequested`, its status to `revoked`
+//!   `InvitationRevoked`;
 //! - `wrongNumbers` raised (a wrong approval number, written by the approval
 //!   endpoint): `SignInRejected` with reason `wrong_number`, so that approval
 //!   phishing shows;
@@ -23,6 +26,8 @@
 //! time, which the mailer's notice tells), and a new `signIn` a passkey
 //! sign-in's `SignInSucceeded` (its `challengeId` the sign-in's id).
 //!
+//! A revocation item's insert (`revocation#<ULID>`) is `UserRevoked`.
+//!
 //! Anything else (a mailing lease taken or given back, an item expiring, rate
 //! counters and other items, which the event source's filter keeps away
 //! anyway) is no event. Each event's `eventId` names the change
@@ -34,12 +39,13 @@ use aws_lambda_events::event::dynamodb::EventRecord;
 use magiclink::challenge::{BounceType, Delivery, SignInMethod};
 use magiclink::email::EmailAddress;
 use magiclink::events::{
-    Event, MagicLinkApproved, MagicLinkRequested, MagicLinkSent, MailReport, PasskeyChange,
-    RejectionReason, SignInRejected, SignInSucceeded, V1, change_id,
+    Event, InvitationRevoked, InvitationSent, MagicLinkApproved, MagicLinkRequested, MagicLinkSent,
+    MailReport, PasskeyChange, RejectionReason, RevokedBy, SignInRejected, SignInSucceeded,
+    UserRevoked, V1, change_id,
 };
 use magiclink::fingerprint::Fingerprints;
 use magiclink::passkeys::{self, UNKNOWN_BROWSER};
-use magiclink::table::{self, Kind, challenge, passkeys as passkeys_item};
+use magiclink::table::{self, Kind, challenge, passkeys as passkeys_item, revocation};
 use serde_dynamo::AttributeValue;
 use ulid::Ulid;
 
@@ -75,6 +81,7 @@ pub fn event_of(record: &EventRecord, keys: &Fingerprints) -> Result<Option<Even
     let id = match Kind::of(key) {
         Kind::Challenge(id) => id,
         Kind::Passkeys(sub) => return passkey_event_of(record, key, sub),
+        Kind::Revocation(id) => return revocation_event_of(record, key, id),
         Kind::Other => return Ok(None),
     };
     let unreadable = |what| Unreadable {
@@ -136,7 +143,22 @@ pub fn event_of(record: &EventRecord, keys: &Fingerprints) -> Result<Option<Even
             text(new, challenge::BOUNCE_SUB_TYPE).or_else(|| text(new, challenge::FEEDBACK_TYPE)),
         ));
     }
+    let invitation = text(new, challenge::INVITED_BY).is_some();
     let event = match (old_status, new_status) {
+        (None, Some("pending")) if invitation => Event::InvitationSent(InvitationSent {
+            version: V1,
+            event_id: change_id(id, "invited"),
+            challenge_id: id,
+            subject_hash: subject_hash()?,
+            expires_at: number(new, challenge::EXPIRES_AT)
+                .ok_or_else(|| unreadable("no expiresAt"))?,
+        }),
+        (_, Some("revoked")) => Event::InvitationRevoked(InvitationRevoked {
+            version: V1,
+            event_id: change_id(id, "revoked"),
+            challenge_id: id,
+            subject_hash: subject_hash()?,
+        }),
         (None, Some("pending")) => Event::MagicLinkRequested(MagicLinkRequested {
             version: V1,
             event_id: change_id(id, "requested"),
@@ -176,6 +198,39 @@ pub fn event_of(record: &EventRecord, keys: &Fingerprints) -> Result<Option<Even
         _ => return Ok(None),
     };
     Ok(Some(event))
+}
+
+/// The event of a revocation item's insert: `UserRevoked`.
+fn revocation_event_of(
+    record: &EventRecord,
+    key: &str,
+    id: &str,
+) -> Result<Option<Event>, Unreadable> {
+    if record.event_name != "INSERT" {
+        return Ok(None);
+    }
+    let unreadable = |what| Unreadable {
+        key: key.to_owned(),
+        what,
+    };
+    let new = &record.change.new_image;
+    let id = Ulid::from_str(id).map_err(|_| unreadable("the id is not a ULID"))?;
+    let passkeys = match new.get(revocation::PASSKEYS) {
+        Some(AttributeValue::Bool(passkeys)) => *passkeys,
+        _ => return Err(unreadable("no passkeys flag")),
+    };
+    Ok(Some(Event::UserRevoked(UserRevoked {
+        version: V1,
+        event_id: change_id(id, "revoked"),
+        revocation_id: id,
+        subject_hash: text(new, revocation::SUBJECT_HASH)
+            .ok_or_else(|| unreadable("no subjectHash"))?
+            .to_owned(),
+        passkeys,
+        revoked_by: text(new, revocation::BY)
+            .and_then(RevokedBy::parse)
+            .ok_or_else(|| unreadable("no readable by"))?,
+    })))
 }
 
 /// The ids of the passkeys an image holds.
@@ -324,6 +379,73 @@ mod tests {
         assert_eq!(e.event_id, format!("{ID}/requested"));
         assert_eq!(e.expires_at, 1_800_000_900);
         assert_eq!(e.subject_hash, keys().of("ann@example.com"));
+    }
+
+    #[test]
+    fn an_invitation_is_sent_then_revoked() {
+        let invited = image("pending", json!({"invitedBy": {"S": "Ann"}}));
+        let event = event_of(&record("INSERT", None, Some(invited.clone())), &keys())
+            .unwrap()
+            .unwrap();
+        let Event::InvitationSent(e) = event else {
+            panic!("{event:?}");
+        };
+        assert_eq!(e.event_id, format!("{ID}/invited"));
+        assert_eq!(e.expires_at, 1_800_000_900);
+        let mailed = image(
+            "mailed",
+            json!({"invitedBy": {"S": ""}, "sesMessageId": {"S": "m"}}),
+        );
+        let revoked = image("revoked", json!({"invitedBy": {"S": ""}}));
+        let event = event_of(&record("MODIFY", Some(mailed), Some(revoked)), &keys())
+            .unwrap()
+            .unwrap();
+        let Event::InvitationRevoked(e) = event else {
+            panic!("{event:?}");
+        };
+        assert_eq!(e.event_id, format!("{ID}/revoked"));
+        assert_eq!(e.subject_hash, invited_hash());
+    }
+
+    fn invited_hash() -> String {
+        EmailAddress::parse("ann@example.com")
+            .unwrap()
+            .fingerprint(&keys())
+    }
+
+    fn revocation_record(name: &str, new: Value) -> EventRecord {
+        let mut record = record(name, None, Some(new));
+        record.change.keys =
+            serde_json::from_value(json!({"pk": {"S": format!("revocation#{ID}")}})).unwrap();
+        record
+    }
+
+    #[test]
+    fn a_revocations_insert_is_user_revoked_and_nothing_else_of_it_is() {
+        let new = json!({
+            "pk": {"S": format!("revocation#{ID}")},
+            "subjectHash": {"S": "0123456789abcdef0123456789abcdef"},
+            "passkeys": {"BOOL": true},
+            "by": {"S": "self"}
+        });
+        let event = event_of(&revocation_record("INSERT", new.clone()), &keys())
+            .unwrap()
+            .unwrap();
+        let Event::UserRevoked(e) = event else {
+            panic!("{event:?}");
+        };
+        assert_eq!(e.event_id, format!("{ID}/revoked"));
+        assert_eq!(e.revocation_id.to_string(), ID);
+        assert!(e.passkeys);
+        assert_eq!(e.revoked_by, RevokedBy::User);
+        // Its expiry is no event.
+        assert_eq!(
+            event_of(&revocation_record("REMOVE", new.clone()), &keys()).unwrap(),
+            None
+        );
+        let mut unreadable = new;
+        unreadable["by"] = json!({"S": "someone"});
+        assert!(event_of(&revocation_record("INSERT", unreadable), &keys()).is_err());
     }
 
     #[test]

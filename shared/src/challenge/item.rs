@@ -8,13 +8,13 @@ use std::time::Duration;
 use ulid::Ulid;
 
 use super::rules::is_burnt;
-use super::{Challenge, ChallengeStatus, Delivery};
+use super::{Challenge, ChallengeStatus, Delivery, Invitation};
 use crate::aws::CallError;
 use crate::binding::DeviceBinding;
 use crate::dynamo::{Item, PK, TTL, get_n, get_s, n, s};
 use crate::email::EmailAddress;
 use crate::locale::Locale;
-use crate::table::challenge::{DELIVERY, EMAIL, EXPIRES_AT, SES_MESSAGE_ID, STATUS};
+use crate::table::challenge::{DELIVERY, EMAIL, EXPIRES_AT, INVITED_BY, SES_MESSAGE_ID, STATUS};
 use crate::table::key;
 
 /// How long a challenge item outlives its expiry: a late replay is still
@@ -51,6 +51,11 @@ pub(crate) fn challenge_item(challenge: &Challenge) -> Item {
     if challenge.held {
         item.insert("held".to_owned(), s(HELD_FOR_MAILBOX));
     }
+    if let Some(invitation) = &challenge.invitation {
+        // Present (empty when nobody is named) on every invitation.
+        let by = invitation.invited_by.as_deref().unwrap_or_default();
+        item.insert(INVITED_BY.to_owned(), s(by));
+    }
     item
 }
 
@@ -80,6 +85,9 @@ pub(super) fn from_item(id: Ulid, item: &Item) -> Result<Challenge, CallError> {
         locale: get_s(item, "locale").and_then(Locale::parse),
         delivery: get_s(item, DELIVERY).and_then(Delivery::parse),
         held: get_s(item, "held").is_some(),
+        invitation: get_s(item, INVITED_BY).map(|by| Invitation {
+            invited_by: Some(by).filter(|by| !by.is_empty()).map(str::to_owned),
+        }),
     })
 }
 
@@ -116,6 +124,18 @@ mod tests {
         assert_eq!(from_item(full.id, &item).unwrap(), full);
         assert_eq!(get_s(&item, PK), Some(key::challenge(full.id).as_str()));
         assert_eq!(get_s(&item, "held"), Some(HELD_FOR_MAILBOX));
+
+        for invited_by in [None, Some("Ann from Support".to_owned())] {
+            let invitation = challenge().invited(Invitation { invited_by });
+            let item = challenge_item(&invitation);
+            assert_eq!(from_item(invitation.id, &item).unwrap(), invitation);
+        }
+        assert_eq!(
+            from_item(plain.id, &challenge_item(&plain))
+                .unwrap()
+                .invitation,
+            None
+        );
     }
 
     #[test]

@@ -17,13 +17,15 @@
 //!
 //! Around the item: its codec (`item`), the pure refusal rules (`rules`) and
 //! the write conditions (`conditions`), each tested on item fixtures; the
-//! calls (`store`) and what they take and answer (`answers`).
+//! calls (`store`) and what they take and answer (`answers`); an operator's
+//! and a user's revocations (`revocation`).
 
 pub use magiclink_core::challenge::*;
 
 mod answers;
 mod conditions;
 mod item;
+mod revocation;
 mod rules;
 mod store;
 
@@ -32,5 +34,6 @@ pub use answers::{
     UserState, WrongCode,
 };
 pub(crate) use item::challenge_item;
+pub use revocation::{InvitationRevocation, UserRevocation};
 pub use rules::{MAX_WRONG_CODES, MAX_WRONG_NUMBERS};
 pub use store::ChallengeStore;

@@ -29,6 +29,8 @@ pub const MAX_WRONG_NUMBERS: u64 = 3;
 /// How a challenge's life ended, whatever the way in.
 pub(super) enum Ended {
     Used,
+    /// An operator revoked it (an invitation).
+    Revoked,
     Burnt,
     Expired,
 }
@@ -37,6 +39,7 @@ impl From<Ended> for ConsumeError {
     fn from(end: Ended) -> Self {
         match end {
             Ended::Used => Self::Used,
+            Ended::Revoked => Self::Revoked,
             Ended::Burnt => Self::TooManyAttempts,
             Ended::Expired => Self::Expired,
         }
@@ -47,6 +50,7 @@ impl From<Ended> for ApprovalError {
     fn from(end: Ended) -> Self {
         match end {
             Ended::Used => Self::Used,
+            Ended::Revoked => Self::Revoked,
             Ended::Burnt => Self::TooManyAttempts,
             Ended::Expired => Self::Expired,
         }
@@ -54,10 +58,14 @@ impl From<Ended> for ApprovalError {
 }
 
 /// Whether challenge `item` can no longer be used at `now_secs`, by anyone
-/// in any way, and why: used, then burnt, then expired, in that order.
+/// in any way, and why: used, then revoked, then burnt, then expired, in
+/// that order.
 pub(super) fn ended(item: &Item, now_secs: u64) -> Option<Ended> {
-    if get_s(item, "status") == Some(ChallengeStatus::Consumed.as_str()) {
+    let status = get_s(item, "status");
+    if status == Some(ChallengeStatus::Consumed.as_str()) {
         Some(Ended::Used)
+    } else if status == Some(ChallengeStatus::Revoked.as_str()) {
+        Some(Ended::Revoked)
     } else if is_burnt(item) {
         Some(Ended::Burnt)
     } else if get_n(item, EXPIRES_AT).is_none_or(|expires| expires <= now_secs) {
@@ -179,7 +187,7 @@ pub(super) fn approvable(
     match get_s(item, "status").and_then(ChallengeStatus::parse) {
         Some(ChallengeStatus::Approved) => Err(ApprovalError::AlreadyApproved),
         Some(ChallengeStatus::Pending | ChallengeStatus::Mailed) => Ok(binding),
-        Some(ChallengeStatus::Consumed) | None => {
+        Some(ChallengeStatus::Consumed | ChallengeStatus::Revoked) | None => {
             Err(CallError::unexpected("DynamoDB", "a challenge without a readable status").into())
         }
     }
@@ -257,6 +265,31 @@ mod tests {
         );
         let four = item(&[("wrongCodes", n(MAX_WRONG_CODES - 1))]);
         assert_eq!(reason(refusal(Some(&four), &ann(), NOW, Proof::Code)), None);
+    }
+
+    #[test]
+    fn a_revoked_invitation_signs_in_no_way_and_cannot_be_approved() {
+        let revoked = item(&[
+            ("status", s("revoked")),
+            ("binding", s(binding().encoded())),
+        ]);
+        for proof in [Proof::Link, Proof::Code, Proof::Approval(binding())] {
+            assert_eq!(
+                reason(refusal(Some(&revoked), &ann(), NOW, proof)),
+                Some("Revoked".into()),
+                "{proof:?}"
+            );
+        }
+        assert!(matches!(
+            approvable(&revoked, &ann(), NOW),
+            Err(ApprovalError::Revoked)
+        ));
+        // Revoked reads before expired: the operator's act is the reason.
+        let late = item(&[("status", s("revoked")), ("expiresAt", n(NOW - 1))]);
+        assert_eq!(
+            reason(refusal(Some(&late), &ann(), NOW, Proof::Link)),
+            Some("Revoked".into())
+        );
     }
 
     #[test]

@@ -75,8 +75,8 @@ const CODE_GUESSES: &str = "codeGuesses";
 /// Challenges in DynamoDB.
 #[derive(Debug, Clone)]
 pub struct ChallengeStore {
-    ddb: aws_sdk_dynamodb::Client,
-    table: String,
+    pub(super) ddb: aws_sdk_dynamodb::Client,
+    pub(super) table: String,
     /// The budget of a user's wrong codes across all their challenges.
     code_guesses: Limit,
 }
