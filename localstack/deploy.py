@@ -2,7 +2,9 @@
 
 What `sam package` and `sam deploy` do on AWS, for the emulator: zip each
 function's binary as `bootstrap`, upload the zips, point each function's
-CodeUri at its zip, then create or update the stack (the SAM transform runs in
+CodeUri at its zip, upload the template (CloudFormation takes 51,200 bytes
+inline, the template is larger), then create or update the stack from it (the
+SAM transform runs in
 the emulator's CloudFormation). The template itself is not edited on disk:
 the same file deploys to a real account with `sam build && sam deploy`.
 
@@ -124,7 +126,16 @@ def report_failure(cfn, status: str) -> None:
     raise SystemExit(1)
 
 
-def deploy(cfn, body: str, parameters: list) -> None:
+def upload_template(body: str, s3, endpoint: str) -> str:
+    """Puts the template beside the zips; its URL. A stack's template is
+    read from S3, as `sam deploy` does on AWS: CloudFormation takes at most
+    51,200 bytes inline (TemplateBody), 1 MB from S3 (TemplateURL)."""
+    key = f"template/{hashlib.sha256(body.encode()).hexdigest()[:16]}.json"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=body.encode())
+    return f"{endpoint.rstrip('/')}/{BUCKET}/{key}"
+
+
+def deploy(cfn, template_url: str, parameters: list) -> None:
     started = time.time()
     status = stack_status(cfn)
     if status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED"):
@@ -132,7 +143,7 @@ def deploy(cfn, body: str, parameters: list) -> None:
         cfn.delete_stack(StackName=STACK)
         wait(cfn, started)
         status = None
-    common = dict(StackName=STACK, TemplateBody=body, Parameters=parameters, Capabilities=CAPABILITIES)
+    common = dict(StackName=STACK, TemplateURL=template_url, Parameters=parameters, Capabilities=CAPABILITIES)
     if status is None:
         say(f"creating stack {STACK}")
         cfn.create_stack(**common)
@@ -235,12 +246,13 @@ def main() -> None:
     cfn = client("cloudformation")
 
     template = yaml.load(TEMPLATE.read_text(), Loader=CfnLoader)
-    package(template, args.binaries, client("s3"))
+    s3 = client("s3")
+    package(template, args.binaries, s3)
     parameters = []
     for pair in args.param:
         key, _, value = pair.partition("=")
         parameters.append({"ParameterKey": key, "ParameterValue": value})
-    deploy(cfn, json.dumps(template), parameters)
+    deploy(cfn, upload_template(json.dumps(template), s3, endpoint), parameters)
     fill_emulator_gaps(template, parameters, client)
 
     outputs = {o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName=STACK)["Stacks"][0].get("Outputs", [])}
