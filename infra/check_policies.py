@@ -7,6 +7,11 @@ is valid; this checks that it grants no more than the functions need:
   scan: the status endpoint and the approval read one challenge), and may
   only test (ConditionCheck) a user's watermark;
 - the mailer's Cognito permissions name this stack's user pool, not every pool;
+- the admin role writes only rate counters, challenges, watermarks and
+  revocations, deletes only passkeys items, reads nothing, may only look a
+  user up and sign them out in this stack's pool; and every admin route is
+  IAM-authorized (the emulator does not check SigV4 signatures, so this
+  check is what says the routes are closed);
 - the feedback function reads nothing: it updates challenges and puts
   suppressions, each limited to its keys and to the attributes it owns (it
   can never write a challenge's status, address, binding or approval);
@@ -95,7 +100,8 @@ for s in passkeys:
         (actions(s), keys) in ((["dynamodb:GetItem"], ["passkeys#*", "passkey-registration#*"]),
                                (["dynamodb:PutItem"], ["passkey-registration#*", "passkey-challenge#*"]),
                                (["dynamodb:DeleteItem"], ["passkey-registration#*"]),
-                               (["dynamodb:UpdateItem"], ["passkeys#*", "rate#*"])),
+                               (["dynamodb:UpdateItem"], ["passkeys#*", "rate#*"]),
+                               (["dynamodb:PutItem", "dynamodb:UpdateItem"], ["user#*", "revocation#*"])),
     )
 check(
     "the passkeys role has no Cognito permission (GetUser is the token's own)",
@@ -114,6 +120,42 @@ check("the mailer has its Cognito permissions", bool(cognito))
 for s in cognito:
     check("the mailer's Cognito permissions name this stack's pool",
           s["Resource"] == {"Fn::GetAtt": ["UserPool", "Arn"]})
+
+admin = statements("AdminRole")
+admin_dynamo = [s for s in admin if any(a.startswith("dynamodb:") for a in actions(s))]
+check("the admin role has its table permissions", bool(admin_dynamo))
+for s in admin_dynamo:
+    keys = s.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys")
+    check(
+        "the admin role writes only counters, challenges, watermarks and revocations, "
+        "deletes only passkeys, and reads nothing",
+        (actions(s), keys) in (
+            (["dynamodb:PutItem", "dynamodb:UpdateItem"],
+             ["rate#*", "challenge#*", "user#*", "revocation#*"]),
+            (["dynamodb:DeleteItem"], ["passkeys#*"])),
+    )
+admin_cognito = [s for s in statements("AdminDirectoryPolicy") if any(a.startswith("cognito-idp:") for a in actions(s))]
+check(
+    "the admin role may only look up a user and end their sessions, in this stack's pool",
+    len(admin_cognito) == 1
+    and sorted(actions(admin_cognito[0])) == ["cognito-idp:AdminGetUser", "cognito-idp:AdminUserGlobalSignOut"]
+    and admin_cognito[0]["Resource"] == {"Fn::GetAtt": ["UserPool", "Arn"]},
+)
+admin_routes = {r["Properties"]["RouteKey"]: r["Properties"] for r in resources.values()
+                if r.get("Type") == "AWS::ApiGatewayV2::Route"
+                and r["Properties"].get("Target") == {"Fn::Sub": "integrations/${AdminIntegration}"}}
+check(
+    "every admin route (and only these) is IAM-authorized",
+    set(admin_routes) == {"POST /v1/invitations", "DELETE /v1/invitations/{challengeId}",
+                          "POST /v1/users/revocations"}
+    and all(p.get("AuthorizationType") == "AWS_IAM" for p in admin_routes.values()),
+)
+check(
+    "no other route is IAM-authorized",
+    all(r["Properties"].get("AuthorizationType") != "AWS_IAM"
+        for r in resources.values() if r.get("Type") == "AWS::ApiGatewayV2::Route"
+        and r["Properties"]["RouteKey"] not in admin_routes),
+)
 
 check(
     "the verifier has no Cognito permission",
@@ -145,19 +187,19 @@ check(
     "only the mailer and the verifier may derive the code key",
     all(("kms:GenerateMac" in granted_to(role, "CodeKey")) == (role in ("MailerRole", "VerifierRole"))
         for role in ("RequestRole", "MailerRole", "VerifierRole", "RelayRole", "KeysRole",
-                     "FeedbackRole", "PasskeysRole")),
+                     "FeedbackRole", "PasskeysRole", "AdminRole")),
 )
 check(
     "only the approval endpoint (the request function) signs approvals",
     all(("kms:Sign" in granted_to(role, "ApprovalKey")) == (role == "RequestRole")
         for role in ("RequestRole", "MailerRole", "VerifierRole", "RelayRole", "KeysRole",
-                     "FeedbackRole", "PasskeysRole")),
+                     "FeedbackRole", "PasskeysRole", "AdminRole")),
 )
 check(
     "only the mailer signs links",
     all(("kms:Sign" in granted_to(role, "SigningKey")) == (role == "MailerRole")
         for role in ("RequestRole", "MailerRole", "VerifierRole", "RelayRole", "KeysRole",
-                     "FeedbackRole", "PasskeysRole")),
+                     "FeedbackRole", "PasskeysRole", "AdminRole")),
 )
 check(
     "only the keys resource reads public keys",

@@ -29,7 +29,7 @@ OUTPUTS = ROOT / ".emulator" / "outputs.json"
 ENDPOINT = os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566").rstrip("/")
 REGION = os.environ.get("AWS_REGION", "us-east-1")
 PORT = int(os.environ.get("DEV_PORT", "8000"))
-FUNCTIONS = ("request", "mailer", "verifier", "relay", "feedback", "keys", "passkeys")
+FUNCTIONS = ("request", "mailer", "verifier", "relay", "feedback", "keys", "passkeys", "admin")
 SES_SOURCE = "magiclink.test.ses"
 
 # SES's reports, as its event publishing writes them: detail type, event

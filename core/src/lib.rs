@@ -17,6 +17,7 @@
 //! - [`challenge`]: the one-time challenge and what became of it.
 //! - [`events`]: the events on the bus: the contract.
 //! - [`table`]: the table's item keys and shared attribute names.
+//! - [`redirect`]: the redirect allow-list: where a link may point.
 //! - [`json`]: JSON errors told without the input they quote.
 //! - [`time`]: seconds since the epoch, and Lambda's deadlines.
 
@@ -30,6 +31,7 @@ pub mod events;
 pub mod fingerprint;
 pub mod json;
 pub mod locale;
+pub mod redirect;
 pub mod table;
 pub mod time;
 pub mod token;

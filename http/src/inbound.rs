@@ -19,6 +19,10 @@ pub struct Inbound<'a> {
     /// The `sub` claim of the access token the route's JWT authorizer
     /// accepted; none on a route without one.
     pub authorizer_sub: Option<&'a str>,
+    /// Who signed the request, on a route with IAM authorization: the
+    /// caller's ARN, else its access key id (API Gateway checked the
+    /// signature); none on a route without it.
+    pub iam_caller: Option<&'a str>,
     pub body: &'a [u8],
     request: &'a Request,
 }
@@ -40,6 +44,11 @@ impl<'a> Inbound<'a> {
                 .and_then(|a| a.jwt.as_ref())
                 .and_then(|jwt| jwt.claims.get("sub"))
                 .map(String::as_str),
+            iam_caller: context
+                .and_then(|c| c.authorizer.as_ref())
+                .and_then(|a| a.iam.as_ref())
+                .and_then(|iam| iam.user_arn.as_deref().or(iam.access_key.as_deref()))
+                .filter(|caller| !caller.is_empty()),
             body: request.body().as_ref(),
             request,
         }
@@ -113,6 +122,7 @@ mod tests {
         assert_eq!(inbound.path_parameter("passkeyId"), Some("abc"));
         assert_eq!(inbound.path_parameter("challengeId"), None);
         assert_eq!(inbound.authorizer_sub, None);
+        assert_eq!(inbound.iam_caller, None);
         assert_eq!(inbound.body, br#"{"a":1}"#);
         assert_eq!(inbound.request_id, "");
     }
@@ -122,6 +132,23 @@ mod tests {
         let authorizer = r#", "authorizer": {"jwt": {"claims": {"sub": "user-1", "scope": "aws.cognito.signin.user.admin"}, "scopes": null}}"#;
         let request = request(authorizer, "");
         assert_eq!(Inbound::of(&request).authorizer_sub, Some("user-1"));
+    }
+
+    #[test]
+    fn the_iam_caller_is_its_arn_else_its_access_key() {
+        let iam = |fields: &str| format!(r#", "authorizer": {{"iam": {{{fields}}}}}"#);
+        let both = request(
+            &iam(r#""accessKey": "AKIA1", "userArn": "arn:aws:iam::123456789012:user/ops""#),
+            "",
+        );
+        assert_eq!(
+            Inbound::of(&both).iam_caller,
+            Some("arn:aws:iam::123456789012:user/ops")
+        );
+        let key = request(&iam(r#""accessKey": "AKIA1""#), "");
+        assert_eq!(Inbound::of(&key).iam_caller, Some("AKIA1"));
+        let empty = request(&iam(r#""accessKey": "", "userArn": null"#), "");
+        assert_eq!(Inbound::of(&empty).iam_caller, None);
     }
 
     #[test]

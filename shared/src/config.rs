@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crate::code::CodeDigits;
 use crate::rate_limit::Limit;
+use crate::redirect::RedirectPolicy;
 use crate::token::PublicKeys;
 
 /// A configuration variable that is missing or cannot be used.
@@ -200,6 +201,22 @@ impl TokenConfig {
             link_ttl,
         })
     }
+}
+
+/// `ALLOWED_REDIRECT_URIS` (comma-separated, required) and
+/// `DEFAULT_REDIRECT_URI` (one of them): where a link may point.
+pub fn redirects_from_env(env: &Env) -> Result<RedirectPolicy, ConfigError> {
+    let allowed = env.list("ALLOWED_REDIRECT_URIS");
+    if allowed.is_empty() {
+        return Err(ConfigError::Missing {
+            name: "ALLOWED_REDIRECT_URIS",
+        });
+    }
+    let default = env.required("DEFAULT_REDIRECT_URI")?;
+    RedirectPolicy::new(&allowed, default).map_err(|reason| ConfigError::Invalid {
+        name: "ALLOWED_REDIRECT_URIS",
+        reason,
+    })
 }
 
 /// The signing key the mailer signs with.

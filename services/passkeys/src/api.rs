@@ -105,7 +105,8 @@ pub enum Success {
     Ok(Value),
     /// `201` with a JSON body: a passkey was added.
     Created(Value),
-    /// `204`, no body: a passkey was removed.
+    /// `204`, no body: a passkey was removed, or the user signed out
+    /// everywhere.
     Removed,
 }
 

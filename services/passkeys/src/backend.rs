@@ -1,13 +1,17 @@
 //! The side effects of the endpoints, as a trait the endpoints are written
 //! against, so that every answer they can give is tested without AWS; and
 //! [`AwsBackend`], the real one: the user's passkeys and ceremonies in
-//! DynamoDB, the client counters, the fingerprint key, and Cognito's
-//! `GetUser` (authorized by the user's own access token: no admin call).
+//! DynamoDB, the client counters, the fingerprint key, the user's
+//! revocation watermark, and Cognito's `GetUser` and `GlobalSignOut`
+//! (authorized by the user's own access token: no admin call).
 
 use std::future::Future;
 use std::time::SystemTime;
 
 use magiclink::aws::CallError;
+use magiclink::challenge::ChallengeStore;
+use magiclink::email::EmailAddress;
+use magiclink::events::RevokedBy;
 use magiclink::fingerprint::{FingerprintKey, Fingerprints};
 use magiclink::passkeys::{AddError, PasskeyStore, StoredPasskey};
 use magiclink::rate_limit::{Decision, Limit, RateLimiter};
@@ -81,6 +85,22 @@ pub trait Backend {
     ) -> impl Future<Output = Result<Decision, CallError>> + Send;
     /// The fingerprints that stand in for addresses and IPs.
     fn fingerprints(&self) -> impl Future<Output = Result<Fingerprints, CallError>> + Send;
+    /// Revokes every link, code and approval of `email` (whose fingerprint
+    /// is `subject`) made until `now` (see
+    /// [`magiclink::challenge::ChallengeStore::revoke_user`]).
+    fn revoke_links(
+        &self,
+        email: &EmailAddress,
+        subject: &str,
+        now: SystemTime,
+    ) -> impl Future<Output = Result<(), CallError>> + Send;
+    /// Ends every session of the user whose access token `token` is
+    /// (Cognito's `GetUser`'s sibling `GlobalSignOut`, authorized by the
+    /// token itself).
+    fn sign_out_everywhere(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<(), CallError>> + Send;
 }
 
 /// The backend on AWS.
@@ -90,6 +110,7 @@ pub struct AwsBackend {
     pub cognito: aws_sdk_cognitoidentityprovider::Client,
     pub limiter: RateLimiter,
     pub fingerprints: FingerprintKey,
+    pub challenges: ChallengeStore,
 }
 
 impl Backend for AwsBackend {
@@ -169,5 +190,30 @@ impl Backend for AwsBackend {
 
     async fn fingerprints(&self) -> Result<Fingerprints, CallError> {
         self.fingerprints.get().await.cloned()
+    }
+
+    async fn revoke_links(
+        &self,
+        email: &EmailAddress,
+        subject: &str,
+        now: SystemTime,
+    ) -> Result<(), CallError> {
+        self.challenges
+            .revoke_user(email, subject, None, RevokedBy::User, now)
+            .await
+            .map(|_| ())
+    }
+
+    async fn sign_out_everywhere(&self, token: &str) -> Result<(), CallError> {
+        match self
+            .cognito
+            .global_sign_out()
+            .access_token(token)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) => Err(CallError::from_sdk("Cognito GlobalSignOut", &e)),
+        }
     }
 }

@@ -331,6 +331,40 @@ impl<B: Backend> Service<B> {
         Ok(Success::Removed)
     }
 
+    /// `POST /v1/me/sign-out-everywhere`: every link, code and approval of
+    /// the signed-in user made until now stops working, then every session
+    /// ends (this token's too). No fresh sign-in is needed: it only takes
+    /// away. Passkeys stay (an operator's revocation may remove them).
+    pub async fn sign_out_everywhere(
+        &self,
+        config: &PasskeysConfig,
+        inbound: Inbound<'_>,
+        now: SystemTime,
+    ) -> Result<Success, ApiError> {
+        let user = self.identity(config, inbound, now).await?;
+        let token = bearer(inbound.authorization).map_err(|_| ApiError::Unauthorized)?;
+        let fingerprints = self
+            .backend
+            .fingerprints()
+            .await
+            .map_err(|e| unavailable("fingerprint key", &e))?;
+        // An account whose address is not one (made outside magiclink)
+        // has no links to revoke; its sessions still end.
+        if let Ok(email) = EmailAddress::parse(&user.email) {
+            let subject = email.fingerprint(&fingerprints);
+            self.backend
+                .revoke_links(&email, &subject, now)
+                .await
+                .map_err(|e| unavailable("the table", &e))?;
+        }
+        self.backend
+            .sign_out_everywhere(token)
+            .await
+            .map_err(|e| unavailable("Cognito GlobalSignOut", &e))?;
+        tracing::info!("signed out everywhere");
+        Ok(Success::Removed)
+    }
+
     /// `POST /v1/passkeys/sign-in-options`
     pub async fn sign_in_options(
         &self,

@@ -18,6 +18,7 @@ const REGISTER: &str = "POST /v1/passkeys";
 const LIST: &str = "GET /v1/passkeys";
 const REMOVE: &str = "DELETE /v1/passkeys/{passkeyId}";
 const SIGN_IN: &str = "POST /v1/passkeys/sign-in-options";
+const SIGN_OUT_EVERYWHERE: &str = "POST /v1/me/sign-out-everywhere";
 
 /// Serves one Lambda invocation.
 pub async fn serve<B: Backend>(
@@ -43,6 +44,7 @@ pub async fn serve<B: Backend>(
             Some(LIST) => service.list(config, inbound, now).await,
             Some(REMOVE) => service.remove(config, inbound, now).await,
             Some(SIGN_IN) => service.sign_in_options(config, inbound, now).await,
+            Some(SIGN_OUT_EVERYWHERE) => service.sign_out_everywhere(config, inbound, now).await,
             _ => Err(ApiError::NotFound),
         };
         Outcome::of(result, api::answer)

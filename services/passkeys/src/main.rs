@@ -2,6 +2,7 @@
 //! then the runtime loop.
 
 use magiclink::aws::{CallBudget, load_config};
+use magiclink::challenge::ChallengeStore;
 use magiclink::config::Env;
 use magiclink::fingerprint::FingerprintKey;
 use magiclink::passkeys::PasskeyStore;
@@ -24,7 +25,8 @@ async fn main() -> Result<(), lambda_http::Error> {
         backend: AwsBackend {
             store: PasskeyStore::new(ddb.clone(), table),
             cognito: aws_sdk_cognitoidentityprovider::Client::new(&aws),
-            limiter: RateLimiter::new(ddb, table),
+            limiter: RateLimiter::new(ddb.clone(), table),
+            challenges: ChallengeStore::new(ddb, table),
             fingerprints: FingerprintKey::new(
                 aws_sdk_kms::Client::new(&aws),
                 &config.events.fingerprint_key_id,

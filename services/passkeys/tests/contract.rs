@@ -16,6 +16,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use magiclink::aws::CallError;
 use magiclink::config::Env;
+use magiclink::email::EmailAddress;
 use magiclink::fingerprint::Fingerprints;
 use magiclink::passkeys::{AddError, MAX_PASSKEYS, StoredPasskey};
 use magiclink::rate_limit::{Decision, Limit};
@@ -107,6 +108,19 @@ impl Backend for Fake {
             .ok_or(AddError::NoRegistration)?;
         self.passkeys.lock().unwrap().push(passkey.clone());
         Ok(())
+    }
+
+    async fn revoke_links(
+        &self,
+        _email: &EmailAddress,
+        _subject: &str,
+        _now: SystemTime,
+    ) -> Result<(), CallError> {
+        self.up()
+    }
+
+    async fn sign_out_everywhere(&self, _token: &str) -> Result<(), CallError> {
+        self.up()
     }
 
     async fn remove(&self, _sub: &str, id: Ulid, _from: &str) -> Result<bool, CallError> {
@@ -259,6 +273,7 @@ enum Endpoint {
     List,
     Remove,
     SignIn,
+    SignOutEverywhere,
 }
 
 impl Endpoint {
@@ -269,6 +284,7 @@ impl Endpoint {
             Self::List => ("/v1/passkeys", "get"),
             Self::Remove => ("/v1/passkeys/{passkeyId}", "delete"),
             Self::SignIn => ("/v1/passkeys/sign-in-options", "post"),
+            Self::SignOutEverywhere => ("/v1/me/sign-out-everywhere", "post"),
         }
     }
 }
@@ -283,6 +299,7 @@ async fn answer(service: &Service<Fake>, endpoint: Endpoint, call: &Call) -> Ans
         Endpoint::List => service.list(&config, inbound, now).await,
         Endpoint::Remove => service.remove(&config, inbound, now).await,
         Endpoint::SignIn => service.sign_in_options(&config, inbound, now).await,
+        Endpoint::SignOutEverywhere => service.sign_out_everywhere(&config, inbound, now).await,
     };
     Answer::of(result, api::answer)
 }
@@ -489,4 +506,20 @@ async fn the_openapi_document_matches_the_list_removal_and_sign_in_endpoints() {
         answer(&down, Endpoint::SignIn, &Call::anonymous()).await,
     ];
     check_documented(&doc, Endpoint::SignIn, &sign_in);
+
+    // Signing out everywhere takes away only: no fresh sign-in, and it
+    // works with passkeys off.
+    let stale = Call::signed_in_since(Duration::from_secs(3600));
+    let sign_out = vec![
+        answer(&service, Endpoint::SignOutEverywhere, &stale).await,
+        answer(&off, Endpoint::SignOutEverywhere, &Call::signed_in()).await,
+        answer(&signed_out, Endpoint::SignOutEverywhere, &Call::signed_in()).await,
+        answer(&service, Endpoint::SignOutEverywhere, &Call::anonymous()).await,
+        answer(&down, Endpoint::SignOutEverywhere, &Call::signed_in()).await,
+    ];
+    assert_eq!(
+        sign_out.iter().map(|a| a.status).collect::<Vec<_>>(),
+        [204, 204, 401, 401, 503]
+    );
+    check_documented(&doc, Endpoint::SignOutEverywhere, &sign_out);
 }

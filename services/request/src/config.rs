@@ -2,12 +2,11 @@
 
 use magiclink::config::{
     ConfigError, Env, EventsConfig, RateLimitConfig, SignUpMode, StoreConfig, TokenConfig,
-    VerificationConfig,
+    VerificationConfig, redirects_from_env,
 };
 use magiclink::rate_limit::Limit;
+use magiclink::redirect::RedirectPolicy;
 use magiclink::token::{LinkVerifier, audience};
-
-use crate::redirect::RedirectPolicy;
 
 /// What the status and approval endpoints need to know.
 #[derive(Debug, Clone)]
@@ -47,18 +46,7 @@ pub struct RequestConfig {
 
 impl RequestConfig {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let allowed = env.list("ALLOWED_REDIRECT_URIS");
-        if allowed.is_empty() {
-            return Err(ConfigError::Missing {
-                name: "ALLOWED_REDIRECT_URIS",
-            });
-        }
-        let default = env.required("DEFAULT_REDIRECT_URI")?;
-        let redirects =
-            RedirectPolicy::new(&allowed, default).map_err(|reason| ConfigError::Invalid {
-                name: "ALLOWED_REDIRECT_URIS",
-                reason,
-            })?;
+        let redirects = redirects_from_env(env)?;
         let token = TokenConfig::from_env(env)?;
         let approval = ApprovalConfig {
             tokens: LinkVerifier::new(VerificationConfig::from_env(env)?.keys, &token.issuer),

@@ -49,7 +49,7 @@ use magiclink_http::json_object;
 use crate::api::ApiError;
 use crate::backend::Backend;
 use crate::config::RequestConfig;
-use crate::redirect::RedirectError;
+use magiclink::redirect::RedirectError;
 
 /// The parts of an HTTP request the handler reads.
 #[derive(Debug, Clone, Copy)]

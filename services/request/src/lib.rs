@@ -11,8 +11,8 @@
 //!   approval endpoints;
 //! - [`backend`]: their side effects, as traits, and the real ones on AWS;
 //!   [`api`]: the errors, the status of each, and each endpoint's answer;
-//!   [`config`]: configuration, read once;
-//! - [`redirect`]: the redirect allow-list.
+//!   [`config`]: configuration, read once (the redirect allow-list is
+//!   [`magiclink::redirect`]'s).
 
 pub mod api;
 pub mod approval;
@@ -20,4 +20,3 @@ pub mod backend;
 pub mod config;
 pub mod handler;
 pub mod http;
-pub mod redirect;

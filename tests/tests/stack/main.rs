@@ -12,6 +12,7 @@
     reason = "test code: a panic is how a test reports failure"
 )]
 
+mod admin;
 mod approval;
 mod code;
 mod end_to_end;

@@ -99,7 +99,7 @@ async fn the_table_expires_items_and_keeps_backups() {
 }
 
 #[tokio::test]
-async fn the_rule_sends_link_requests_and_passkey_changes_to_the_mail_queue() {
+async fn the_rule_sends_link_requests_invitations_and_passkey_changes_to_the_mail_queue() {
     let config = aws().await;
     let stack = Stack::load(&config).await;
     let events = aws_sdk_eventbridge::Client::new(&config);
@@ -122,8 +122,12 @@ async fn the_rule_sends_link_requests_and_passkey_changes_to_the_mail_queue() {
     let mut found = false;
     for rule in rules.rules() {
         let pattern: Value = serde_json::from_str(rule.event_pattern().unwrap_or("{}")).unwrap();
-        let mailed =
-            serde_json::json!(["MagicLinkRequested", "PasskeyRegistered", "PasskeyRemoved"]);
+        let mailed = serde_json::json!([
+            "MagicLinkRequested",
+            "InvitationSent",
+            "PasskeyRegistered",
+            "PasskeyRemoved"
+        ]);
         if pattern["detail-type"] != mailed {
             continue;
         }
@@ -141,7 +145,7 @@ async fn the_rule_sends_link_requests_and_passkey_changes_to_the_mail_queue() {
     }
     assert!(
         found,
-        "no rule routes MagicLinkRequested and the passkey changes (for their notices)"
+        "no rule routes MagicLinkRequested, InvitationSent and the passkey changes (for their notices)"
     );
 }
 
