@@ -114,12 +114,25 @@ check(
         == ["passkey-challenge#*"] for s in verifier_deletes),
 )
 
+# The stack's pool: its own, or the one UserPoolId names.
+THIS_POOL = {"Fn::If": ["CreatesPool", {"Fn::GetAtt": ["UserPool", "Arn"]}, {
+    "Fn::Sub": "arn:${AWS::Partition}:cognito-idp:${AWS::Region}:${AWS::AccountId}:userpool/${UserPoolId}"}]}
+pool_policy = statements("KeysPoolPolicy")
+check(
+    "with an existing pool, the keys role may only read and update that pool",
+    len(pool_policy) == 1
+    and sorted(actions(pool_policy[0])) == ["cognito-idp:DescribeUserPool", "cognito-idp:UpdateUserPool"]
+    and pool_policy[0]["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:cognito-idp:${AWS::Region}:${AWS::AccountId}:userpool/${UserPoolId}"}
+    and resources["KeysPoolPolicy"].get("Condition") == "UsesExistingPool",
+)
+
 cognito = [s for name in ("MailerRole", "MailerDirectoryPolicy") for s in statements(name)
            if any(a.startswith("cognito-idp:") for a in actions(s))]
 check("the mailer has its Cognito permissions", bool(cognito))
 for s in cognito:
     check("the mailer's Cognito permissions name this stack's pool",
-          s["Resource"] == {"Fn::GetAtt": ["UserPool", "Arn"]})
+          s["Resource"] == THIS_POOL)
 
 admin = statements("AdminRole")
 admin_dynamo = [s for s in admin if any(a.startswith("dynamodb:") for a in actions(s))]
@@ -139,7 +152,7 @@ check(
     "the admin role may only look up a user and end their sessions, in this stack's pool",
     len(admin_cognito) == 1
     and sorted(actions(admin_cognito[0])) == ["cognito-idp:AdminGetUser", "cognito-idp:AdminUserGlobalSignOut"]
-    and admin_cognito[0]["Resource"] == {"Fn::GetAtt": ["UserPool", "Arn"]},
+    and admin_cognito[0]["Resource"] == THIS_POOL,
 )
 admin_routes = {r["Properties"]["RouteKey"]: r["Properties"] for r in resources.values()
                 if r.get("Type") == "AWS::ApiGatewayV2::Route"

@@ -12,7 +12,11 @@ Afterwards it applies the table settings the emulator's CloudFormation
 leaves out (time to live, point-in-time recovery), verifies the From identity in the emulator's SES, writes the
 stack outputs to .emulator/outputs.json and prints them.
 
-Usage: deploy.py --binaries DIR [--param Key=Value ...]
+Usage: deploy.py --binaries DIR [--stack-name NAME] [--param Key=Value ...]
+
+Another stack name deploys a second stack beside `magiclink` (the existing
+pool's test does); its outputs are printed, and .emulator/outputs.json is
+left to `magiclink`'s.
 """
 
 import argparse
@@ -32,7 +36,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "infra" / "template.yaml"
 STATE = ROOT / ".emulator"
+# The stack deployed; `--stack-name` sets another for the whole run.
 STACK = "magiclink"
+DEFAULT_STACK = STACK
 BUCKET = "magiclink-artifacts"
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 
@@ -120,9 +126,11 @@ def wait(cfn, started: float) -> str:
 
 def report_failure(cfn, status: str) -> None:
     say(f"stack {STACK} ended in {status}; the failed resources:")
-    for event in cfn.describe_stack_events(StackName=STACK)["StackEvents"]:
-        if event.get("ResourceStatus", "").endswith("FAILED"):
-            say(f"  {event.get('LogicalResourceId')}: {event.get('ResourceStatusReason')}")
+    # Every page: a rollback's own events alone fill the first ones.
+    for page in cfn.get_paginator("describe_stack_events").paginate(StackName=STACK):
+        for event in page["StackEvents"]:
+            if event.get("ResourceStatus", "").endswith("FAILED"):
+                say(f"  {event.get('LogicalResourceId')}: {event.get('ResourceStatusReason')}")
     raise SystemExit(1)
 
 
@@ -238,7 +246,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--binaries", required=True, type=Path, help="folder with the request, mailer and verifier binaries")
     parser.add_argument("--param", action="append", default=[], help="a template parameter, Key=Value")
+    parser.add_argument("--stack-name", default=DEFAULT_STACK, help="the stack to create or update")
     args = parser.parse_args()
+    global STACK
+    STACK = args.stack_name
 
     endpoint = os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
     session = boto3.session.Session(region_name=os.environ.get("AWS_REGION", "us-east-1"))
@@ -259,8 +270,9 @@ def main() -> None:
     from_address = next((p["ParameterValue"] for p in parameters if p["ParameterKey"] == "FromAddress"), None)
     if from_address:
         verify_sender(client("sesv2"), from_address)
-    STATE.mkdir(exist_ok=True)
-    (STATE / "outputs.json").write_text(json.dumps(outputs, indent=2) + "\n")
+    if STACK == DEFAULT_STACK:
+        STATE.mkdir(exist_ok=True)
+        (STATE / "outputs.json").write_text(json.dumps(outputs, indent=2) + "\n")
     width = max(map(len, outputs), default=0)
     for key in sorted(outputs):
         print(f"{key:<{width}}  {outputs[key]}")

@@ -119,6 +119,7 @@ impl PoolClient {
         let directory = CognitoDirectory {
             idp: self.idp.clone(),
             pool_id: self.pool_id.clone(),
+            username_is_email: true,
         };
         directory
             .find(email)

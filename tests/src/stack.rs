@@ -12,6 +12,7 @@ pub const STACK_NAME: &str = "magiclink";
 /// The outputs of the deployed stack.
 #[derive(Debug, Clone)]
 pub struct Stack {
+    name: String,
     outputs: HashMap<String, String>,
     fingerprints: Fingerprints,
 }
@@ -20,22 +21,27 @@ impl Stack {
     /// Reads the outputs through CloudFormation. Panics, naming the fix, when
     /// the stack is not deployed.
     pub async fn load(config: &SdkConfig) -> Self {
+        Self::load_named(config, STACK_NAME).await
+    }
+
+    /// The stack `name` (a second stack beside `magiclink`, say).
+    pub async fn load_named(config: &SdkConfig, name: &str) -> Self {
         let cfn = aws_sdk_cloudformation::Client::new(config);
         let described = cfn
             .describe_stacks()
-            .stack_name(STACK_NAME)
+            .stack_name(name)
             .send()
             .await
             .unwrap_or_else(|e| {
                 panic!(
-                    "stack {STACK_NAME} is not deployed ({}); run `make up` first (make test does)",
+                    "stack {name} is not deployed ({}); run `make up` first (make test does)",
                     aws_smithy_types::error::display::DisplayErrorContext(&e)
                 )
             });
         let stack = described
             .stacks()
             .first()
-            .unwrap_or_else(|| panic!("stack {STACK_NAME} is not deployed; run `make up`"));
+            .unwrap_or_else(|| panic!("stack {name} is not deployed; run `make up`"));
         let outputs: HashMap<String, String> = stack
             .outputs()
             .iter()
@@ -43,7 +49,7 @@ impl Stack {
             .collect();
         let key_id = outputs
             .get("FingerprintKeyId")
-            .unwrap_or_else(|| panic!("stack {STACK_NAME} has no output FingerprintKeyId"));
+            .unwrap_or_else(|| panic!("stack {name} has no output FingerprintKeyId"));
         let fingerprints = magiclink::derived_key::derive::<Fingerprints>(
             &aws_sdk_kms::Client::new(config),
             key_id,
@@ -51,6 +57,7 @@ impl Stack {
         .await
         .unwrap_or_else(|e| panic!("the stack's fingerprint key: {e}"));
         Self {
+            name: name.to_owned(),
             outputs,
             fingerprints,
         }
@@ -60,7 +67,7 @@ impl Stack {
     pub fn output(&self, key: &str) -> &str {
         self.outputs
             .get(key)
-            .unwrap_or_else(|| panic!("stack {STACK_NAME} has no output {key}"))
+            .unwrap_or_else(|| panic!("stack {} has no output {key}", self.name))
     }
 
     /// Whether the stack has this output.
@@ -76,13 +83,13 @@ impl Stack {
 
     /// The `iss` the stack's functions write and expect.
     pub fn issuer(&self) -> String {
-        format!("magiclink/{STACK_NAME}")
+        format!("magiclink/{}", self.name)
     }
 
     /// The deployed name of one of the stack's functions: `request`,
     /// `mailer` or `verifier`.
     pub fn function_name(&self, function: &str) -> String {
-        format!("{STACK_NAME}-{function}")
+        format!("{}-{function}", self.name)
     }
 
     /// Asks the deployed API for a link to `email`; the HTTP status.

@@ -1,4 +1,4 @@
-//! The keys resource's Lambda entry point: a KMS client and an HTTP client,
+//! The keys resource's Lambda entry point: KMS, Cognito and HTTP clients,
 //! then the runtime loop over CloudFormation's requests.
 
 use std::time::Duration;
@@ -6,7 +6,7 @@ use std::time::Duration;
 use backon::{ExponentialBuilder, Retryable};
 use lambda_runtime::{LambdaEvent, service_fn};
 use magiclink::aws::{CallBudget, load_config};
-use magiclink_keys::answer::answer;
+use magiclink_keys::answer::{Clients, answer};
 use magiclink_keys::resource::{Request, Response, Status};
 use magiclink_keys::target::ResponseTargets;
 use serde_json::Value;
@@ -45,20 +45,23 @@ async fn put(
 async fn main() -> Result<(), lambda_runtime::Error> {
     magiclink::telemetry::init();
     let aws = load_config(CallBudget::BACKGROUND).await;
-    let kms = aws_sdk_kms::Client::new(&aws);
+    let clients = Clients {
+        kms: aws_sdk_kms::Client::new(&aws),
+        idp: aws_sdk_cognitoidentityprovider::Client::new(&aws),
+    };
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .redirect(reqwest::redirect::Policy::none())
         .build()?;
     let targets = ResponseTargets::from_env();
-    let (kms, http, targets) = (&kms, &http, &targets);
+    let (clients, http, targets) = (&clients, &http, &targets);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         let request = Request::parse(event.payload)?;
         let url = targets.check(&request.response_url).map_err(|reason| {
             tracing::error!(reason, "request refused");
             PutError::Refused(reason)
         })?;
-        let response = answer(kms, &request).await;
+        let response = answer(clients, &request).await;
         match response.status {
             Status::Success => tracing::info!(action = ?request.action, "answered"),
             Status::Failed => {

@@ -1,6 +1,9 @@
-//! The CloudFormation custom resource protocol, as far as this resource needs
-//! it: the request CloudFormation invokes the function with, and the response
-//! it waits for at the request's `ResponseURL`.
+//! The CloudFormation custom resource protocol, as far as these resources
+//! need it: the request CloudFormation invokes the function with, and the
+//! response it waits for at the request's `ResponseURL`. Two resource types:
+//! `Custom::PublicKeys` (the accepted keys' public halves) and
+//! `Custom::PoolTriggers` (an existing pool's triggers, see
+//! [`crate::pool`]).
 //!
 //! CloudFormation waits up to an hour for a response that never comes, so a
 //! request that can be answered is always answered: a bad property is a
@@ -11,6 +14,12 @@ use std::collections::BTreeMap;
 use aws_lambda_events::event::cloudformation::CloudFormationCustomResourceRequest;
 use serde::Serialize;
 use serde_json::Value;
+
+use crate::pool::PoolTriggers;
+
+/// The resource type of an existing pool's triggers; any other is a keys
+/// resource.
+pub const POOL_TRIGGERS: &str = "Custom::PoolTriggers";
 
 /// The resource's physical id. It never changes, so an update (new key ids)
 /// is an update in place, and CloudFormation never deletes the old set.
@@ -33,6 +42,11 @@ pub enum Action {
     Read(Result<Vec<String>, String>),
     /// Delete: nothing to do, the keys stay in KMS.
     Delete,
+    /// Create or update: make the function the pool's custom-auth triggers.
+    Attach(Result<PoolTriggers, String>),
+    /// Delete: take the function out of the pool's triggers (nothing to do
+    /// when the properties name none).
+    Detach(Option<PoolTriggers>),
 }
 
 /// A request, with what its response must echo.
@@ -50,6 +64,10 @@ pub struct ReplyTo {
     pub stack_id: String,
     pub request_id: String,
     pub logical_resource_id: String,
+    /// The resource's physical id: fixed for the keys; for a pool's
+    /// triggers, named after the pool, so that another pool is another
+    /// resource (CloudFormation then deletes the old one: its triggers go).
+    pub physical_id: String,
 }
 
 impl Request {
@@ -58,21 +76,33 @@ impl Request {
             serde_json::from_value(event).map_err(|e| NotARequest(e.to_string()))?;
         let (action, response_url, reply) = match request {
             CloudFormationCustomResourceRequest::Create(r) => (
-                Action::Read(key_ids(&r.resource_properties)),
+                create_or_update(&r.resource_type, &r.resource_properties),
                 r.response_url,
                 ReplyTo::of(r.stack_id, r.request_id, r.logical_resource_id),
             ),
             CloudFormationCustomResourceRequest::Update(r) => (
-                Action::Read(key_ids(&r.resource_properties)),
+                create_or_update(&r.resource_type, &r.resource_properties),
                 r.response_url,
                 ReplyTo::of(r.stack_id, r.request_id, r.logical_resource_id),
             ),
             CloudFormationCustomResourceRequest::Delete(r) => (
-                Action::Delete,
+                if r.resource_type == POOL_TRIGGERS {
+                    Action::Detach(pool_triggers(&r.resource_properties).ok())
+                } else {
+                    Action::Delete
+                },
                 r.response_url,
-                ReplyTo::of(r.stack_id, r.request_id, r.logical_resource_id),
+                ReplyTo::of(r.stack_id, r.request_id, r.logical_resource_id)
+                    .named(Some(r.physical_resource_id)),
             ),
             _ => return Err(NotARequest("unknown RequestType".into())),
+        };
+        let reply = match &action {
+            Action::Attach(Ok(triggers)) | Action::Detach(Some(triggers)) => {
+                reply.named(Some(triggers_id(triggers)))
+            }
+            Action::Read(_) | Action::Attach(Err(_)) => reply.named(None),
+            Action::Delete | Action::Detach(None) => reply,
         };
         Ok(Self {
             action,
@@ -80,6 +110,36 @@ impl Request {
             reply,
         })
     }
+}
+
+fn create_or_update(resource_type: &str, properties: &Value) -> Action {
+    if resource_type == POOL_TRIGGERS {
+        Action::Attach(pool_triggers(properties))
+    } else {
+        Action::Read(key_ids(properties))
+    }
+}
+
+/// The physical id of a pool's triggers.
+fn triggers_id(triggers: &PoolTriggers) -> String {
+    format!("{}/magiclink-triggers", triggers.user_pool_id)
+}
+
+/// The `UserPoolId` and `FunctionArn` properties of a pool's triggers.
+fn pool_triggers(properties: &Value) -> Result<PoolTriggers, String> {
+    let text = |name: &str| {
+        properties
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|v| !v.is_empty() && v.len() <= 2048 && !v.chars().any(char::is_control))
+            .map(str::to_owned)
+            .ok_or_else(|| format!("the property {name} is required"))
+    };
+    Ok(PoolTriggers {
+        user_pool_id: text("UserPoolId")?,
+        function_arn: text("FunctionArn")?,
+    })
 }
 
 /// The `KeyIds` property: comma-separated KMS key ids or ARNs (the stack's
@@ -114,6 +174,15 @@ impl ReplyTo {
             stack_id,
             request_id,
             logical_resource_id,
+            physical_id: PHYSICAL_ID.to_owned(),
+        }
+    }
+
+    /// This reply under physical id `id` (`None`: the keys' fixed one).
+    fn named(self, id: Option<String>) -> Self {
+        Self {
+            physical_id: id.unwrap_or_else(|| PHYSICAL_ID.to_owned()),
+            ..self
         }
     }
 
@@ -134,7 +203,7 @@ impl ReplyTo {
         Response {
             status,
             reason,
-            physical_resource_id: PHYSICAL_ID.to_owned(),
+            physical_resource_id: self.physical_id,
             stack_id: self.stack_id,
             request_id: self.request_id,
             logical_resource_id: self.logical_resource_id,
@@ -198,7 +267,7 @@ mod tests {
     fn read(properties: Value) -> Result<Vec<String>, String> {
         match Request::parse(event("Create", properties)).unwrap().action {
             Action::Read(ids) => ids,
-            Action::Delete => panic!("a create is a read"),
+            other => panic!("a create is a read: {other:?}"),
         }
     }
 
@@ -243,6 +312,49 @@ mod tests {
             read(json!({"KeyIds": eleven}))
                 .unwrap_err()
                 .contains("at most 10")
+        );
+    }
+
+    fn triggers_event(kind: &str, properties: Value) -> Value {
+        let mut event = event(kind, properties);
+        event["ResourceType"] = POOL_TRIGGERS.into();
+        event["LogicalResourceId"] = "PoolTriggers".into();
+        if kind != "Create" {
+            event["PhysicalResourceId"] = "eu-west-1_old/magiclink-triggers".into();
+        }
+        event
+    }
+
+    #[test]
+    fn a_pools_triggers_are_attached_and_detached_under_the_pools_name() {
+        let properties = json!({"UserPoolId": "eu-west-1_abc", "FunctionArn": "arn:f"});
+        let triggers = PoolTriggers {
+            user_pool_id: "eu-west-1_abc".into(),
+            function_arn: "arn:f".into(),
+        };
+        for kind in ["Create", "Update"] {
+            let request = Request::parse(triggers_event(kind, properties.clone())).unwrap();
+            assert_eq!(
+                request.action,
+                Action::Attach(Ok(triggers.clone())),
+                "{kind}"
+            );
+            assert_eq!(
+                request.reply.physical_id,
+                "eu-west-1_abc/magiclink-triggers"
+            );
+        }
+        let delete = Request::parse(triggers_event("Delete", properties)).unwrap();
+        assert_eq!(delete.action, Action::Detach(Some(triggers)));
+        let bad = Request::parse(triggers_event("Create", json!({"UserPoolId": " "}))).unwrap();
+        assert!(matches!(bad.action, Action::Attach(Err(reason)) if reason.contains("UserPoolId")));
+        // A delete whose properties name nothing has nothing to take back,
+        // under the id CloudFormation knows.
+        let nothing = Request::parse(triggers_event("Delete", json!({}))).unwrap();
+        assert_eq!(nothing.action, Action::Detach(None));
+        assert_eq!(
+            nothing.reply.physical_id,
+            "eu-west-1_old/magiclink-triggers"
         );
     }
 

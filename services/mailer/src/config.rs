@@ -19,6 +19,11 @@ pub struct MailerConfig {
     pub code: CodeConfig,
     /// `USER_POOL_ID`.
     pub user_pool_id: String,
+    /// `USERNAME_IS_EMAIL` (default `true`): the pool's usernames are
+    /// addresses (the stack's own pool, `UsernameAttributes: [email]`);
+    /// `false` for an existing pool where the address is an alias, whose
+    /// new accounts get a username of their own.
+    pub username_is_email: bool,
     /// `USER_POOL_CLIENT_ID`: the app client the links sign in through (the
     /// tokens' audience, with the pool).
     pub user_pool_client_id: String,
@@ -69,6 +74,7 @@ impl MailerConfig {
             signing: SigningConfig::from_env(env)?,
             code: CodeConfig::from_env(env)?,
             user_pool_id: env.required("USER_POOL_ID")?.to_owned(),
+            username_is_email: env.parse_or("USERNAME_IS_EMAIL", true)?,
             user_pool_client_id: env.required("USER_POOL_CLIENT_ID")?.to_owned(),
             accounts_per_hour: env.count_or("MAX_ACCOUNTS_PER_HOUR", 500)?,
             from_address: env.required("FROM_ADDRESS")?.to_owned(),

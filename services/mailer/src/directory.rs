@@ -55,11 +55,18 @@ pub trait Directory {
     ) -> impl Future<Output = Result<Option<Addressee>, CallError>> + Send;
 }
 
-/// A Cognito user pool whose usernames are e-mail addresses.
+/// A Cognito user pool whose users sign in by address: the address is
+/// their username (the stack's own pool) or an alias of it (an existing
+/// pool with `AliasAttributes: [email]`). `AdminGetUser` finds a user by
+/// either.
 #[derive(Debug, Clone)]
 pub struct CognitoDirectory {
     pub idp: aws_sdk_cognitoidentityprovider::Client,
     pub pool_id: String,
+    /// Whether a new account's username is its address; if not, it gets a
+    /// username of its own (a ULID: a pool with an address alias refuses a
+    /// username that looks like an address).
+    pub username_is_email: bool,
 }
 
 fn attribute<'a>(attributes: &'a [AttributeType], name: &str) -> Option<&'a str> {
@@ -123,11 +130,18 @@ impl Directory for CognitoDirectory {
                 .build()
                 .map_err(|e| CallError::unexpected("Cognito AdminCreateUser", e.to_string()))
         };
+        let username = if self.username_is_email {
+            email.as_str().to_owned()
+        } else {
+            ulid::Ulid::from_datetime(std::time::SystemTime::now())
+                .to_string()
+                .to_lowercase()
+        };
         let created = self
             .idp
             .admin_create_user()
             .user_pool_id(&self.pool_id)
-            .username(email.as_str())
+            .username(username)
             .user_attributes(attribute("email", email.as_str())?)
             .user_attributes(attribute("email_verified", "true")?)
             .message_action(MessageActionType::Suppress)
@@ -135,8 +149,14 @@ impl Directory for CognitoDirectory {
             .await;
         let created = match created {
             Ok(created) => created,
-            // Another delivery of a request for the same address won the race.
-            Err(e) if e.code() == Some("UsernameExistsException") => {
+            // Another delivery of a request for the same address won the
+            // race (as the username, or as the verified alias).
+            Err(e)
+                if matches!(
+                    e.code(),
+                    Some("UsernameExistsException" | "AliasExistsException")
+                ) =>
+            {
                 return self.find(email).await?.map(|a| a.sub).ok_or_else(|| {
                     CallError::unexpected("Cognito AdminCreateUser", "exists, yet not found")
                 });

@@ -50,6 +50,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         directory: CognitoDirectory {
             idp: aws_sdk_cognitoidentityprovider::Client::new(&aws),
             pool_id: config.user_pool_id.clone(),
+            username_is_email: config.username_is_email,
         },
         outbox: SesOutbox {
             ses: aws_sdk_sesv2::Client::new(&aws),

@@ -149,6 +149,7 @@ async fn harness_with_cap(
         directory: CognitoDirectory {
             idp: aws_sdk_cognitoidentityprovider::Client::new(&config),
             pool_id: stack.output("UserPoolId").to_owned(),
+            username_is_email: true,
         },
         outbox,
         redelivery: None,
