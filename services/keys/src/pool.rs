@@ -142,41 +142,47 @@ pub fn write_back(
         .set_user_pool_tier(pool.user_pool_tier().cloned())
 }
 
-/// Reads pool `triggers.user_pool_id`, changes its triggers with `change`
-/// (which may refuse the pool), and writes it back whole. An error is the
-/// reason to fail the deploy.
-async fn rewrite<T>(
+/// Pool `id` as `DescribeUserPool` reads it; `None` when there is no such
+/// pool. An error is the reason to fail the deploy.
+async fn describe(
     idp: &aws_sdk_cognitoidentityprovider::Client,
-    triggers: &PoolTriggers,
-    change: impl FnOnce(&UserPoolType) -> Result<(LambdaConfigType, T), String>,
-) -> Result<T, String> {
-    let described = idp
-        .describe_user_pool()
-        .user_pool_id(&triggers.user_pool_id)
-        .send()
-        .await
-        .map_err(|e| {
-            format!(
-                "cannot read user pool {}: {}",
-                triggers.user_pool_id,
-                DisplayErrorContext(&e)
-            )
-        })?;
-    let pool = described
-        .user_pool()
-        .ok_or_else(|| format!("user pool {} was not described", triggers.user_pool_id))?;
-    let (lambda, found) = change(pool)?;
+    id: &str,
+) -> Result<Option<UserPoolType>, String> {
+    match idp.describe_user_pool().user_pool_id(id).send().await {
+        Ok(described) => described
+            .user_pool
+            .map(Some)
+            .ok_or_else(|| format!("user pool {id} was not described")),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(format!(
+            "cannot read user pool {id}: {}",
+            DisplayErrorContext(&e)
+        )),
+    }
+}
+
+/// Writes `pool` back whole with `lambda` as its triggers.
+async fn rewrite(
+    idp: &aws_sdk_cognitoidentityprovider::Client,
+    pool: &UserPoolType,
+    lambda: LambdaConfigType,
+) -> Result<(), String> {
     write_back(idp.update_user_pool(), pool, lambda)
         .send()
         .await
+        .map(|_| ())
         .map_err(|e| {
             format!(
                 "cannot update user pool {}: {}",
-                triggers.user_pool_id,
+                pool.id().unwrap_or("?"),
                 DisplayErrorContext(&e)
             )
-        })?;
-    Ok(found)
+        })
 }
 
 /// Makes `triggers.function_arn` the pool's custom-auth triggers; whether
@@ -185,14 +191,14 @@ pub async fn attach(
     idp: &aws_sdk_cognitoidentityprovider::Client,
     triggers: &PoolTriggers,
 ) -> Result<bool, String> {
-    rewrite(idp, triggers, |pool| {
-        let by_email = username_is_email(pool)?;
-        Ok((
-            attached(pool.lambda_config(), &triggers.function_arn)?,
-            by_email,
-        ))
-    })
-    .await
+    let id = &triggers.user_pool_id;
+    let pool = describe(idp, id)
+        .await?
+        .ok_or_else(|| format!("user pool {id} does not exist"))?;
+    let by_email = username_is_email(&pool)?;
+    let lambda = attached(pool.lambda_config(), &triggers.function_arn)?;
+    rewrite(idp, &pool, lambda).await?;
+    Ok(by_email)
 }
 
 /// Takes `triggers.function_arn` out of the pool's triggers. A pool that
@@ -201,21 +207,13 @@ pub async fn detach(
     idp: &aws_sdk_cognitoidentityprovider::Client,
     triggers: &PoolTriggers,
 ) -> Result<(), String> {
-    let exists = idp
-        .describe_user_pool()
-        .user_pool_id(&triggers.user_pool_id)
-        .send()
-        .await;
-    if let Err(e) = &exists
-        && e.as_service_error()
-            .is_some_and(|e| e.is_resource_not_found_exception())
-    {
-        return Ok(());
+    match describe(idp, &triggers.user_pool_id).await? {
+        None => Ok(()),
+        Some(pool) => {
+            let lambda = detached(pool.lambda_config(), &triggers.function_arn);
+            rewrite(idp, &pool, lambda).await
+        }
     }
-    rewrite(idp, triggers, |pool| {
-        Ok((detached(pool.lambda_config(), &triggers.function_arn), ()))
-    })
-    .await
 }
 
 #[cfg(test)]

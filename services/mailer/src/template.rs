@@ -279,23 +279,18 @@ impl MailTemplate {
     ) -> Result<Self, TemplateError> {
         let [subject, text, html, date] = files;
         let file = |name: &str| format!("{language}/{name}");
-        check(
+        Self::checked(
+            language,
             [
                 (file(FILES[0]), subject),
                 (file(FILES[1]), text),
                 (file(FILES[2]), html),
             ],
             &PLACEHOLDERS,
-            &REQUIRED,
-        )?;
-        Ok(Self {
-            subject: subject.trim().to_owned(),
-            text: text.to_owned(),
-            html: html.to_owned(),
-            date: DateFormat::new(&file("date.txt"), date)?,
+            date,
             duration,
-            someone: String::new(),
-        })
+            String::new(),
+        )
     }
 
     /// Checks and keeps one language's invitation (its folder's files, in
@@ -309,29 +304,48 @@ impl MailTemplate {
     ) -> Result<Self, TemplateError> {
         let [subject, text, html, someone] = files;
         let file = |name: &str| format!("{language}/{INVITATION_FOLDER}/{name}");
-        check(
+        let someone = someone.trim();
+        let template = Self::checked(
+            language,
             [
                 (file(INVITATION_FILES[0]), subject),
                 (file(INVITATION_FILES[1]), text),
                 (file(INVITATION_FILES[2]), html),
             ],
             &INVITATION_PLACEHOLDERS,
-            &REQUIRED,
+            date,
+            duration,
+            someone.to_owned(),
         )?;
-        let someone = someone.trim();
         if someone.is_empty() || someone.contains('\n') {
             return Err(TemplateError::Unreadable {
                 file: file(INVITATION_FILES[3]),
                 reason: "it must be one line of words".into(),
             });
         }
+        Ok(template)
+    }
+
+    /// A mail's subject, text and HTML (each with its file's name), checked
+    /// against `placeholders` and `REQUIRED`, kept with `language`'s
+    /// `date.txt`, lifetime words and, for an invitation, `someone`.
+    fn checked(
+        language: &str,
+        parts: [(String, &str); 3],
+        placeholders: &[&str],
+        date: &str,
+        duration: DurationWords,
+        someone: String,
+    ) -> Result<Self, TemplateError> {
+        let [subject, text, html] = parts.each_ref().map(|(_, content)| *content);
+        check(parts, placeholders, &REQUIRED)?;
         Ok(Self {
             subject: subject.trim().to_owned(),
             text: text.to_owned(),
             html: html.to_owned(),
             date: DateFormat::new(&format!("{language}/date.txt"), date)?,
             duration,
-            someone: someone.to_owned(),
+            someone,
         })
     }
 
