@@ -217,6 +217,35 @@ async fn sign_in_each(
         .collect()
 }
 
+/// Waits (up to two minutes) until the emulator's DynamoDB has worked off
+/// a burst: three reads in a row, each within 50 ms. A fixed pause was too
+/// short on a slow machine and the paced sign-ins then timed out. How long
+/// it took.
+async fn settle(config: &SdkConfig, table: &str) -> Duration {
+    let dynamodb = aws_sdk_dynamodb::Client::new(config);
+    let key = aws_sdk_dynamodb::types::AttributeValue::S(unique("settle"));
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(120);
+    let mut quick = 0;
+    while quick < 3 && Instant::now() < deadline {
+        let sent = Instant::now();
+        dynamodb
+            .get_item()
+            .table_name(table)
+            .key("pk", key.clone())
+            .send()
+            .await
+            .unwrap();
+        if sent.elapsed() < Duration::from_millis(50) {
+            quick += 1;
+        } else {
+            quick = 0;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+    started.elapsed()
+}
+
 /// Percentile `p` (0 to 100) of sorted durations.
 fn percentile(sorted: &[Duration], p: usize) -> Duration {
     sorted[(sorted.len() * p / 100).min(sorted.len() - 1)]
@@ -229,7 +258,7 @@ async fn two_thousand_requests_then_five_hundred_sign_ins() {
     const REQUESTS: usize = 2_000;
     const SIGN_INS: usize = 500;
     const BURST: usize = 200;
-    const PACED_AT_ONCE: usize = 50;
+    const PACED_AT_ONCE: usize = 25;
     let config = patient_config().await;
     let stack = Arc::new(Stack::load(&config).await);
     let mut tap = EventTap::on(&config, stack.output("EventBusName")).await;
@@ -323,8 +352,10 @@ async fn two_thousand_requests_then_five_hundred_sign_ins() {
     // answer whose consume times out is refused as `unavailable`, and as the
     // emulator may still apply the write later, its link may be spent. So
     // the first 200 are checked by cause, from the verifier's log: every
-    // refusal is such a DynamoDB timeout, none a key. The next 300, at a
-    // pace the emulator carries, must all sign in on their first answer.
+    // refusal is such a DynamoDB timeout, none a key. The next 300, 25 at a
+    // time once the emulator has worked off the burst, must all sign in on
+    // their first answer (50 at a time lost 9 to 70 of them to the same
+    // timeouts on a slower run of the emulator).
     // Then each token once more: every one is refused. (With 500 at once the
     // emulator, which runs a process per concurrent trigger, started 900
     // verifier processes and stopped answering for minutes.)
@@ -375,15 +406,18 @@ async fn two_thousand_requests_then_five_hundred_sign_ins() {
     println!("refusals by cause, from the verifier's log: {causes:?}");
     assert_eq!(causes.get("a key"), None, "a sign-in waited on a key");
     assert_eq!(causes.get("other"), None, "refusals of another cause");
+    // A refusal whose line the emulator missed is not counted against it
+    // (seen: 183 refusals, 181 lines, 198 answers logged).
+    let unlogged = BURST.saturating_sub(answered);
     assert!(
-        causes.get("DynamoDB").copied().unwrap_or(0) >= refused_in_burst.len(),
+        causes.get("DynamoDB").copied().unwrap_or(0) + unlogged >= refused_in_burst.len(),
         "every refusal is a DynamoDB timeout"
     );
 
     // The emulator works off the burst (late transactions, the stream)
-    // before the paced sign-ins start; seen: without this pause, 11 of the
-    // next 300 timed out the same way.
-    tokio::time::sleep(Duration::from_secs(20)).await;
+    // before the paced sign-ins start.
+    let settled = settle(&config, stack.output("TableName")).await;
+    println!("DynamoDB answered quickly again after {settled:.1?}");
     let started = Instant::now();
     let refused = sign_in_each(&pool, paced, PACED_AT_ONCE).await;
     println!(
