@@ -89,16 +89,18 @@ test: lint up
 	@$(MAKE) --no-print-directory e2e
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=5
 
-# The web client's tests: its unit tests in Node (beside it), then the browser
-# tests: headless Chromium against the demo page, served by the dev server (on
-# DEV_ORIGIN, where the links point) for the length of the run.
+# The web packages' tests: their unit tests in Node (beside each package),
+# then the browser tests (clients/e2e): the packed @magiclink/web installed
+# into a fresh app, type-checked and bundled with aws-amplify, and the demo
+# page, in headless Chromium, served by the dev server (on DEV_ORIGIN, where
+# the links point) for the length of the run.
 e2e:
-	@clients/web/e2e/install.sh
-	node --test clients/web/magiclink.test.mjs
+	@clients/e2e/install.sh
+	cd clients/web && node --test
 	@.venv/bin/python localstack/dev.py >.emulator/dev-server.log 2>&1 & server=$$!; \
 	  trap 'kill $$server 2>/dev/null' EXIT; \
 	  for _ in $$(seq 1 50); do curl -fs $(DEV_ORIGIN)/config.json >/dev/null && break; sleep 0.2; done; \
-	  cd clients/web/e2e && DEMO_URL=$(DEV_ORIGIN)/ node --test
+	  cd clients/e2e && DEMO_URL=$(DEV_ORIGIN)/ node --test
 
 # The long checks: the soak tests (a mailer killed mid-batch; 2,000 requests
 # then 500 sign-ins) on a stack whose links live 15 min, as on AWS, so that a

@@ -4,6 +4,9 @@ stack that `make up` deployed, and follows the functions' logs until Ctrl-C.
 Besides the files of clients/web it answers:
 - /config.json: what the page needs to reach the stack (from .emulator/outputs.json);
 - /inbox.json: the mail the emulator's SES captured, newest first;
+- /apps/<name>/…: an app built elsewhere into .emulator/apps/<name> (the
+  browser tests' fresh app that installs the packed @magiclink/web), served
+  on the origin the stack allows;
 - POST /ses-report {"id": <message id>, "report": "delivered"|"bounced"|"complained"}:
   puts SES's report on that mail on the default bus, as SES would on AWS (the
   emulator's SES publishes no events), with the source the emulator's stack
@@ -26,6 +29,7 @@ import boto3
 ROOT = Path(__file__).resolve().parent.parent
 WEB = ROOT / "clients" / "web"
 OUTPUTS = ROOT / ".emulator" / "outputs.json"
+APPS = ROOT / ".emulator" / "apps"
 ENDPOINT = os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566").rstrip("/")
 REGION = os.environ.get("AWS_REGION", "us-east-1")
 PORT = int(os.environ.get("DEV_PORT", "8000"))
@@ -123,6 +127,14 @@ class Handler(SimpleHTTPRequestHandler):
         self.send_header("x-content-type-options", "nosniff")
         self.send_header("referrer-policy", "no-referrer")
         super().end_headers()
+
+    def translate_path(self, path):
+        if path.startswith("/apps/"):
+            # SimpleHTTPRequestHandler's own resolution (no "..", no
+            # absolute paths), from the apps' folder instead.
+            inside = super().translate_path("/" + path.removeprefix("/apps/"))
+            return str(APPS / Path(inside).relative_to(self.directory))
+        return super().translate_path(path)
 
     def do_GET(self):  # noqa: N802 (http.server's naming)
         routes = {"/config.json": page_config, "/inbox.json": inbox}

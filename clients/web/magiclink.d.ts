@@ -1,4 +1,4 @@
-// Type declarations for magiclink.js.
+// Type declarations of @magiclink/web (magiclink.js).
 
 export interface MagicLinkConfig {
   /** The stack output ApiUrl (on the emulator, its execute-api path form). */
@@ -9,9 +9,15 @@ export interface MagicLinkConfig {
   clientId: string;
   /** Cognito's endpoint; defaults to https://cognito-idp.<region>.amazonaws.com/. */
   cognitoEndpoint?: string;
-  /** Where the session is kept; defaults to localStorage. */
-  storage?: Pick<Storage, "getItem" | "setItem" | "removeItem">;
+  /**
+   * Where the session is kept; defaults to localStorage. amplifyStorage()
+   * (from "@magiclink/web/amplify") keeps it where Amplify JS v6 does.
+   */
+  storage?: SessionStorage;
 }
+
+/** What a session is kept in: localStorage, sessionStorage, or your own. */
+export type SessionStorage = Pick<Storage, "getItem" | "setItem" | "removeItem">;
 
 export interface SignInLink {
   /** The link's token: the answer to Cognito's custom challenge. */
@@ -96,6 +102,7 @@ export interface Session {
 }
 
 export class MagicLinkError extends Error {
+  constructor(code: string, message: string, status?: number, retryAfter?: number | null);
   /**
    * Stable: the API's error code (invalid_email, rate_limited, ...), a Cognito
    * error type, link_refused, for codes invalid_code, code_refused or
@@ -103,7 +110,8 @@ export class MagicLinkError extends Error {
    * revoked, approval_refused, invalid_number or wrong_number, for passkeys
    * signed_out, passkeys_unsupported, passkeys_disabled, passkey_cancelled,
    * passkey_failed, passkey_refused, invalid_credential, already_registered,
-   * too_many_passkeys or not_found.
+   * too_many_passkeys, not_found, aborted (the signal stopped it) or
+   * invalid_request (an address with autofill).
    */
   readonly code: string;
   /** The HTTP status, or 0. */
@@ -133,6 +141,19 @@ export interface PasskeySignInOptions {
    * names its user.
    */
   email?: string;
+  /**
+   * "conditional": the browser offers the passkeys in the autofill of an
+   * input with autocomplete="username webauthn", with no dialog; the promise
+   * waits until one is picked. Needs passkeyAutofillAvailable() and no email.
+   */
+  mediation?: "conditional";
+  /** Stops the wait for a passkey (`aborted`): say, when the user asks for a link instead. */
+  signal?: AbortSignal;
+}
+
+export interface SignOutOptions {
+  /** End every session of the user, on every device, and what is still on its way to them. */
+  everywhere?: boolean;
 }
 
 /** A PublicKeyCredential as JSON (what PublicKeyCredential.toJSON() gives). */
@@ -144,18 +165,6 @@ export interface PublicKeyCredentialJSON {
   clientExtensionResults: Record<string, unknown>;
 }
 
-export function configure(config: MagicLinkConfig): void;
-export function requestSignInLink(email: string, redirectUri?: string, options?: RequestOptions): Promise<SignInRequest>;
-export function waitForApproval(request: SignInRequest, options?: WaitOptions): Promise<Session>;
-export function approveSignIn(link: SignInLink, number: number | string): Promise<void>;
-export function newVerifier(): Promise<{ verifier: string; binding: string; number: number }>;
-export function completeSignInWithCode(request: SignInRequest, code: string): Promise<Session>;
-export function emailOfToken(token: string): string;
-export function takeLinkFromLocation(location?: Location, history?: History): SignInLink | null;
-export function completeSignInFromLink(link?: SignInLink | null): Promise<Session>;
-export function currentSession(): Session | null;
-export function refresh(): Promise<Session>;
-export function signOut(): Promise<void>;
 /**
  * Signs the user in again (a passkey, a link, a code) when a passkey change
  * needs a recent sign-in (`reauthentication_required`); the change is then
@@ -163,10 +172,63 @@ export function signOut(): Promise<void>;
  */
 export type Reauthenticate = () => Promise<unknown>;
 
-export function registerPasskey(options?: { name?: string; reauthenticate?: Reauthenticate }): Promise<Passkey>;
-export function listPasskeys(): Promise<Passkey[]>;
-export function deletePasskey(id: string, options?: { reauthenticate?: Reauthenticate }): Promise<void>;
-export function signInWithPasskey(options?: PasskeySignInOptions): Promise<Session>;
+/** A client of one deployment (createClient()); the module's functions are a default one's. */
+export interface MagicLinkClient {
+  /** Sets (again) where the API and the user pool are. */
+  configure(config: MagicLinkConfig): void;
+  /** Asks for a link and code to be mailed; the request, for the code or an approval. */
+  requestSignInLink(email: string, redirectUri?: string, options?: RequestOptions): Promise<SignInRequest>;
+  /** Waits until the link's holder approves this tab from another device, then signs in. */
+  waitForApproval(request: SignInRequest, options?: WaitOptions): Promise<Session>;
+  /** On the device the link was opened on: approves the asking device, with its number. */
+  approveSignIn(link: SignInLink, number: number | string): Promise<void>;
+  /** Signs in with a link (taken from the current URL when omitted). */
+  completeSignInFromLink(link?: SignInLink | null): Promise<Session>;
+  /** Signs in with the code from the mail. */
+  completeSignInWithCode(request: SignInRequest, code: string): Promise<Session>;
+  /** The stored session, or null when signed out. */
+  currentSession(): Session | null;
+  /** Hears every sign-in, refresh and sign-out of this client; returns the function that stops it. */
+  onSessionChange(listener: (session: Session | null) => void): () => void;
+  /** Exchanges the refresh token for fresh tokens. */
+  refresh(): Promise<Session>;
+  /** Forgets the session here (and, with everywhere, ends the user's every session). */
+  signOut(options?: SignOutOptions): Promise<void>;
+  /** Adds a passkey to the signed-in user's account. */
+  registerPasskey(options?: { name?: string; reauthenticate?: Reauthenticate }): Promise<Passkey>;
+  /** The signed-in user's passkeys. */
+  listPasskeys(): Promise<Passkey[]>;
+  /** Removes one of the signed-in user's passkeys. */
+  deletePasskey(id: string, options?: { reauthenticate?: Reauthenticate }): Promise<void>;
+  /** Signs in with a passkey: from a dialog, the user's own challenge, or autofill. */
+  signInWithPasskey(options?: PasskeySignInOptions): Promise<Session>;
+}
+
+/** A client of its own: nothing shared with the default one or another. */
+export function createClient(config: MagicLinkConfig): MagicLinkClient;
+
+export declare const configure: MagicLinkClient["configure"];
+export declare const requestSignInLink: MagicLinkClient["requestSignInLink"];
+export declare const waitForApproval: MagicLinkClient["waitForApproval"];
+export declare const approveSignIn: MagicLinkClient["approveSignIn"];
+export declare const completeSignInFromLink: MagicLinkClient["completeSignInFromLink"];
+export declare const completeSignInWithCode: MagicLinkClient["completeSignInWithCode"];
+export declare const currentSession: MagicLinkClient["currentSession"];
+export declare const onSessionChange: MagicLinkClient["onSessionChange"];
+export declare const refresh: MagicLinkClient["refresh"];
+export declare const signOut: MagicLinkClient["signOut"];
+export declare const registerPasskey: MagicLinkClient["registerPasskey"];
+export declare const listPasskeys: MagicLinkClient["listPasskeys"];
+export declare const deletePasskey: MagicLinkClient["deletePasskey"];
+export declare const signInWithPasskey: MagicLinkClient["signInWithPasskey"];
+
+export function newVerifier(): Promise<{ verifier: string; binding: string; number: number }>;
+export function emailOfToken(token: string): string;
+/** The claims of a JWT, read without checking them. */
+export function claimsOf(jwt: string): Record<string, unknown>;
+export function takeLinkFromLocation(location?: Location, history?: History): SignInLink | null;
+/** Whether the browser offers passkeys in autofill (signInWithPasskey({ mediation: "conditional" })). */
+export function passkeyAutofillAvailable(): Promise<boolean>;
 export function creationOptionsFromJSON(publicKey: Record<string, any>): PublicKeyCredentialCreationOptions;
 export function requestOptionsFromJSON(publicKey: Record<string, any>): PublicKeyCredentialRequestOptions;
 export function credentialToJSON(credential: PublicKeyCredential): PublicKeyCredentialJSON;

@@ -440,3 +440,116 @@ test("deletePasskey deletes by id and refuses what is not an id unsent", async (
   await assert.rejects(magiclink.deletePasskey("../admin"), { code: "not_found" });
   assert.equal(calls.length, 1);
 });
+
+// Clients, sign-out everywhere, passkey autofill ------------------------------
+
+const signedInAnswer = (sub, access = "access-1") => answer(200, {
+  AuthenticationResult: { IdToken: token({ sub }), AccessToken: access, RefreshToken: `refresh-${sub}`, ExpiresIn: 3600 },
+});
+
+test("two clients keep their own configuration, session and pending approvals", async () => {
+  const storage = memoryStorage();
+  const one = magiclink.createClient({ apiUrl: "https://one.example", region: "eu-west-1", clientId: "one", storage });
+  const two = magiclink.createClient({ apiUrl: "https://two.example", region: "us-east-1", clientId: "two", storage });
+  globalThis.fetch = async (url, init) => {
+    calls.push(url);
+    if (url.endsWith("/v1/magic-links")) return answer(202, { challengeId: "01KAB0ZQ8Y3N6M2F4T7W9XRCDE" });
+    return init.headers["x-amz-target"].endsWith("InitiateAuth") ? answer(200, { Session: "s" }) : signedInAnswer("sub-1");
+  };
+  const request = await one.requestSignInLink("ann@example.com", undefined, { approveFromAnotherDevice: true });
+  await assert.rejects(two.waitForApproval(request), { code: "no_approval" });
+  await one.completeSignInWithCode(request, "12345678");
+  assert.deepEqual(calls, [
+    "https://one.example/v1/magic-links",
+    "https://cognito-idp.eu-west-1.amazonaws.com/",
+    "https://cognito-idp.eu-west-1.amazonaws.com/",
+  ]);
+  assert.equal(one.currentSession().claims.sub, "sub-1");
+  assert.equal(two.currentSession(), null, "the same storage, another app client: not signed in");
+  assert.equal(magiclink.currentSession(), null, "nor is the default client");
+  await one.signOut();
+  assert.throws(() => magiclink.createClient({ apiUrl: "https://one.example" }), { code: "invalid_config" });
+});
+
+test("onSessionChange hears sign-in and sign-out until it is stopped", async () => {
+  const heard = [];
+  const stop = magiclink.onSessionChange((session) => heard.push(session && session.claims.sub));
+  globalThis.fetch = async (url, init) => (init.headers["x-amz-target"].endsWith("InitiateAuth") ? answer(200, { Session: "s" }) : signedInAnswer("sub-2"));
+  await magiclink.completeSignInWithCode({ email: "ann@example.com", challengeId: "c", wrongCodes: 0 }, "12345678");
+  await magiclink.signOut();
+  stop();
+  await magiclink.completeSignInWithCode({ email: "ann@example.com", challengeId: "c", wrongCodes: 0 }, "12345678");
+  assert.deepEqual(heard, ["sub-2", null]);
+});
+
+test("signOut everywhere asks the API with the access token and revokes nothing itself", async () => {
+  await signedIn();
+  globalThis.fetch = async (url, init) => {
+    calls.push({ url, init });
+    return { status: 204, ok: true, json: async () => null, headers: new Headers() };
+  };
+  await magiclink.signOut({ everywhere: true });
+  assert.equal(calls.length, 1);
+  assert.equal(calls[0].url, "https://api.example/v1/me/sign-out-everywhere");
+  assert.equal(calls[0].init.method, "POST");
+  assert.equal(calls[0].init.headers.authorization, "Bearer access-1");
+  assert.equal(magiclink.currentSession(), null);
+});
+
+test("signOut everywhere refused by the API still forgets the session here, and says so", async () => {
+  magiclink.configure({ apiUrl: "https://api.example", region: "eu-west-1", clientId: "client", storage: memoryStorage() });
+  globalThis.fetch = async (url, init) => (init.headers["x-amz-target"].endsWith("InitiateAuth") ? answer(200, { Session: "s" }) : signedInAnswer("sub-3"));
+  await magiclink.completeSignInWithCode({ email: "ann@example.com", challengeId: "c", wrongCodes: 0 }, "12345678");
+  globalThis.fetch = async (url, init) => {
+    calls.push({ url, target: init.headers["x-amz-target"] });
+    if (url.endsWith("/sign-out-everywhere")) return answer(401, { error: { code: "unauthorized", message: "expired" } });
+    return answer(200, {});
+  };
+  await assert.rejects(magiclink.signOut({ everywhere: true }), { code: "unauthorized", status: 401 });
+  assert.equal(magiclink.currentSession(), null);
+  assert.equal(calls[1].target, "AWSCognitoIdentityProviderService.RevokeToken", "its refresh token revoked instead");
+});
+
+test("passkey autofill asks the browser for conditional mediation, and stops cleanly on the signal", async () => {
+  let asked = null;
+  fakeCredentials({
+    get: (request) => {
+      asked = request;
+      return new Promise((resolve, reject) => {
+        request.signal?.addEventListener("abort", () => reject(Object.assign(new Error("aborted"), { name: "AbortError" })));
+      });
+    },
+  });
+  await assert.rejects(magiclink.signInWithPasskey({ mediation: "conditional" }), { code: "passkeys_unsupported" });
+  assert.equal(await magiclink.passkeyAutofillAvailable(), false);
+  globalThis.PublicKeyCredential.isConditionalMediationAvailable = async () => true;
+  assert.equal(await magiclink.passkeyAutofillAvailable(), true);
+  await assert.rejects(magiclink.signInWithPasskey({ mediation: "conditional", email: "ann@example.com" }), { code: "invalid_request" });
+  globalThis.fetch = async (url) => {
+    calls.push(url);
+    return answer(200, { publicKey: { challenge: "CQkJ", rpId: "example.com" } });
+  };
+  const stop = new AbortController();
+  const waiting = magiclink.signInWithPasskey({ mediation: "conditional", signal: stop.signal });
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(asked.mediation, "conditional");
+  assert.equal(asked.signal, stop.signal);
+  assert.deepEqual([...asked.publicKey.challenge], [9, 9, 9]);
+  stop.abort();
+  await assert.rejects(waiting, { code: "aborted" });
+  assert.deepEqual(calls, ["https://api.example/v1/passkeys/sign-in-options"], "no Cognito call");
+  await assert.rejects(magiclink.signInWithPasskey({ mediation: "conditional", signal: stop.signal }), { code: "aborted" });
+});
+
+test("the type declarations name every export and every client function, and nothing else", async () => {
+  const { readFile } = await import("node:fs/promises");
+  const declared = (file) => readFile(new URL(file, import.meta.url), "utf8");
+  const exportsOf = (text) => [...text.matchAll(/^export (?:declare )?(?:function|class|const) (\w+)/gm)].map((m) => m[1]).sort();
+  assert.deepEqual(exportsOf(await declared("./magiclink.d.ts")), Object.keys(magiclink).sort());
+  const client = (await declared("./magiclink.d.ts")).match(/export interface MagicLinkClient \{([\s\S]*?)\n\}/)[1];
+  const methods = [...client.matchAll(/^ {2}(\w+)\(/gm)].map((m) => m[1]).sort();
+  const made = magiclink.createClient({ apiUrl: "https://api.example", region: "eu-west-1", clientId: "c", storage: memoryStorage() });
+  assert.deepEqual(methods, Object.keys(made).sort());
+  const amplify = await import("./amplify.js");
+  assert.deepEqual(exportsOf(await declared("./amplify.d.ts")), Object.keys(amplify).sort());
+});

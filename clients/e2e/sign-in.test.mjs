@@ -7,71 +7,17 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { chromium } from "playwright-core";
-
-const PAGE = process.env.DEMO_URL || "http://localhost:8000/";
-const SCREENSHOTS = process.env.SCREENSHOTS || join(import.meta.dirname, "../../../.emulator/screenshots");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+import { PAGE, launchBrowser, mailTo, mailedCode, mailedLink, screenshot, uniqueAddress } from "./support.mjs";
 
 let browser;
 
 before(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    ],
-  });
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
 });
-
-async function screenshot(page, name) {
-  const path = join(SCREENSHOTS, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
-  console.log(`screenshot: ${path}`);
-}
-
-function uniqueAddress(prefix) {
-  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}@example.com`;
-}
-
-/** The mail to `address` ({ id, subject, text, ... }), from the dev server's inbox. */
-async function mailTo(address, within = 30_000) {
-  const deadline = Date.now() + within;
-  while (Date.now() < deadline) {
-    const mail = await (await fetch(new URL("inbox.json", PAGE))).json();
-    const message = mail.find((m) => m.to.includes(address));
-    if (message) return message;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  assert.fail(`no mail to ${address} within ${within} ms`);
-}
-
-/** The text of the mail to `address`. */
-async function mailText(address) {
-  return (await mailTo(address)).text;
-}
-
-/** The sign-in link mailed to `address`. */
-async function mailedLink(address) {
-  const link = (await mailText(address)).split("\n").map((l) => l.trim()).find((l) => l.startsWith("http") && l.includes("#"));
-  assert.ok(link, "the mail holds a link");
-  return link;
-}
-
-/** The one-time code mailed to `address`. */
-async function mailedCode(address) {
-  const code = /Sign-in code: (\d+)/.exec(await mailText(address));
-  assert.ok(code, "the mail holds a code");
-  return code[1];
-}
 
 async function askForLink(page, address, name) {
   await page.goto(PAGE);
