@@ -21,7 +21,8 @@ BINARIES := $(or $(CARGO_TARGET_DIR),target)/$(PROFILE)
 # links that live 90 s (not 15 min) so that tests need not wait long, 100000
 # requests per IP per 15 min (not 30: the emulator's HTTP API gives every
 # request the source IP 127.0.0.1, and the load test sends 2,000), and the
-# demo page's origin as the redirect allow-list, and 100000 new accounts per
+# demo page's origin (and the apps the browser tests build under /apps/) as
+# the redirect allow-list, and 100000 new accounts per
 # hour (not 500: the load test makes 2,000), and SES's events taken from the
 # source magiclink.test.ses (the emulator's SES publishes none, and PutEvents
 # refuses aws.* sources, so the tests put SES-shaped events with that one),
@@ -41,7 +42,7 @@ STACK_PARAMS := \
 	RateIpMax=100000 \
 	MaxAccountsPerHour=100000 \
 	FromAddress=$(FROM_ADDRESS) \
-	AllowedRedirectUris=$(DEV_ORIGIN)/ \
+	AllowedRedirectUris=$(DEV_ORIGIN)/,$(DEV_ORIGIN)/apps/* \
 	DefaultRedirectUri=$(DEV_ORIGIN)/ \
 	AllowedOrigins=$(DEV_ORIGIN) \
 	SesEventSource=magiclink.test.ses \
@@ -90,13 +91,15 @@ test: lint up
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=5
 
 # The web packages' tests: their unit tests in Node (beside each package),
-# then the browser tests (clients/e2e): the packed @magiclink/web installed
-# into a fresh app, type-checked and bundled with aws-amplify, and the demo
-# page, in headless Chromium, served by the dev server (on DEV_ORIGIN, where
-# the links point) for the length of the run.
+# then the browser tests (clients/e2e): the packed @magiclink/web and
+# @magiclink/react installed into fresh apps, type-checked and bundled with
+# aws-amplify or react, and the demo page, in headless Chromium, served by
+# the dev server (on DEV_ORIGIN, where the links point) for the length of
+# the run.
 e2e:
 	@clients/e2e/install.sh
 	cd clients/web && node --test
+	cd clients/react && node --test
 	@.venv/bin/python localstack/dev.py >.emulator/dev-server.log 2>&1 & server=$$!; \
 	  trap 'kill $$server 2>/dev/null' EXIT; \
 	  for _ in $$(seq 1 50); do curl -fs $(DEV_ORIGIN)/config.json >/dev/null && break; sleep 0.2; done; \

@@ -6,30 +6,18 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { copyFileSync, cpSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { build } from "esbuild";
-import { PAGE, launchBrowser, mailedCode, screenshot, uniqueAddress } from "./support.mjs";
+import { freshApp, launchBrowser, mailedCode, screenshot, serveBundled, typeCheck, uniqueAddress } from "./support.mjs";
 
-const HERE = import.meta.dirname;
-const WEB = join(HERE, "../web");
-const SCRATCH = join(HERE, ".scratch");
-const APP = join(SCRATCH, "fresh-app");
-const TSC = join(HERE, "node_modules/typescript/bin/tsc");
-/** Where the bundled app goes: the dev server serves it at /apps/fresh-app/, on the origin the stack allows. */
-const SERVED = join(HERE, "../../.emulator/apps/fresh-app");
-const APP_URL = new URL("apps/fresh-app/", PAGE).href;
+const WEB = join(import.meta.dirname, "../web");
 
+let app;
 let packed;
 let browser;
 
 before(async () => {
-  rmSync(SCRATCH, { recursive: true, force: true });
-  mkdirSync(SCRATCH, { recursive: true });
-  [packed] = JSON.parse(execFileSync("npm", ["pack", "--json", "--pack-destination", SCRATCH], { cwd: WEB, encoding: "utf8" }));
-  cpSync(join(HERE, "fresh-app"), APP, { recursive: true });
-  execFileSync("npm", ["install", "--offline", "--no-audit", "--no-fund", "--loglevel=error", join(SCRATCH, packed.filename)], { cwd: APP });
+  ({ app, packed: [packed] } = freshApp("fresh-app", ["web"]));
   browser = await launchBrowser();
 });
 
@@ -42,29 +30,20 @@ test("the package holds the module, the Amplify storage and their declarations, 
   assert.deepEqual(packed.files.map((f) => f.path).sort(), [
     "README.md", "amplify.d.ts", "amplify.js", "magiclink.d.ts", "magiclink.js", "package.json",
   ]);
-  const manifest = JSON.parse(readFileSync(join(APP, "node_modules/@magiclink/web/package.json"), "utf8"));
+  const manifest = JSON.parse(readFileSync(join(app, "node_modules/@magiclink/web/package.json"), "utf8"));
   assert.equal(manifest.dependencies, undefined, "no runtime dependencies");
   assert.equal(manifest.sideEffects, false);
 });
 
 test("the declarations compile on their own, strictly, and the fresh app type-checks against the package", () => {
-  execFileSync(process.execPath, [TSC, "-p", WEB], { stdio: "inherit" });
+  typeCheck(WEB);
   // fresh-app/app.ts also holds misuses marked @ts-expect-error: a
   // declaration that let one through would fail this compile.
-  execFileSync(process.execPath, [TSC, "-p", APP], { stdio: "inherit" });
+  typeCheck(app);
 });
 
 test("a fresh app signs in by code, and aws-amplify sees the user, refreshes the tokens and signs out", async () => {
-  await build({
-    entryPoints: [join(APP, "app.ts")],
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    outfile: join(SERVED, "app.js"),
-    logLevel: "warning",
-  });
-  copyFileSync(join(APP, "index.html"), join(SERVED, "index.html"));
+  const url = await serveBundled(app, "app.ts", "fresh-app");
   const context = await browser.newContext();
   const page = await context.newPage();
   const errors = [];
@@ -74,7 +53,7 @@ test("a fresh app signs in by code, and aws-amplify sees the user, refreshes the
     const target = request.headers()["x-amz-target"];
     if (target) cognitoCalls.push(target.split(".").pop());
   });
-  await page.goto(APP_URL);
+  await page.goto(url);
   await page.locator("#state", { hasText: "ready" }).waitFor();
 
   const address = uniqueAddress("fresh-app");

@@ -1,10 +1,12 @@
 // What the browser tests share: headless Chromium (Debian's, driven by
-// playwright-core), screenshots, unique addresses and the mail the dev
-// server's inbox holds.
+// playwright-core), screenshots, unique addresses, the mail the dev
+// server's inbox holds, and fresh apps that install the packed packages.
 
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { copyFileSync, cpSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { build } from "esbuild";
 import { chromium } from "playwright-core";
 
 /** The demo page, served by the dev server on the origin the stack allows. */
@@ -63,4 +65,56 @@ export async function mailedCode(address) {
   const code = /Sign-in code: (\d+)/.exec(await mailText(address));
   assert.ok(code, "the mail holds a code");
   return code[1];
+}
+
+const HERE = import.meta.dirname;
+const TSC = join(HERE, "node_modules/typescript/bin/tsc");
+
+/**
+ * A fresh app as a team makes one: the fixture folder `name` (beside this
+ * file) copied to .scratch/<name>, with the tarballs of `packages` (folders
+ * of clients/, packed by `npm pack`) installed into it. Peer dependencies
+ * (react) resolve from this folder's node_modules. Returns the app's folder
+ * and what `npm pack` said of each package.
+ */
+export function freshApp(name, packages) {
+  const scratch = join(HERE, ".scratch", name);
+  rmSync(scratch, { recursive: true, force: true });
+  mkdirSync(scratch, { recursive: true });
+  const packed = packages.map((folder) => JSON.parse(execFileSync("npm", ["pack", "--json", "--pack-destination", scratch], {
+    cwd: join(HERE, "..", folder),
+    encoding: "utf8",
+  }))[0]);
+  const app = join(scratch, "app");
+  cpSync(join(HERE, name), app, { recursive: true });
+  execFileSync("npm", ["install", "--offline", "--legacy-peer-deps", "--no-audit", "--no-fund", "--loglevel=error",
+    ...packed.map((p) => join(scratch, p.filename))], { cwd: app });
+  return { app, packed };
+}
+
+/** Runs tsc on the tsconfig.json of `folder`; throws on any error. */
+export function typeCheck(folder) {
+  execFileSync(process.execPath, [TSC, "-p", folder], { stdio: "inherit" });
+}
+
+/**
+ * Bundles the fresh app's `entry` with esbuild into .emulator/apps/<name>,
+ * beside its index.html, where the dev server serves it on the origin the
+ * stack allows; returns its URL.
+ */
+export async function serveBundled(app, entry, name) {
+  const served = join(HERE, "../../.emulator/apps", name);
+  rmSync(served, { recursive: true, force: true });
+  await build({
+    entryPoints: [join(app, entry)],
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    jsx: "automatic",
+    outfile: join(served, "app.js"),
+    logLevel: "warning",
+  });
+  copyFileSync(join(app, "index.html"), join(served, "index.html"));
+  return new URL(`apps/${name}/`, PAGE).href;
 }
