@@ -150,6 +150,7 @@ soak-tools: fuzz-tools
 # bench/report.md and bench/report.json. Links live 15 min, as on AWS, so that
 # a burst of 1,000 is mailed before it expires.
 bench: tools
+	@clients/e2e/install.sh
 	@$(MAKE) --no-print-directory down
 	@$(MAKE) --no-print-directory up LINK_LIFETIME=900
 	.venv/bin/python bench/stack.py --binaries $(BINARIES)
