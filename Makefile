@@ -49,7 +49,7 @@ STACK_PARAMS := \
 	PasskeyRelyingPartyId=localhost \
 	PasskeyOrigins=$(DEV_ORIGIN)
 
-.PHONY: help tools emulator lint functions up test e2e fuzz fuzz-tools soak soak-tools bench bench-core package package-tools down dev
+.PHONY: help tools emulator lint functions up demo test e2e fuzz fuzz-tools soak soak-tools bench bench-core package package-tools down dev
 
 help:
 	@echo "make test   start the emulator if needed, deploy the stack, then fmt, clippy and every test"
@@ -96,8 +96,7 @@ test: lint up
 # aws-amplify or react, and the demo page, in headless Chromium, served by
 # the dev server (on DEV_ORIGIN, where the links point) for the length of
 # the run.
-e2e:
-	@clients/e2e/install.sh
+e2e: demo
 	cd clients/web && node --test
 	cd clients/react && node --test
 	@.venv/bin/python localstack/dev.py >.emulator/dev-server.log 2>&1 & server=$$!; \
@@ -150,7 +149,7 @@ soak-tools: fuzz-tools
 # bench/report.md and bench/report.json. Links live 15 min, as on AWS, so that
 # a burst of 1,000 is mailed before it expires.
 bench: tools
-	@clients/e2e/install.sh
+	@clients/install.sh
 	@$(MAKE) --no-print-directory down
 	@$(MAKE) --no-print-directory up LINK_LIFETIME=900
 	.venv/bin/python bench/stack.py --binaries $(BINARIES)
@@ -180,5 +179,12 @@ package-tools:
 down:
 	@localstack/stop.sh
 
-dev: up
+dev: up demo
 	@.venv/bin/python localstack/dev.py
+
+# The demo page (clients/demo: <SignIn /> from @magiclink/react), bundled by
+# esbuild from the packages' sources into .emulator/demo, which the dev
+# server serves.
+demo:
+	@clients/install.sh
+	node clients/demo/build.mjs

@@ -1,7 +1,8 @@
-"""The local demo: serves clients/web on http://localhost:8000 against the
-stack that `make up` deployed, and follows the functions' logs until Ctrl-C.
+"""The local demo: serves the demo page (clients/demo, built into
+.emulator/demo by `make demo`) on http://localhost:8000 against the stack
+that `make up` deployed, and follows the functions' logs until Ctrl-C.
 
-Besides the files of clients/web it answers:
+Besides the demo's files it answers:
 - /config.json: what the page needs to reach the stack (from .emulator/outputs.json);
 - /inbox.json: the mail the emulator's SES captured, newest first;
 - /apps/<name>/…: an app built elsewhere into .emulator/apps/<name> (the
@@ -27,7 +28,7 @@ from pathlib import Path
 import boto3
 
 ROOT = Path(__file__).resolve().parent.parent
-WEB = ROOT / "clients" / "web"
+DEMO = ROOT / ".emulator" / "demo"
 OUTPUTS = ROOT / ".emulator" / "outputs.json"
 APPS = ROOT / ".emulator" / "apps"
 ENDPOINT = os.environ.get("AWS_ENDPOINT_URL", "http://127.0.0.1:4566").rstrip("/")
@@ -194,7 +195,9 @@ def follow_logs(stop: threading.Event) -> None:
 def main() -> None:
     if not OUTPUTS.exists():
         raise SystemExit("dev: the stack is not deployed; run make up (make dev does)")
-    server = ThreadingHTTPServer(("127.0.0.1", PORT), partial(Handler, directory=str(WEB)))
+    if not (DEMO / "app.js").exists():
+        raise SystemExit("dev: the demo page is not built; run make demo (make dev does)")
+    server = ThreadingHTTPServer(("127.0.0.1", PORT), partial(Handler, directory=str(DEMO)))
     stop = threading.Event()
     threading.Thread(target=follow_logs, args=(stop,), daemon=True).start()
     print(f"dev: the page is at http://localhost:{PORT}/ ; captured mail at http://localhost:{PORT}/inbox.html")

@@ -73,7 +73,7 @@ test("keyboard only: an address, a wrong code, the code; then the offered passke
   const code = await mailedCode(address);
   await page.keyboard.type("000000");
   await page.keyboard.press("Enter");
-  await page.getByRole("alert").filter({ hasText: "That code is not right, or no longer valid." }).waitFor();
+  await page.getByRole("alert").filter({ hasText: "That code is not right, or no longer valid. Tries left: 4." }).waitFor();
   await screenshot(page, "react-2-wrong-code");
   await page.keyboard.press("ControlOrMeta+A");
   await page.keyboard.type(code);

@@ -68,7 +68,7 @@ export async function mailedCode(address) {
 }
 
 const HERE = import.meta.dirname;
-const TSC = join(HERE, "node_modules/typescript/bin/tsc");
+const TSC = join(HERE, "../node_modules/typescript/bin/tsc");
 
 /**
  * A fresh app as a team makes one: the fixture folder `name` (beside this

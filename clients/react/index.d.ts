@@ -63,6 +63,8 @@ export interface MagicLinkProviderProps {
   approveFromAnotherDevice?: boolean;
   /** Take a sign-in link from the address bar (default true). */
   takeLink?: boolean;
+  /** A link the app took from the address bar itself, before it rendered. */
+  link?: SignInLink | null;
   children?: ReactNode;
 }
 

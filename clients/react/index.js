@@ -27,8 +27,11 @@ const PasskeysChanged = createContext(null);
  * `approveFromAnotherDevice` (default true) lets the link approve this tab
  * from a phone, and tells where the mail is; `takeLink` (default true)
  * takes a sign-in link from the address bar, on load and on hashchange.
+ * An app that waits for something before it renders takes the link first
+ * (takeLinkFromLocation()), so that nothing meanwhile sees it in the
+ * address bar, and hands it over as `link`.
  */
-export function MagicLinkProvider({ client, config, redirectUri, locale, approveFromAnotherDevice = true, takeLink = true, children }) {
+export function MagicLinkProvider({ client, config, redirectUri, locale, approveFromAnotherDevice = true, takeLink = true, link, children }) {
   const [own] = useState(() => client || createClient(config));
   const [state, dispatch] = useReducer(reduce, initialState);
   const latest = useRef(state);
@@ -38,9 +41,11 @@ export function MagicLinkProvider({ client, config, redirectUri, locale, approve
   // How the sign-in under way signs the user in, told with its session.
   const method = useRef(null);
 
+  const [arrived] = useState(link);
   useEffect(() => {
     const session = own.currentSession();
     if (session) dispatch({ type: "session", session });
+    if (arrived) dispatch({ type: "link", link: arrived });
     const stop = own.onSessionChange((changed) => {
       dispatch({ type: "session", session: changed, method: method.current });
       method.current = null;
@@ -48,8 +53,8 @@ export function MagicLinkProvider({ client, config, redirectUri, locale, approve
     if (!takeLink) return stop;
     const take = () => {
       try {
-        const link = takeLinkFromLocation();
-        if (link) dispatch({ type: "link", link });
+        const taken = takeLinkFromLocation();
+        if (taken) dispatch({ type: "link", link: taken });
       } catch (error) {
         dispatch({ type: "failed", error });
       }
@@ -60,7 +65,7 @@ export function MagicLinkProvider({ client, config, redirectUri, locale, approve
       stop();
       globalThis.removeEventListener?.("hashchange", take);
     };
-  }, [own, takeLink]);
+  }, [own, takeLink, arrived]);
 
   // While a request made for approval waits: poll, hear where the mail is,
   // and sign in once the link's holder approves.
@@ -310,6 +315,7 @@ function Confirm({ m, flow }) {
       },
     },
     h("h3", null, m.approveTitle),
+    h("p", { className: "magiclink-warning" }, m.approveWarning),
     h(Field, {
       label: m.numberLabel, name: "number", value: number, required: true, inputMode: "numeric", maxLength: 2,
       autoComplete: "off", onChange: (event) => setNumber(event.target.value),

@@ -18,6 +18,7 @@ const en = {
   signInHere: "Sign in here",
   approveTitle: "Or: approve the other device",
   numberLabel: "The number the other device shows",
+  approveWarning: "If you did not just ask to sign in somewhere, do not approve: ignore this mail.",
   approve: "Approve",
   approved: "Done: the other device signs in now. You can close this page.",
   signingIn: "Signing in…",
@@ -38,7 +39,7 @@ const en = {
   errors: {
     invalid_email: "That is not an e-mail address.",
     rate_limited: (seconds) => `Too many requests. Try again in ${seconds} s.`,
-    code_refused: "That code is not right, or no longer valid.",
+    code_refused: (left) => `That code is not right, or no longer valid. Tries left: ${left}.`,
     invalid_code: "A code is 6 to 10 digits, as in the mail.",
     too_many_attempts: "Too many wrong codes: ask for a new link and code.",
     link_refused: "This link has been used, has expired, or was replaced by a newer one. Ask for a new one.",
@@ -70,6 +71,7 @@ const de = {
   signInHere: "Hier anmelden",
   approveTitle: "Oder: das andere Gerät bestätigen",
   numberLabel: "Die Zahl, die das andere Gerät zeigt",
+  approveWarning: "Wenn Sie nicht gerade selbst eine Anmeldung angefordert haben, bestätigen Sie nicht: Ignorieren Sie diese E-Mail.",
   approve: "Bestätigen",
   approved: "Erledigt: Das andere Gerät meldet sich jetzt an. Sie können diese Seite schließen.",
   signingIn: "Anmeldung läuft…",
@@ -90,7 +92,7 @@ const de = {
   errors: {
     invalid_email: "Das ist keine E-Mail-Adresse.",
     rate_limited: (seconds) => `Zu viele Anfragen. Versuchen Sie es in ${seconds} s erneut.`,
-    code_refused: "Dieser Code stimmt nicht oder gilt nicht mehr.",
+    code_refused: (left) => `Dieser Code stimmt nicht oder gilt nicht mehr. Verbleibende Versuche: ${left}.`,
     invalid_code: "Ein Code hat 6 bis 10 Ziffern, wie in der E-Mail.",
     too_many_attempts: "Zu viele falsche Codes: Fordern Sie einen neuen Link und Code an.",
     link_refused: "Dieser Link wurde benutzt, ist abgelaufen oder durch einen neueren ersetzt. Fordern Sie einen neuen an.",
@@ -122,6 +124,7 @@ const fr = {
   signInHere: "Se connecter ici",
   approveTitle: "Ou : approuver l’autre appareil",
   numberLabel: "Le nombre affiché par l’autre appareil",
+  approveWarning: "Si vous n’avez pas demandé à vous connecter à l’instant, n’approuvez pas : ignorez cet e-mail.",
   approve: "Approuver",
   approved: "C’est fait : l’autre appareil se connecte. Vous pouvez fermer cette page.",
   signingIn: "Connexion…",
@@ -142,7 +145,7 @@ const fr = {
   errors: {
     invalid_email: "Ce n’est pas une adresse e-mail.",
     rate_limited: (seconds) => `Trop de demandes. Réessayez dans ${seconds} s.`,
-    code_refused: "Ce code n’est pas le bon, ou n’est plus valable.",
+    code_refused: (left) => `Ce code n’est pas le bon, ou n’est plus valable. Essais restants : ${left}.`,
     invalid_code: "Un code compte 6 à 10 chiffres, comme dans l’e-mail.",
     too_many_attempts: "Trop de codes erronés : demandez un nouveau lien et un nouveau code.",
     link_refused: "Ce lien a déjà servi, a expiré ou a été remplacé. Demandez-en un nouveau.",
@@ -174,6 +177,7 @@ const es = {
   signInHere: "Iniciar sesión aquí",
   approveTitle: "O bien: aprobar el otro dispositivo",
   numberLabel: "El número que muestra el otro dispositivo",
+  approveWarning: "Si no acabas de pedir iniciar sesión en otro sitio, no apruebes: ignora este correo.",
   approve: "Aprobar",
   approved: "Listo: el otro dispositivo inicia sesión ahora. Puedes cerrar esta página.",
   signingIn: "Iniciando sesión…",
@@ -194,7 +198,7 @@ const es = {
   errors: {
     invalid_email: "Eso no es una dirección de correo.",
     rate_limited: (seconds) => `Demasiadas solicitudes. Inténtalo de nuevo en ${seconds} s.`,
-    code_refused: "Ese código no es correcto o ya no es válido.",
+    code_refused: (left) => `Ese código no es correcto o ya no es válido. Intentos restantes: ${left}.`,
     invalid_code: "Un código tiene de 6 a 10 cifras, como en el correo.",
     too_many_attempts: "Demasiados códigos erróneos: pide un enlace y un código nuevos.",
     link_refused: "Este enlace ya se usó, caducó o fue sustituido por otro. Pide uno nuevo.",
@@ -226,6 +230,7 @@ export function describe(error, messages, now = Date.now()) {
     return messages.errors.rate_limited(seconds);
   }
   if (error.code === "wrong_number") return messages.errors.wrong_number(error.attemptsLeft ?? 0);
+  if (error.code === "code_refused") return messages.errors.code_refused(error.attemptsLeft ?? 0);
   if (typeof known === "string") return known;
   return messages.errors.unexpected;
 }

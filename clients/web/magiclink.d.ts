@@ -118,7 +118,7 @@ export class MagicLinkError extends Error {
   readonly status: number;
   /** For rate_limited: seconds until a request may succeed. */
   readonly retryAfter: number | null;
-  /** For wrong_number: how many more wrong numbers the link takes. */
+  /** For wrong_number: how many more wrong numbers the link takes; for code_refused, codes the request takes. */
   readonly attemptsLeft?: number;
 }
 

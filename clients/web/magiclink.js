@@ -469,7 +469,8 @@ function newClient() {
    * requestSignInLink() resolved to. Spaces and dashes in `code` are
    * ignored. Rejects with a MagicLinkError: `invalid_code` (not a code at
    * all: nothing was sent), `code_refused` (wrong, or no longer valid: used,
-   * expired or replaced; `handle.wrongCodes` counts the refusals), or
+   * expired or replaced; `handle.wrongCodes` counts the refusals, and
+   * `attemptsLeft` says how many more this request takes), or
    * `too_many_attempts` (this challenge takes no more codes: ask for a new
    * one).
    */
@@ -491,7 +492,9 @@ function newClient() {
     if (handle.wrongCodes >= MAX_WRONG_CODES) {
       throw new MagicLinkError("too_many_attempts", "too many wrong codes: ask for a new one");
     }
-    throw new MagicLinkError("code_refused", "that code is not right, or no longer valid (used, expired or replaced by a newer one)");
+    const refused = new MagicLinkError("code_refused", "that code is not right, or no longer valid (used, expired or replaced by a newer one)");
+    refused.attemptsLeft = MAX_WRONG_CODES - handle.wrongCodes;
+    throw refused;
   }
 
   function saveSession(result, previousRefreshToken) {
