@@ -200,7 +200,7 @@ test("the waiting screen tells where the mail is, and page and mail are in the b
   await context.close();
 });
 
-test("a user signed in by link adds the offered passkey, and autofill signs them in with it until it is removed", async () => {
+test("a user signed in by link adds the offered passkey, autofill signs them in with it, and once removed the browser forgets it", async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
   // Chromium's virtual authenticator: a platform authenticator that holds
@@ -217,6 +217,17 @@ test("a user signed in by link adds the offered passkey, and autofill signs them
       isUserVerified: true,
       automaticPresenceSimulation: true,
     },
+  });
+  // What the page tells the browser through the WebAuthn Signal API.
+  await context.addInitScript(() => {
+    window.signals = [];
+    for (const name of ["signalAllAcceptedCredentials", "signalUnknownCredential"]) {
+      const own = PublicKeyCredential[name];
+      PublicKeyCredential[name] = (details) => {
+        window.signals.push({ name, details });
+        return own ? own.call(PublicKeyCredential, details) : Promise.resolve();
+      };
+    }
   });
   const address = uniqueAddress("passkey");
   await askForLink(page, address, "passkey");
@@ -240,13 +251,21 @@ test("a user signed in by link adds the offered passkey, and autofill signs them
   assert.equal(await page.getByRole("button", { name: "Add a passkey" }).count(), 0, "no offer after a passkey sign-in");
   await screenshot(page, "passkey-6-signed-in-with-passkey");
 
-  // Removed, it signs no one in: not from autofill, not from the button.
+  // Removed, the browser is told to forget it (the Signal API), and
+  // Chromium's authenticator does: neither autofill nor the button offers it.
   await page.getByRole("button", { name: "Remove Passkey" }).click();
   await page.locator("#passkeys").waitFor({ state: "detached" });
+  const credentialId = Buffer.from(credentials[0].credentialId, "base64").toString("base64url");
+  const signals = await page.evaluate(() => window.signals);
+  assert.deepEqual(signals.filter((s) => s.name === "signalUnknownCredential").map((s) => s.details),
+    [{ rpId: "localhost", credentialId }], "the browser is told to forget the removed passkey");
+  assert.deepEqual(signals.filter((s) => s.name === "signalAllAcceptedCredentials").at(-1).details.allAcceptedCredentialIds, [],
+    "and that the user has none left");
+  const { credentials: kept } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
+  assert.deepEqual(kept, [], "the authenticator forgot it");
   await page.getByRole("button", { name: "Sign out" }).click();
-  await alerted(page, /refused/);
   await page.getByRole("button", { name: "Sign in with a passkey" }).click();
-  await alerted(page, /refused/);
+  await alerted(page, /No passkey was chosen/);
   assert.ok(await page.getByLabel("Your e-mail address").isVisible(), "still signed out");
   await screenshot(page, "passkey-7-removed-refused");
   await context.close();

@@ -126,6 +126,8 @@ export class MagicLinkError extends Error {
 export interface Passkey {
   /** magiclink's id of the passkey (a ULID), for deletePasskey(). */
   id: string;
+  /** The WebAuthn credential id (base64url), as the browser knows the passkey. */
+  credentialId: string;
   /** The name it was given (default "Passkey"). */
   name: string;
   /** Seconds since the epoch. */

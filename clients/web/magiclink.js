@@ -155,6 +155,19 @@ export async function passkeyAutofillAvailable() {
   return typeof available === "function" && (await available.call(globalThis.PublicKeyCredential)) === true;
 }
 
+/**
+ * Tells the browser what the server holds (the WebAuthn Signal API), so
+ * that it stops offering passkeys that no longer sign anyone in; where the
+ * browser has it, and best effort.
+ */
+function signal(method, details) {
+  const call = globalThis.PublicKeyCredential?.[method];
+  if (typeof call !== "function" || !details.rpId) return;
+  Promise.resolve()
+    .then(() => call.call(globalThis.PublicKeyCredential, details))
+    .catch(() => {});
+}
+
 /** Registration options as the API sends them, with their binary fields as bytes. */
 export function creationOptionsFromJSON(publicKey) {
   return {
@@ -257,6 +270,8 @@ function newClient() {
   // out of the handles so that a handle can be logged or stored without them.
   const verifiers = new WeakMap();
   const listeners = new Set();
+  // The last listing's relying party and credential ids, by passkey id.
+  let listing = null;
 
   function config() {
     if (!settings) throw new MagicLinkError("not_configured", "call configure() first");
@@ -621,21 +636,38 @@ function newClient() {
     });
   }
 
-  /** The signed-in user's passkeys: `[{ id, name, createdAt, lastUsedAt }]`. */
+  /**
+   * The signed-in user's passkeys: `[{ id, credentialId, name, createdAt,
+   * lastUsedAt }]`. The browser is told which of its passkeys for this user
+   * the server still holds (signalAllAcceptedCredentials), so that it stops
+   * offering one removed elsewhere.
+   */
   async function listPasskeys() {
-    return (await api("GET", "/v1/passkeys")).passkeys;
+    const session = currentSession();
+    const { passkeys, rpId } = await api("GET", "/v1/passkeys", undefined, session);
+    listing = { rpId, credentials: new Map(passkeys.map((p) => [p.id, p.credentialId])) };
+    signal("signalAllAcceptedCredentials", {
+      rpId,
+      userId: base64url(new TextEncoder().encode(session.claims.sub)),
+      allAcceptedCredentialIds: passkeys.map((p) => p.credentialId),
+    });
+    return passkeys;
   }
 
   /**
-   * Removes one of the signed-in user's passkeys; it then signs no one in.
-   * Like registerPasskey(), it needs a recent sign-in, and `reauthenticate`
-   * (if given) is awaited before one retry when the API asks for one.
+   * Removes one of the signed-in user's passkeys; it then signs no one in,
+   * and the browser is told to forget it (signalUnknownCredential) when the
+   * last listing named it. Like registerPasskey(), it needs a recent
+   * sign-in, and `reauthenticate` (if given) is awaited before one retry
+   * when the API asks for one.
    */
   async function deletePasskey(id, { reauthenticate } = {}) {
     if (!/^[0-9A-HJKMNP-TV-Z]{26}$/i.test(String(id))) {
       throw new MagicLinkError("not_found", "no such passkey");
     }
     await withFreshSignIn(reauthenticate, () => api("DELETE", `/v1/passkeys/${encodeURIComponent(id)}`));
+    const credentialId = listing?.credentials.get(id);
+    if (credentialId) signal("signalUnknownCredential", { rpId: listing.rpId, credentialId });
   }
 
   /** The usernameless sign-in options, from the API. */

@@ -553,3 +553,32 @@ test("the type declarations name every export and every client function, and not
   const amplify = await import("./amplify.js");
   assert.deepEqual(exportsOf(await declared("./amplify.d.ts")), Object.keys(amplify).sort());
 });
+
+test("listing tells the browser which passkeys the server holds, and removing one tells it to forget it", async () => {
+  await signedIn();
+  const signals = [];
+  fakeCredentials({});
+  globalThis.PublicKeyCredential.signalAllAcceptedCredentials = async (details) => signals.push(["all", details]);
+  globalThis.PublicKeyCredential.signalUnknownCredential = async (details) => signals.push(["unknown", details]);
+  const held = [
+    { id: "01KAB0ZQ8Y3N6M2F4T7W9XRCDE", credentialId: "Y3JlZA", name: "Laptop", createdAt: 1, lastUsedAt: null },
+    { id: "01KAB0ZQ8Y3N6M2F4T7W9XRCDF", credentialId: "b3RoZXI", name: "Phone", createdAt: 2, lastUsedAt: 3 },
+  ];
+  globalThis.fetch = async (url, init) => (init.method === "GET"
+    ? answer(200, { passkeys: held, rpId: "example.com" })
+    : { status: 204, ok: true, json: async () => null, headers: new Headers() });
+  assert.deepEqual(await magiclink.listPasskeys(), held);
+  await magiclink.deletePasskey("01KAB0ZQ8Y3N6M2F4T7W9XRCDF");
+  await magiclink.deletePasskey("01KAB0ZQ8Y3N6M2F4T7W9XRCDG");
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.deepEqual(signals, [
+    ["all", { rpId: "example.com", userId: "c3ViLTE", allAcceptedCredentialIds: ["Y3JlZA", "b3RoZXI"] }],
+    ["unknown", { rpId: "example.com", credentialId: "b3RoZXI" }],
+  ], "one the listing did not name is not signalled");
+
+  // A browser without the Signal API, or one whose call fails, changes nothing.
+  globalThis.PublicKeyCredential.signalAllAcceptedCredentials = async () => { throw new Error("no"); };
+  delete globalThis.PublicKeyCredential.signalUnknownCredential;
+  assert.deepEqual(await magiclink.listPasskeys(), held);
+  await magiclink.deletePasskey("01KAB0ZQ8Y3N6M2F4T7W9XRCDE");
+});

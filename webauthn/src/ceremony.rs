@@ -227,6 +227,7 @@ impl Assertion {
 pub struct RelyingParty {
     core: WebauthnCore,
     policy: UserVerificationPolicy,
+    rp_id: String,
 }
 
 impl RelyingParty {
@@ -244,7 +245,13 @@ impl RelyingParty {
                 UserVerification::Required => UserVerificationPolicy::Required,
                 UserVerification::Preferred => UserVerificationPolicy::Preferred,
             },
+            rp_id: config.rp_id.clone(),
         }
+    }
+
+    /// The relying party's id (a domain), which a browser's passkeys are scoped to.
+    pub fn id(&self) -> &str {
+        &self.rp_id
     }
 
     /// Options to register a passkey for the user whose handle is `sub`,

@@ -107,10 +107,12 @@ pub fn registration_body(fields: Map<String, Value>) -> Result<(Value, String), 
     }
 }
 
-/// A passkey as the list shows it.
+/// A passkey as the list shows it. Its WebAuthn credential id lets the
+/// browser forget passkeys the list no longer holds (the Signal API).
 fn listed(passkey: &StoredPasskey) -> Value {
     json!({
         "id": passkey.id.to_string(),
+        "credentialId": passkey.credential_id,
         "name": passkey.name,
         "createdAt": passkey.created_at,
         "lastUsedAt": passkey.last_used_at,
@@ -298,11 +300,12 @@ impl<B: Backend> Service<B> {
         inbound: Inbound<'_>,
         now: SystemTime,
     ) -> Result<Success, ApiError> {
-        self.rp()?;
+        let rp = self.rp()?;
         let user = self.identity(config, inbound, now).await?;
         let held = self.passkeys_of(&user).await?;
         Ok(Success::Ok(json!({
             "passkeys": held.iter().map(listed).collect::<Vec<_>>(),
+            "rpId": rp.id(),
         })))
     }
 

@@ -273,8 +273,16 @@ async fn a_user_signed_in_by_link_adds_a_passkey_and_signs_in_with_it_with_or_wi
     assert_eq!(added.status, 201, "{:?}", added.body);
     assert_eq!(added.body["name"], "Laptop");
     assert_eq!(added.body["lastUsedAt"], Value::Null);
+    assert_eq!(
+        added.body["credentialId"], credential["id"],
+        "the WebAuthn credential id, for the browser's Signal API"
+    );
     let id = added.body["id"].as_str().unwrap().to_owned();
     assert_eq!(w.list(&ann).await, vec![added.body.clone()]);
+    let listing = w
+        .call(reqwest::Method::GET, "", Some(&ann.access), None)
+        .await;
+    assert_eq!(listing.body["rpId"], "localhost");
     let registered = w.passkey_events(&ann, 1).await;
     let Event::PasskeyRegistered(registered) = &registered[0] else {
         panic!("{registered:?}")
