@@ -710,7 +710,7 @@ mod tests {
     fn schema(detail_type: &str) -> jsonschema::Validator {
         let path = format!(
             "{}/../schemas/events/{detail_type}.json",
-            env!("CARGO_MANIFEST_DIR")
+            std::env::var("CARGO_MANIFEST_DIR").unwrap()
         );
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
         jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap()
@@ -728,7 +728,10 @@ mod tests {
                 .collect();
             assert!(errors.is_empty(), "{}: {errors:?}", event.detail_type());
         }
-        let dir = format!("{}/../schemas/events", env!("CARGO_MANIFEST_DIR"));
+        let dir = format!(
+            "{}/../schemas/events",
+            std::env::var("CARGO_MANIFEST_DIR").unwrap()
+        );
         let mut files: Vec<String> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| {

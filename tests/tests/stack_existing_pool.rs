@@ -27,7 +27,7 @@ use serde_json::json;
 
 /// The repository's root.
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+    PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("..")
 }
 
 /// Deploys a stack `name` with `magiclink`'s parameters, `UserPoolId`

@@ -157,7 +157,10 @@ async fn revoke_user(backend: &Fake, inbound: Inbound<'_>) -> Answer {
 }
 
 fn openapi() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../api/openapi.json");
+    let path = format!(
+        "{}/../../api/openapi.json",
+        std::env::var("CARGO_MANIFEST_DIR").unwrap()
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 

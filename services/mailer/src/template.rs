@@ -891,7 +891,10 @@ mod tests {
                 assert!(!part.contains("{{"), "{name}: every placeholder is filled");
             }
             let snapshot = format!("{}\n\n{}", mail.subject, mail.text);
-            let path = format!("{}/snapshots/{name}.txt", env!("CARGO_MANIFEST_DIR"));
+            let path = format!(
+                "{}/snapshots/{name}.txt",
+                std::env::var("CARGO_MANIFEST_DIR").unwrap()
+            );
             if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
                 std::fs::write(&path, &snapshot).unwrap();
             }
@@ -1132,7 +1135,7 @@ mod tests {
                 let snapshot = format!("{}\n\n{}", mail.subject, mail.text);
                 let path = format!(
                     "{}/snapshots/{name}-{}.txt",
-                    env!("CARGO_MANIFEST_DIR"),
+                    std::env::var("CARGO_MANIFEST_DIR").unwrap(),
                     kind.folder()
                 );
                 if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
@@ -1277,7 +1280,7 @@ mod tests {
             let snapshot = format!("{}\n\n{}", anonymous.subject, anonymous.text);
             let path = format!(
                 "{}/snapshots/{name}-invitation.txt",
-                env!("CARGO_MANIFEST_DIR")
+                std::env::var("CARGO_MANIFEST_DIR").unwrap()
             );
             if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
                 std::fs::write(&path, &snapshot).unwrap();

@@ -452,7 +452,10 @@ async fn other_content_types_get_415() {
 }
 
 fn openapi() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../api/openapi.json");
+    let path = format!(
+        "{}/../../api/openapi.json",
+        std::env::var("CARGO_MANIFEST_DIR").unwrap()
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
