@@ -19,6 +19,7 @@
 //! - [`table`]: the table's item keys and shared attribute names.
 //! - [`redirect`]: the redirect allow-list: where a link may point.
 //! - [`json`]: JSON errors told without the input they quote.
+//! - [`metrics`]: the metrics, as CloudWatch's embedded metric format.
 //! - [`time`]: seconds since the epoch, and Lambda's deadlines.
 
 pub mod approval;
@@ -31,6 +32,7 @@ pub mod events;
 pub mod fingerprint;
 pub mod json;
 pub mod locale;
+pub mod metrics;
 pub mod redirect;
 pub mod table;
 pub mod time;

@@ -26,7 +26,7 @@
 //! - [`aws`]: the SDK configuration every client is built from.
 //! - [`telemetry`]: structured logs for Lambda.
 
-pub use magiclink_core::{binding, email, json, locale, redirect, table, time};
+pub use magiclink_core::{binding, email, json, locale, metrics, redirect, table, time};
 
 pub mod account;
 pub mod admission;

@@ -9,9 +9,22 @@
 //! The runtime's, the SDK's and the HTTP stack's own logging stays at `info`
 //! whatever the level: at `debug` and `trace` they log raw events and
 //! requests (a trigger's answer, a sign-in token among them).
+//!
+//! Metrics go the same way: [`emit`] writes a point as an embedded-metric
+//! line ([`crate::metrics`]) beside the log lines, and CloudWatch Logs makes
+//! it a metric; no call, no client, nothing to wait for.
+
+use std::io::Write;
+use std::sync::OnceLock;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::Directive;
+
+use crate::metrics::{self, Point};
+
+/// The stack's name, the metrics' `Stack` dimension: `STACK_NAME`, read by [`init`].
+static STACK_NAME: OnceLock<String> = OnceLock::new();
 
 /// Crates that log what they carry at `debug` or `trace`.
 const CAPPED: [&str; 9] = [
@@ -41,8 +54,12 @@ pub fn filter(rust_log: Option<&str>, lambda_level: Option<&str>) -> EnvFilter {
     filter
 }
 
-/// Installs the JSON subscriber. Call once, first thing in `main`.
+/// Installs the JSON subscriber and reads the stack's name for the
+/// metrics. Call once, first thing in `main`.
 pub fn init() {
+    if let Ok(stack) = std::env::var("STACK_NAME") {
+        let _ = STACK_NAME.set(stack);
+    }
     let rust_log = std::env::var("RUST_LOG").ok();
     let lambda_level = std::env::var("AWS_LAMBDA_LOG_LEVEL").ok();
     tracing_subscriber::fmt()
@@ -53,6 +70,22 @@ pub fn init() {
         .with_target(false)
         .without_time()
         .init();
+}
+
+/// Writes `point` to stdout as an embedded-metric line. Before [`init`]
+/// (unit tests), or without `STACK_NAME`, it writes nothing.
+pub fn emit(point: Point) {
+    let Some(stack) = STACK_NAME.get() else {
+        return;
+    };
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| {
+            u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+        });
+    let line = metrics::line(stack, &point, now_ms);
+    // A line that cannot be written is a metric lost, never a request.
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
 }
 
 #[cfg(test)]

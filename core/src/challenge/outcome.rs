@@ -115,6 +115,18 @@ pub enum SuppressionReason {
 }
 
 impl SuppressionReason {
+    /// The reason as the events spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UnknownUser => "unknown_user",
+            Self::AddressChanged => "address_changed",
+            Self::SignUpCapReached => "sign_up_cap_reached",
+            Self::Bounced => "bounced",
+            Self::Complained => "complained",
+            Self::MailboxLimit => "mailbox_limit",
+        }
+    }
+
     /// Whether the reason depends on the address's account or its history,
     /// which the asking browser must not learn: its challenge is then told
     /// as mailed (see [`Delivery::Withheld`]).
@@ -161,6 +173,28 @@ impl SignInMethod {
             "approval" => Some(Self::Approval),
             "passkey" => Some(Self::Passkey),
             _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code")]
+
+    use super::*;
+
+    #[test]
+    fn a_suppression_reason_is_spelt_as_its_events_spell_it() {
+        use SuppressionReason::*;
+        for reason in [
+            UnknownUser,
+            AddressChanged,
+            SignUpCapReached,
+            Bounced,
+            Complained,
+            MailboxLimit,
+        ] {
+            assert_eq!(serde_json::to_value(reason).unwrap(), reason.as_str());
         }
     }
 }

@@ -22,7 +22,9 @@ use magiclink::challenge::{
 };
 use magiclink::email::EmailAddress;
 use magiclink::locale::Locale;
+use magiclink::metrics::{Metric, Point};
 use magiclink::rate_limit::Decision;
+use magiclink::telemetry::emit;
 use magiclink_http::json_object;
 use serde_json::{Map, Value};
 use ulid::Ulid;
@@ -114,6 +116,7 @@ pub async fn invite<B: Backend>(
         });
     }
     tracing::info!(subject = %subject, challenge = %challenge.id, "invited");
+    emit(Point::count(Metric::InvitationsSent));
     Ok(Invited {
         challenge_id: challenge.id,
         expires_at: challenge.expires_at,
@@ -137,10 +140,12 @@ pub async fn revoke_invitation<B: Backend>(
         .await
         .map_err(unavailable("the table"))?
     {
-        InvitationRevocation::Revoked | InvitationRevocation::AlreadyRevoked => {
+        InvitationRevocation::Revoked => {
             tracing::info!(challenge = %id, "invitation revoked");
+            emit(Point::count(Metric::InvitationsRevoked));
             Ok(())
         }
+        InvitationRevocation::AlreadyRevoked => Ok(()),
         InvitationRevocation::Used => Err(ApiError::Used),
         InvitationRevocation::NotFound => Err(ApiError::NotFound),
     }
@@ -197,6 +202,7 @@ pub async fn revoke_user<B: Backend>(
         passkeys = passkeys_of.is_some(),
         "user revoked"
     );
+    emit(Point::count(Metric::UsersRevoked));
     Ok(revocation.id)
 }
 

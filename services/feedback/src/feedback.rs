@@ -15,7 +15,9 @@ use magiclink::aws::CallError;
 use magiclink::challenge::{ChallengeStore, Recorded};
 use magiclink::events::{EventPublisher, MailReport, PublishError};
 use magiclink::fingerprint::FingerprintKey;
+use magiclink::metrics::Point;
 use magiclink::suppression::Suppressions;
+use magiclink::telemetry::emit;
 use serde_json::Value;
 
 use crate::ses::{SesReport, TaggedMail, read};
@@ -91,6 +93,7 @@ impl Feedback {
             TaggedMail::SignIn(id) => id,
             TaggedMail::Notice(passkey) => {
                 tracing::info!(notice = %passkey, delivery = delivery.delivery.as_str(), "SES report on a notice");
+                count(&report);
                 return Ok(Outcome::Notice);
             }
         };
@@ -122,6 +125,17 @@ impl Feedback {
             }
         };
         tracing::info!(challenge = %challenge_id, delivery = delivery.delivery.as_str(), outcome = ?outcome, "SES report");
+        if outcome != Outcome::Known {
+            count(&report);
+        }
         Ok(outcome)
+    }
+}
+
+/// Counts a report handled (once: a retry of a failed invocation comes
+/// after no count, and a report the challenge already had is not counted).
+fn count(report: &SesReport) {
+    if let Some(metric) = report.metric() {
+        emit(Point::count(metric));
     }
 }

@@ -21,6 +21,7 @@
 
 use magiclink::challenge::{BounceType, Delivery, DeliveryReport, MAIL_TAG};
 use magiclink::email::EmailAddress;
+use magiclink::metrics::Metric;
 use magiclink::notice::NOTICE_TAG;
 use magiclink::suppression::Cause;
 use serde_json::Value;
@@ -55,6 +56,17 @@ impl SesReport {
             }
             Delivery::Complained => Some(Cause::Complaint),
             _ => None,
+        }
+    }
+
+    /// The metric this report counts in: a delivery, a hard bounce (as
+    /// SES's own bounce rate counts them), a complaint.
+    pub fn metric(&self) -> Option<Metric> {
+        match self.suppression() {
+            Some(Cause::Bounce) => Some(Metric::MailsBounced),
+            Some(Cause::Complaint) => Some(Metric::MailsComplained),
+            None if self.report.delivery == Delivery::Delivered => Some(Metric::MailsDelivered),
+            None => None,
         }
     }
 }

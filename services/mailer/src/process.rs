@@ -58,9 +58,11 @@ use magiclink::email::EmailAddress;
 use magiclink::events::{Event, EventPublisher, MagicLinkDeliveryFailed, MagicLinkSuppressed, V1};
 use magiclink::fingerprint::FingerprintKey;
 use magiclink::locale::Locale;
+use magiclink::metrics::{Metric, Point};
 use magiclink::notice::Notices;
 use magiclink::rate_limit::{Decision, Limit, RateLimiter};
 use magiclink::suppression::Suppressions;
+use magiclink::telemetry::emit;
 use magiclink::token::LinkSigner;
 use ulid::Ulid;
 
@@ -332,6 +334,7 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
                 // Too late to be of use: reported, so that every request
                 // ends in an event, and never sent.
                 tracing::warn!(challenge = %id, "expired before it could be mailed");
+                emit(Point::count_by(Metric::MailsFailed, "expired"));
                 self.publish_failure(subject, true, EXPIRED.to_owned())
                     .await;
                 return Outcome::Expired;
@@ -431,11 +434,14 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
             Ok(message_id) => message_id,
             Err(e) if e.permanent => {
                 tracing::error!(challenge = %id, code = %e.code, "SES refused the mail for good");
+                emit(Point::count_by(Metric::MailsFailed, "rejected"));
                 self.publish_failure(subject, true, e.code.clone()).await;
                 return Outcome::Rejected { code: e.code };
             }
             Err(e) => return self.give_back(id, retry(&e, &e.code)).await,
         };
+        emit(Point::count(Metric::MailsSent));
+        emit(Point::time(Metric::MailDelay, since_asked(id)));
         // The record is the event: its change becomes `MagicLinkSent`.
         if let Err(e) = self
             .store
@@ -503,6 +509,7 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
     /// mark the challenge is only logged.
     async fn suppress(&self, subject: &Subject, reason: SuppressionReason) -> Outcome {
         tracing::warn!(challenge = %subject.challenge_id, ?reason, "not mailed");
+        emit(Point::count_by(Metric::MailsFailed, reason.as_str()));
         let unsent = if reason.tells_of_the_account() {
             Delivery::Withheld
         } else {
@@ -554,6 +561,17 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
 /// else why not: past pending (another delivery mailed it, or it was used or
 /// approved), or expired. Its status is looked at first: a mailed challenge
 /// that expired since is no failure.
+/// How long ago the challenge `id` was asked for: its ULID holds the
+/// millisecond of the request's `202`.
+fn since_asked(id: Ulid) -> Duration {
+    let now_ms = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |since| {
+            u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+        });
+    Duration::from_millis(now_ms.saturating_sub(id.timestamp_ms()))
+}
+
 fn standing(challenge: &Challenge, now: SystemTime) -> Option<Outcome> {
     match challenge.status {
         ChallengeStatus::Mailed => Some(Outcome::Skipped("already mailed")),

@@ -21,8 +21,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use magiclink::aws::CallError;
 use magiclink::email::EmailAddress;
+use magiclink::metrics::{Metric, Point};
 use magiclink::passkeys::{AddError, MAX_NAME_CHARS, MAX_PASSKEYS, StoredPasskey, credential_key};
 use magiclink::rate_limit::Decision;
+use magiclink::telemetry::emit;
 use magiclink::time::unix_seconds;
 use magiclink_webauthn::RelyingParty;
 use magiclink_webauthn::ceremony::CEREMONY_TIMEOUT;
@@ -290,6 +292,7 @@ impl<B: Backend> Service<B> {
             Err(AddError::Store(e)) => return Err(unavailable("passkeys", &e)),
         }
         tracing::info!(passkey = %passkey.id, "passkey registered");
+        emit(Point::count(Metric::PasskeysRegistered));
         Ok(Success::Created(listed(&passkey)))
     }
 
@@ -331,6 +334,7 @@ impl<B: Backend> Service<B> {
             return Err(ApiError::NotFound);
         }
         tracing::info!(passkey = %id, "passkey removed");
+        emit(Point::count(Metric::PasskeysRemoved));
         Ok(Success::Removed)
     }
 
@@ -365,6 +369,7 @@ impl<B: Backend> Service<B> {
             .await
             .map_err(|e| unavailable("Cognito GlobalSignOut", &e))?;
         tracing::info!("signed out everywhere");
+        emit(Point::count(Metric::UsersRevoked));
         Ok(Success::Removed)
     }
 

@@ -2,10 +2,12 @@
 //! by the route API Gateway matched and gives it what it reads; the reading
 //! and writing themselves are [`magiclink_http`]'s.
 
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use lambda_http::{Body, Request, Response};
-use magiclink_http::{Inbound, Outcome};
+use magiclink::metrics::{Metric, Point};
+use magiclink::telemetry::emit;
+use magiclink_http::{HttpError, Inbound, Outcome};
 
 use crate::api::{self, ApiError};
 use crate::approval::{self, Asked, VERIFIER_HEADER};
@@ -40,7 +42,14 @@ async fn route<B: Approvals>(backend: &B, config: &RequestConfig, inbound: Inbou
                 body: inbound.body,
                 source_ip: inbound.source_ip,
             };
-            Outcome::of(handle(backend, config, ask, now).await, api::accepted)
+            let started = Instant::now();
+            let result = handle(backend, config, ask, now).await;
+            emit(match &result {
+                Ok(_) => Point::count(Metric::LinksRequested),
+                Err(refused) => Point::count_by(Metric::LinksRefused, refused.code()),
+            });
+            emit(Point::time(Metric::RequestTime, started.elapsed()));
+            Outcome::of(result, api::accepted)
         }
         Some(STATUS) => {
             let verifier = inbound.header(VERIFIER_HEADER);

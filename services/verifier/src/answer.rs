@@ -27,12 +27,14 @@ use std::time::SystemTime;
 use magiclink::account::AccountRef;
 use magiclink::approval::{ApprovalKeys, Statement};
 use magiclink::aws::CallError;
-use magiclink::challenge::{ChallengeStore, ConsumeError, Proof, WrongCode};
+use magiclink::challenge::{ChallengeStore, ConsumeError, Proof, SignInMethod, WrongCode};
 use magiclink::code::{CodeDigits, LazyCodeKey};
 use magiclink::email::EmailAddress;
 use magiclink::events::{Event, EventPublisher, RejectionReason, SignInRejected, V1};
 use magiclink::fingerprint::FingerprintKey;
+use magiclink::metrics::{Metric, Point};
 use magiclink::passkeys::{PasskeyStore, SignIn, SignInError, credential_key};
+use magiclink::telemetry::emit;
 use magiclink::token::{LinkVerifier, TokenError};
 use magiclink_webauthn::{Assertion, Refusal, RelyingParty};
 use ulid::Ulid;
@@ -44,6 +46,7 @@ use crate::form::{self, AnswerForm};
 pub enum Verdict {
     Accepted {
         challenge_id: Ulid,
+        method: SignInMethod,
     },
     Rejected {
         reason: RejectionReason,
@@ -174,19 +177,26 @@ impl AnswerChecker {
     ) -> Verdict {
         let user = who.email.and_then(|raw| EmailAddress::parse(raw).ok());
         let verdict = match self.decide(user.as_ref(), who, answer, now).await {
-            Verdict::Accepted { challenge_id } if who.sub.is_none() => Verdict::Rejected {
+            Verdict::Accepted { challenge_id, .. } if who.sub.is_none() => Verdict::Rejected {
                 reason: RejectionReason::WrongUser,
                 challenge_id: Some(challenge_id),
             },
             verdict => verdict,
         };
+        emit(match &verdict {
+            Verdict::Accepted { method, .. } => Point::count_by(Metric::SignIns, method.as_str()),
+            Verdict::Rejected { reason, .. } => {
+                Point::count_by(Metric::SignInsRefused, reason.as_str())
+            }
+            Verdict::Unavailable => Point::count_by(Metric::SignInsRefused, "unavailable"),
+        });
         let Verdict::Rejected {
             reason,
             challenge_id,
         } = &verdict
         else {
             let challenge = match &verdict {
-                Verdict::Accepted { challenge_id } => Some(challenge_id.to_string()),
+                Verdict::Accepted { challenge_id, .. } => Some(challenge_id.to_string()),
                 _ => None,
             };
             tracing::info!(challenge, outcome = verdict.outcome(), "answer checked");
@@ -322,7 +332,7 @@ impl AnswerChecker {
                     .is_some_and(|proof| self.approvals.proves(&statement, &proof))
                 {
                     tracing::warn!(challenge = %challenge_id, "approval without a valid proof");
-                    return self.verdict(challenge_id, Ok(Some(RejectionReason::UnprovenApproval)));
+                    return self.verdict(challenge_id, Ok(RejectionReason::UnprovenApproval));
                 }
                 (challenge_id, Proof::Approval(binding), subject)
             }
@@ -331,11 +341,17 @@ impl AnswerChecker {
             sub: sub.to_owned(),
             address_hash,
         };
-        let consumed = self
+        match self
             .store
             .consume(challenge_id, user, &account, proof, now)
-            .await;
-        self.verdict(challenge_id, consumed.map(|()| None))
+            .await
+        {
+            Ok(()) => Verdict::Accepted {
+                challenge_id,
+                method: proof.method(),
+            },
+            Err(refused) => self.verdict(challenge_id, Err(refused)),
+        }
     }
 
     /// Checks a passkey's assertion for the user `sub` and records the
@@ -407,6 +423,7 @@ impl AnswerChecker {
         match passkeys.store.record_sign_in(sign_in, now).await {
             Ok(()) => Verdict::Accepted {
                 challenge_id: sign_in.id,
+                method: SignInMethod::Passkey,
             },
             Err(SignInError::CounterRegressed) => rejected(RejectionReason::CounterRegressed),
             Err(SignInError::Gone) => rejected(RejectionReason::UnknownPasskey),
@@ -434,25 +451,22 @@ impl AnswerChecker {
             .await;
         self.verdict(
             challenge_id,
-            counted.map(|counted| {
-                Some(match counted {
-                    WrongCode::Counted { .. } => RejectionReason::WrongCode,
-                    WrongCode::Spent => RejectionReason::TooManyAttempts,
-                })
+            counted.map(|counted| match counted {
+                WrongCode::Counted { .. } => RejectionReason::WrongCode,
+                WrongCode::Spent => RejectionReason::TooManyAttempts,
             }),
         )
     }
 
-    /// The verdict on `challenge_id` of a store call that succeeded (with a
-    /// reason to refuse, or none) or failed.
+    /// The refusal of `challenge_id` by a store call that answered with a
+    /// reason, or failed.
     fn verdict(
         &self,
         challenge_id: Ulid,
-        result: Result<Option<RejectionReason>, ConsumeError>,
+        result: Result<RejectionReason, ConsumeError>,
     ) -> Verdict {
         let reason = match result {
-            Ok(None) => return Verdict::Accepted { challenge_id },
-            Ok(Some(reason)) => reason,
+            Ok(reason) => reason,
             Err(error) => match consume_rejection(&error) {
                 Some(reason) => reason,
                 None => {

@@ -14,6 +14,8 @@ use aws_lambda_events::event::cognito::{
 };
 use serde_json::Value;
 
+use magiclink::metrics::{Metric, Point};
+use magiclink::telemetry::emit;
 use magiclink::token;
 
 use crate::answer::{AnswerChecker, PasskeyRound, SigningIn};
@@ -54,12 +56,28 @@ pub async fn handle(
         .unwrap_or("none")
         .to_owned();
     let result = dispatch(checker, event, now).await;
+    emit(Point::time_by(
+        Metric::TriggerTime,
+        trigger_name(&trigger),
+        started.elapsed(),
+    ));
     let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     match &result {
         Ok((outcome, _)) => tracing::info!(trigger, outcome, elapsed_ms, "trigger answered"),
         Err(error) => tracing::warn!(trigger, %error, elapsed_ms, "trigger failed"),
     }
     result.map(|(_, answer)| answer)
+}
+
+/// The trigger a `triggerSource` names, as the metrics' `Trigger` dimension.
+fn trigger_name(source: &str) -> &'static str {
+    match source {
+        "DefineAuthChallenge_Authentication" => "DefineAuthChallenge",
+        "CreateAuthChallenge_Authentication" => "CreateAuthChallenge",
+        "VerifyAuthChallengeResponse_Authentication" => "VerifyAuthChallengeResponse",
+        other if other.starts_with("PreSignUp_") => "PreSignUp",
+        _ => "other",
+    }
 }
 
 /// The outcome (for the log) and the answer of one invocation.
