@@ -7,7 +7,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { freshApp, launchBrowser, mailedCode, mailedLink, screenshot, serveBundled, typeCheck, uniqueAddress } from "./support.mjs";
+import { freshApp, launchBrowser, mailedCode, mailedLink, screenshot, serveBundled, typeCheck, uniqueAddress, virtualAuthenticator } from "./support.mjs";
 
 let app;
 let packed;
@@ -46,14 +46,7 @@ test("the package holds the bindings, their words and styles, and their declarat
 test("keyboard only: an address, a wrong code, the code; then the offered passkey, and passkey autofill", async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
-  const cdp = await context.newCDPSession(page);
-  await cdp.send("WebAuthn.enable");
-  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
-    options: {
-      protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true,
-      isUserVerified: true, automaticPresenceSimulation: true,
-    },
-  });
+  const { cdp, authenticatorId } = await virtualAuthenticator(context, page);
   const errors = [];
   page.on("pageerror", (error) => errors.push(error.message));
   await page.goto(url);

@@ -9,7 +9,7 @@
 
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { PAGE, launchBrowser, mailTo, mailedCode, mailedLink, screenshot, uniqueAddress } from "./support.mjs";
+import { PAGE, launchBrowser, mailTo, mailedCode, mailedLink, screenshot, uniqueAddress, virtualAuthenticator } from "./support.mjs";
 
 let browser;
 
@@ -203,21 +203,7 @@ test("the waiting screen tells where the mail is, and page and mail are in the b
 test("a user signed in by link adds the offered passkey, autofill signs them in with it, and once removed the browser forgets it", async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
-  // Chromium's virtual authenticator: a platform authenticator that holds
-  // discoverable credentials and verifies its user without a prompt (and
-  // picks a passkey from autofill by itself).
-  const cdp = await context.newCDPSession(page);
-  await cdp.send("WebAuthn.enable");
-  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
-    options: {
-      protocol: "ctap2",
-      transport: "internal",
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
+  const { cdp, authenticatorId } = await virtualAuthenticator(context, page);
   // What the page tells the browser through the WebAuthn Signal API.
   await context.addInitScript(() => {
     window.signals = [];

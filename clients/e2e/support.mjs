@@ -26,6 +26,24 @@ export function launchBrowser() {
   });
 }
 
+/**
+ * Chromium's virtual authenticator on `page`: a platform authenticator that
+ * holds discoverable credentials and verifies its user without a prompt
+ * (and picks a passkey from autofill by itself). Returns the DevTools
+ * session and the authenticator's id, to read its credentials.
+ */
+export async function virtualAuthenticator(context, page) {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("WebAuthn.enable");
+  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
+    options: {
+      protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true,
+      isUserVerified: true, automaticPresenceSimulation: true,
+    },
+  });
+  return { cdp, authenticatorId };
+}
+
 export async function screenshot(page, name) {
   const path = join(SCREENSHOTS, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
