@@ -258,7 +258,7 @@ async fn two_thousand_requests_then_five_hundred_sign_ins() {
     const REQUESTS: usize = 2_000;
     const SIGN_INS: usize = 500;
     const BURST: usize = 200;
-    const PACED_AT_ONCE: usize = 25;
+    const PACED_AT_ONCE: usize = 10;
     let config = patient_config().await;
     let stack = Arc::new(Stack::load(&config).await);
     let mut tap = EventTap::on(&config, stack.output("EventBusName")).await;
@@ -321,14 +321,25 @@ async fn two_thousand_requests_then_five_hundred_sign_ins() {
         percentile(&latencies, 99),
         latencies[latencies.len() - 1],
     );
+    // An address is accepted by a 202 or, under this load, by a 503 whose
+    // transaction the emulator applied after all: the retry a second later
+    // is then inside the address's burst window and answered 429 (seen: 3
+    // of 11 retries). Its mail is accounted for below like any other.
+    let mut by_address = HashMap::<&str, Vec<u16>>::new();
+    for (address, status, _) in &answers {
+        by_address.entry(address).or_default().push(*status);
+    }
+    let accepted = by_address
+        .values()
+        .filter(|seen| matches!(seen.as_slice(), [.., 202] | [.., 503, 429]))
+        .count();
     assert_eq!(
-        statuses.get(&202),
-        Some(&REQUESTS),
+        accepted, REQUESTS,
         "every address accepted, at the latest on a retry"
     );
     assert!(
-        statuses.keys().all(|s| *s == 202 || *s == 503),
-        "only 202 and the 503 that says to retry: {statuses:?}"
+        statuses.keys().all(|s| [202, 503, 429].contains(s)),
+        "only 202, the 503 that says to retry, and a 429 after one: {statuses:?}"
     );
 
     // Every accepted request is mailed, and accounted for.
@@ -352,10 +363,12 @@ async fn two_thousand_requests_then_five_hundred_sign_ins() {
     // answer whose consume times out is refused as `unavailable`, and as the
     // emulator may still apply the write later, its link may be spent. So
     // the first 200 are checked by cause, from the verifier's log: every
-    // refusal is such a DynamoDB timeout, none a key. The next 300, 25 at a
+    // refusal is such a DynamoDB timeout, none a key. The next 300, 10 at a
     // time once the emulator has worked off the burst, must all sign in on
     // their first answer (50 at a time lost 9 to 70 of them to the same
-    // timeouts on a slower run of the emulator).
+    // timeouts on a slower run of the emulator; 25 at a time lost 7 once
+    // each sign-in also wrote its metric lines, which the emulator stores
+    // in the same process as its DynamoDB).
     // Then each token once more: every one is refused. (With 500 at once the
     // emulator, which runs a process per concurrent trigger, started 900
     // verifier processes and stopped answering for minutes.)
