@@ -272,6 +272,11 @@ function newClient() {
   const listeners = new Set();
   // The last listing's relying party and credential ids, by passkey id.
   let listing = null;
+  // Registrations started, and those under way: a listing fetched while one
+  // was under way, or before one began, is stale for the Signal API (it
+  // would tell the browser to drop the passkey just made).
+  let registrations = 0;
+  let registering = 0;
 
   function config() {
     if (!settings) throw new MagicLinkError("not_configured", "call configure() first");
@@ -627,25 +632,34 @@ function newClient() {
    */
   async function registerPasskey({ name, reauthenticate } = {}) {
     const credentials = webauthn();
-    return withFreshSignIn(reauthenticate, async () => {
-      const { publicKey } = await api("POST", "/v1/passkeys/registration-options");
-      const credential = await ceremony(() => credentials.create({ publicKey: creationOptionsFromJSON(publicKey) }));
-      const body = { credential: credentialToJSON(credential) };
-      if (typeof name === "string" && name.trim()) body.name = name.trim();
-      return api("POST", "/v1/passkeys", body);
-    });
+    registrations += 1;
+    registering += 1;
+    try {
+      return await withFreshSignIn(reauthenticate, async () => {
+        const { publicKey } = await api("POST", "/v1/passkeys/registration-options");
+        const credential = await ceremony(() => credentials.create({ publicKey: creationOptionsFromJSON(publicKey) }));
+        const body = { credential: credentialToJSON(credential) };
+        if (typeof name === "string" && name.trim()) body.name = name.trim();
+        return api("POST", "/v1/passkeys", body);
+      });
+    } finally {
+      registering -= 1;
+    }
   }
 
   /**
    * The signed-in user's passkeys: `[{ id, credentialId, name, createdAt,
    * lastUsedAt }]`. The browser is told which of its passkeys for this user
    * the server still holds (signalAllAcceptedCredentials), so that it stops
-   * offering one removed elsewhere.
+   * offering one removed elsewhere; not from a listing that a registration
+   * overlapped, which may lack the passkey just made.
    */
   async function listPasskeys() {
     const session = currentSession();
+    const started = registrations;
     const { passkeys, rpId } = await api("GET", "/v1/passkeys", undefined, session);
     listing = { rpId, credentials: new Map(passkeys.map((p) => [p.id, p.credentialId])) };
+    if (registering > 0 || registrations !== started) return passkeys;
     signal("signalAllAcceptedCredentials", {
       rpId,
       userId: base64url(new TextEncoder().encode(session.claims.sub)),

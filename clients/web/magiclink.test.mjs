@@ -582,3 +582,37 @@ test("listing tells the browser which passkeys the server holds, and removing on
   assert.deepEqual(await magiclink.listPasskeys(), held);
   await magiclink.deletePasskey("01KAB0ZQ8Y3N6M2F4T7W9XRCDE");
 });
+
+test("a listing that a registration overlapped tells the browser nothing, so the new passkey stays", async () => {
+  await signedIn();
+  const signals = [];
+  let finishCreate;
+  fakeCredentials({
+    create: () => new Promise((resolve) => {
+      finishCreate = () => resolve({
+        id: "bmV3", rawId: buffer("new"), type: "public-key",
+        response: { clientDataJSON: buffer("{}"), attestationObject: buffer("att"), getTransports: () => [] },
+        getClientExtensionResults: () => ({}),
+      });
+    }),
+  });
+  globalThis.PublicKeyCredential.signalAllAcceptedCredentials = async (details) => signals.push(details.allAcceptedCredentialIds);
+  let stored = [];
+  globalThis.fetch = async (url, init) => {
+    if (url.endsWith("/registration-options")) {
+      return answer(200, { publicKey: { challenge: "AQID", rp: { id: "example.com" }, user: { id: "c3ViLTE" } } });
+    }
+    if (init.method === "GET") return answer(200, { passkeys: stored, rpId: "example.com" });
+    const added = { id: "01KAB0ZQ8Y3N6M2F4T7W9XRCDE", credentialId: "bmV3", name: "Passkey", createdAt: 1, lastUsedAt: null };
+    stored = [added];
+    return answer(201, added);
+  };
+  const registering = magiclink.registerPasskey();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  await magiclink.listPasskeys(); // the list before the passkey is stored
+  finishCreate();
+  await registering;
+  await magiclink.listPasskeys();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.deepEqual(signals, [["bmV3"]], "only the listing after the registration is signalled");
+});
