@@ -2,7 +2,10 @@
 //! with SigV4 (service `execute-api`) from the AWS SDK's credentials chain
 //! (environment, profile, SSO, instance role, …), as the HTTP API's
 //! `AWS_IAM` routes require, and finds the API of a deployed stack by its
-//! outputs. The `magiclink` binary is a thin command line over it.
+//! outputs. The `magiclink` binary is a thin command line over it and over
+//! [`doctor`], which checks a deployed stack before go-live.
+
+pub mod doctor;
 
 use std::time::SystemTime;
 
@@ -23,6 +26,8 @@ pub enum CliError {
     Stack { stack: String, reason: String },
     #[error("cannot sign the request: {0}")]
     Signing(String),
+    #[error("cannot make a DNS resolver: {0}")]
+    Dns(String),
     #[error("cannot reach {url}: {reason}")]
     Unreachable { url: String, reason: String },
     /// The API refused: its status, `error.code` and message.

@@ -3,6 +3,9 @@
 //! finds the API by the stack's outputs (or `--api-url` names it). Prints
 //! the API's answer as JSON; a refusal goes to standard error with its
 //! status and reason, and the exit status is 1.
+//!
+//! `magiclink doctor --stack NAME` prints each go-live check as pass, warn
+//! or fail with its fix; the exit status is 1 when one fails.
 
 #![allow(
     clippy::print_stdout,
@@ -11,13 +14,14 @@
 )]
 
 use clap::{Parser, Subcommand};
+use magiclink_cli::doctor::{self, probe::Probe};
 use magiclink_cli::{AdminClient, CliError, Invitation};
 
 #[derive(Debug, Parser)]
 #[command(
     name = "magiclink",
     version,
-    about = "Invite and revoke users of a magiclink deployment"
+    about = "Invite and revoke users of a magiclink deployment, and check it before go-live"
 )]
 struct Cli {
     /// The deployment's CloudFormation stack (its output ApiUrl is used).
@@ -37,6 +41,23 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    #[command(flatten)]
+    Admin(Admin),
+    /// Check the stack (--stack) and its account before go-live: SES, the
+    /// sender's domain, DMARC, feedback, redirects, keys, triggers, logs.
+    Doctor {
+        /// Ask this DNS server (ip:port) for the DMARC record, not the system's.
+        #[arg(long, value_name = "IP:PORT")]
+        dns_server: Option<std::net::SocketAddr>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The admin API's commands.
+#[derive(Debug, Subcommand)]
+enum Admin {
     /// Invite a user by mail (the account is made when there is none).
     Invite {
         email: String,
@@ -72,9 +93,13 @@ enum Command {
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match run(cli).await {
-        Ok(answer) => {
+        Ok((answer, healthy)) => {
             println!("{answer}");
-            std::process::ExitCode::SUCCESS
+            if healthy {
+                std::process::ExitCode::SUCCESS
+            } else {
+                std::process::ExitCode::FAILURE
+            }
         }
         Err(e) => {
             eprintln!("magiclink: {e}");
@@ -83,20 +108,44 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<String, CliError> {
+/// The answer to print, and whether the exit status is 0.
+async fn run(cli: Cli) -> Result<(String, bool), CliError> {
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let client = match (&cli.stack, &cli.api_url) {
-        (_, Some(url)) => AdminClient::new(&config, url)?,
-        (Some(stack), None) => AdminClient::for_stack(&config, stack).await?,
-        (None, None) => {
-            return Err(CliError::Stack {
+    match cli.command {
+        Command::Doctor { dns_server, json } => {
+            let stack = cli.stack.ok_or_else(|| CliError::Stack {
                 stack: String::new(),
-                reason: "name the deployment with --stack or --api-url".into(),
-            });
+                reason: "name the deployment with --stack".into(),
+            })?;
+            let facts = Probe::new(&config, dns_server)?.facts(&stack).await?;
+            let report = doctor::examine(&facts);
+            let answer = if json {
+                report.to_json().to_string()
+            } else {
+                report.to_string()
+            };
+            Ok((answer, !report.failed()))
         }
-    };
-    let reply = match cli.command {
-        Command::Invite {
+        Command::Admin(command) => {
+            let client = match (&cli.stack, &cli.api_url) {
+                (_, Some(url)) => AdminClient::new(&config, url)?,
+                (Some(stack), None) => AdminClient::for_stack(&config, stack).await?,
+                (None, None) => {
+                    return Err(CliError::Stack {
+                        stack: String::new(),
+                        reason: "name the deployment with --stack or --api-url".into(),
+                    });
+                }
+            };
+            Ok((admin(&client, command).await?, true))
+        }
+    }
+}
+
+/// One admin API call; its answer as JSON.
+async fn admin(client: &AdminClient, command: Admin) -> Result<String, CliError> {
+    let reply = match command {
+        Admin::Invite {
             email,
             redirect_uri,
             locale,
@@ -112,11 +161,11 @@ async fn run(cli: Cli) -> Result<String, CliError> {
             };
             client.invite(&invitation).await?
         }
-        Command::Revoke {
+        Admin::Revoke {
             invitation: Some(id),
             ..
         } => client.revoke_invitation(&id).await?,
-        Command::Revoke {
+        Admin::Revoke {
             email, passkeys, ..
         } => {
             let email = email.unwrap_or_default();

@@ -2,6 +2,9 @@
 //! URL of its HTTP API.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
 use magiclink::fingerprint::Fingerprints;
@@ -123,4 +126,93 @@ impl Stack {
             Err(_) => format!("{}{path}", self.output("ApiUrl").trim_end_matches('/')),
         }
     }
+}
+
+/// The repository's root.
+fn root() -> PathBuf {
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    PathBuf::from(manifest).join("..")
+}
+
+/// Deploys a second stack `name` beside `magiclink`, as `make up` deploys
+/// it (`localstack/deploy.py --stack-name`): `magiclink`'s parameters, with
+/// `extra` (`Key=Value`) in place of theirs. The deploy's output, to be
+/// read whether it succeeded or not.
+pub async fn deploy_beside(config: &SdkConfig, name: &str, extra: &[&str]) -> Output {
+    let main = aws_sdk_cloudformation::Client::new(config)
+        .describe_stacks()
+        .stack_name(STACK_NAME)
+        .send()
+        .await
+        .expect("the stack magiclink is deployed (make up)");
+    let overridden = |key: &str| extra.iter().any(|e| e.starts_with(&format!("{key}=")));
+    let mut params: Vec<String> = main
+        .stacks()
+        .iter()
+        .flat_map(|stack| stack.parameters())
+        .filter_map(|p| Some((p.parameter_key()?, p.parameter_value().unwrap_or_default())))
+        .filter(|(key, _)| !overridden(key))
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect();
+    params.extend(extra.iter().map(|e| (*e).to_owned()));
+    // The test binary sits in deps/ beside the functions' folder.
+    let exe = std::env::current_exe().expect("the test binary has a path");
+    let binaries = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("the test binary sits in the target's deps/");
+    let mut command = Command::new(root().join(".venv/bin/python"));
+    command
+        .arg(root().join("localstack/deploy.py"))
+        .args(["--stack-name", name, "--binaries"])
+        .arg(binaries);
+    for param in &params {
+        command.args(["--param", param]);
+    }
+    command.output().expect("localstack/deploy.py runs")
+}
+
+/// Deletes stack `name` and waits until it is gone.
+pub async fn delete_stack(config: &SdkConfig, name: &str) {
+    let cfn = aws_sdk_cloudformation::Client::new(config);
+    cfn.delete_stack()
+        .stack_name(name)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("DeleteStack {name}: {e}"));
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let status = cfn
+            .describe_stacks()
+            .stack_name(name)
+            .send()
+            .await
+            .ok()
+            .and_then(|d| d.stacks().first().and_then(|s| s.stack_status().cloned()));
+        match status {
+            None => return,
+            Some(s) if s.as_str() == "DELETE_COMPLETE" => return,
+            Some(s) if s.as_str() == "DELETE_FAILED" => panic!("stack {name}: {s:?}"),
+            Some(_) => {}
+        }
+        assert!(Instant::now() < deadline, "stack {name} was not deleted");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// The `magiclink` command line, built beside the test binaries (`make
+/// test` builds every binary of the workspace first).
+pub fn magiclink_command() -> Command {
+    let exe = std::env::current_exe().expect("the test binary has a path");
+    let binary = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("the test binary sits in the target's deps/")
+        .join("magiclink");
+    assert!(
+        binary.is_file(),
+        "{} is not built: `make test` builds it (cargo build --bins)",
+        binary.display()
+    );
+    Command::new(binary)
 }

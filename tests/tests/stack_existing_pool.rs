@@ -1,8 +1,7 @@
 //! magiclink added to user pools it did not make (template parameter
 //! `UserPoolId`), on the emulator: pools made here, holding users and a
 //! `PostConfirmation` trigger of their own, get a second stack beside
-//! `magiclink` (`localstack/deploy.py --stack-name`, with `magiclink`'s
-//! parameters). Their users sign in by link and by code without any
+//! `magiclink` ([`deploy_beside`]). Their users sign in by link and by code without any
 //! migration, the foreign trigger stays, and deleting the stack puts the
 //! pool's triggers back as they were; a pool whose `DefineAuthChallenge` is
 //! taken makes the deploy fail, saying which. A binary of its own: it
@@ -13,88 +12,18 @@
     reason = "test code: a panic is how a test reports failure"
 )]
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::process::Output;
+use std::time::Duration;
 
 use aws_config::SdkConfig;
 use aws_sdk_cognitoidentityprovider::types::{
     AliasAttributeType, LambdaConfigType, MessageActionType, UsernameAttributeType,
     VerifiedAttributeType,
 };
-use magiclink_tests::{PoolClient, Stack, attribute, aws, mail_to, new_address, unique};
+use magiclink_tests::{
+    PoolClient, Stack, attribute, aws, delete_stack, deploy_beside, mail_to, new_address, unique,
+};
 use serde_json::json;
-
-/// The repository's root.
-fn root() -> PathBuf {
-    PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap()).join("..")
-}
-
-/// Deploys a stack `name` with `magiclink`'s parameters, `UserPoolId`
-/// `pool_id` and the parameters `extra` (`Key=Value`), as `make up`
-/// deploys `magiclink`.
-async fn deploy_beside(config: &SdkConfig, name: &str, pool_id: &str, extra: &[&str]) -> Output {
-    let cfn = aws_sdk_cloudformation::Client::new(config);
-    let main = cfn
-        .describe_stacks()
-        .stack_name("magiclink")
-        .send()
-        .await
-        .unwrap();
-    let mut params: Vec<String> = main.stacks()[0]
-        .parameters()
-        .iter()
-        .filter(|p| {
-            let key = p.parameter_key().unwrap_or_default();
-            key != "UserPoolId" && !extra.iter().any(|e| e.starts_with(&format!("{key}=")))
-        })
-        .map(|p| {
-            format!(
-                "{}={}",
-                p.parameter_key().unwrap(),
-                p.parameter_value().unwrap_or_default()
-            )
-        })
-        .collect();
-    params.push(format!("UserPoolId={pool_id}"));
-    params.extend(extra.iter().map(|e| (*e).to_owned()));
-    // The test binary sits in deps/ beside the functions' folder.
-    let exe = std::env::current_exe().unwrap();
-    let binaries = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let mut command = Command::new(root().join(".venv/bin/python"));
-    command
-        .arg(root().join("localstack/deploy.py"))
-        .args(["--stack-name", name, "--binaries"])
-        .arg(binaries);
-    for param in &params {
-        command.args(["--param", param]);
-    }
-    command.output().unwrap()
-}
-
-/// Deletes stack `name` and waits until it is gone.
-async fn delete_stack(config: &SdkConfig, name: &str) {
-    let cfn = aws_sdk_cloudformation::Client::new(config);
-    cfn.delete_stack().stack_name(name).send().await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(300);
-    loop {
-        let status = cfn
-            .describe_stacks()
-            .stack_name(name)
-            .send()
-            .await
-            .ok()
-            .and_then(|d| d.stacks().first().and_then(|s| s.stack_status().cloned()));
-        match status {
-            None => return,
-            Some(s) if s.as_str() == "DELETE_COMPLETE" => return,
-            Some(s) if s.as_str() == "DELETE_FAILED" => panic!("stack {name}: {s:?}"),
-            Some(_) => {}
-        }
-        assert!(Instant::now() < deadline, "stack {name} was not deleted");
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
-}
 
 /// A Lambda function's ARN.
 async fn function_arn(config: &SdkConfig, name: &str) -> String {
@@ -207,7 +136,7 @@ async fn an_existing_pools_users_sign_in_and_the_pool_is_given_back_as_it_was() 
         existing_user(&config, &pool, user.as_str(), user.as_str()).await;
     }
     let name = format!("ml-pool-{}", tail(&unique("s")));
-    let deployed = deploy_beside(&config, &name, &pool, &[]).await;
+    let deployed = deploy_beside(&config, &name, &[&format!("UserPoolId={pool}")]).await;
     assert!(deployed.status.success(), "{}", said(&deployed));
     let stack = Stack::load_named(&config, &name).await;
     assert_eq!(stack.output("UserPoolId"), pool);
@@ -265,7 +194,12 @@ async fn a_pool_with_an_address_alias_signs_in_its_users_and_invites_new_ones() 
     .await;
     let name = format!("ml-alias-{}", tail(&unique("s")));
     // Only known users get links here: invitations are how others get in.
-    let deployed = deploy_beside(&config, &name, &pool, &["SignUpMode=existing"]).await;
+    let deployed = deploy_beside(
+        &config,
+        &name,
+        &[&format!("UserPoolId={pool}"), "SignUpMode=existing"],
+    )
+    .await;
     assert!(deployed.status.success(), "{}", said(&deployed));
     let stack = Stack::load_named(&config, &name).await;
     assert!(
@@ -343,7 +277,7 @@ async fn pools_it_cannot_serve_are_refused_with_the_reason_and_left_alone() {
     for (shape, triggers, reason) in cases {
         let pool = foreign_pool(&config, shape, triggers.clone()).await;
         let name = format!("ml-refused-{}", tail(&unique("s")));
-        let deployed = deploy_beside(&config, &name, &pool, &[]).await;
+        let deployed = deploy_beside(&config, &name, &[&format!("UserPoolId={pool}")]).await;
         let output = said(&deployed);
         assert!(!deployed.status.success(), "{shape:?}: {output}");
         assert!(output.contains(reason), "{shape:?}: {output}");

@@ -9,7 +9,6 @@
 //! `Authorization` header is refused, any header passes (see the README).
 //! `infra/check_policies.py` checks that each admin route is `AWS_IAM`.
 
-use std::process::Command;
 use std::time::Duration;
 
 use aws_sdk_cognitoidentityprovider::types::AuthFlowType;
@@ -17,7 +16,7 @@ use magiclink::EmailAddress;
 use magiclink::challenge::SignInMethod;
 use magiclink::events::{Event, RejectionReason, RevokedBy};
 use magiclink_cli::{AdminClient, CliError, Invitation};
-use magiclink_tests::{Reply, extend_world, mail_to, new_address};
+use magiclink_tests::{Reply, extend_world, magiclink_command, mail_to, new_address};
 use serde_json::{Value, json};
 
 extend_world!(Admin);
@@ -363,26 +362,12 @@ async fn a_signed_in_user_signs_out_everywhere() {
     }
 }
 
-/// The `magiclink` binary, built beside the test binaries (`make test`
-/// builds every binary of the workspace first).
-fn cli() -> Command {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
-    let binary = dir.join("magiclink");
-    assert!(
-        binary.is_file(),
-        "{} is not built: `make test` builds it (cargo build --bins)",
-        binary.display()
-    );
-    Command::new(binary)
-}
-
 #[tokio::test]
 async fn the_command_line_invites_and_revokes() {
     let w = world().await;
     let email = new_address("cli");
     let api = w.stack.api_url("");
-    let invited = cli()
+    let invited = magiclink_command()
         .args([
             "--api-url",
             &api,
@@ -403,12 +388,12 @@ async fn the_command_line_invites_and_revokes() {
     assert_eq!(mail.subject, "Ops vous invite à vous connecter");
     assert!(mail.text.contains("2\u{a0}heures"), "{}", mail.text);
 
-    let revoked = cli()
+    let revoked = magiclink_command()
         .args(["--api-url", &api, "revoke", "--invitation", &id])
         .output()
         .unwrap();
     assert!(revoked.status.success(), "{revoked:?}");
-    let unknown = cli()
+    let unknown = magiclink_command()
         .args([
             "--api-url",
             &api,
@@ -421,14 +406,14 @@ async fn the_command_line_invites_and_revokes() {
     assert_eq!(unknown.status.code(), Some(1));
     let said = String::from_utf8_lossy(&unknown.stderr);
     assert!(said.contains("404 not_found"), "{said}");
-    let user = cli()
+    let user = magiclink_command()
         .args(["--api-url", &api, "revoke", email.as_str(), "--passkeys"])
         .output()
         .unwrap();
     assert!(user.status.success(), "{user:?}");
     assert!(String::from_utf8_lossy(&user.stdout).contains("accepted"));
     // Usage errors are clap's, before any request.
-    let usage = cli().args(["revoke"]).output().unwrap();
+    let usage = magiclink_command().args(["revoke"]).output().unwrap();
     assert_eq!(usage.status.code(), Some(2));
 }
 
