@@ -1,4 +1,5 @@
-//! Time as the store and the token see it: whole seconds since the Unix epoch.
+//! Time as the store and the token see it: whole seconds since the Unix
+//! epoch (milliseconds for a ULID's and a metric's time).
 //!
 //! Every function that depends on the clock takes `now` as an argument, so the
 //! tests can place a call in the future without waiting for it.
@@ -8,6 +9,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 /// Seconds since the Unix epoch (0 for a clock set before it).
 pub fn unix_seconds(at: SystemTime) -> u64 {
     at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// Milliseconds since the Unix epoch (0 for a clock set before it).
+pub fn unix_millis(at: SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// The monotonic instant of the wall-clock `deadline` (a Lambda
@@ -27,6 +34,14 @@ pub fn from_unix_seconds(secs: u64) -> SystemTime {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_epochs_units_agree() {
+        let at = UNIX_EPOCH + Duration::from_micros(1_800_000_000_123_456);
+        assert_eq!(unix_seconds(at), 1_800_000_000);
+        assert_eq!(unix_millis(at), 1_800_000_000_123);
+        assert_eq!(unix_millis(UNIX_EPOCH - Duration::from_secs(1)), 0);
+    }
 
     #[test]
     fn a_deadline_is_the_same_moment_on_the_monotonic_clock() {

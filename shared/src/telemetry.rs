@@ -16,12 +16,13 @@
 
 use std::io::Write;
 use std::sync::OnceLock;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::Directive;
 
 use crate::metrics::{self, Point};
+use crate::time::unix_millis;
 
 /// The stack's name, the metrics' `Stack` dimension: `STACK_NAME`, read by [`init`].
 static STACK_NAME: OnceLock<String> = OnceLock::new();
@@ -78,12 +79,7 @@ pub fn emit(point: Point) {
     let Some(stack) = STACK_NAME.get() else {
         return;
     };
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| {
-            u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
-        });
-    let line = metrics::line(stack, &point, now_ms);
+    let line = metrics::line(stack, &point, unix_millis(SystemTime::now()));
     // A line that cannot be written is a metric lost, never a request.
     let _ = writeln!(std::io::stdout().lock(), "{line}");
 }

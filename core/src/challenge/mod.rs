@@ -26,7 +26,7 @@ use ulid::Ulid;
 use crate::binding::DeviceBinding;
 use crate::email::EmailAddress;
 use crate::locale::Locale;
-use crate::time::unix_seconds;
+use crate::time::{unix_millis, unix_seconds};
 
 pub use outcome::{BounceType, Delivery, SignInMethod, SuppressionReason};
 
@@ -202,10 +202,7 @@ impl Challenge {
     /// challenge created up to `now` (or up to `id`, should the clock that made
     /// it be ahead) is then revoked.
     pub fn watermark_after(id: Ulid, now: SystemTime) -> Ulid {
-        let millis = now
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-        let end_of_now = Ulid::from_parts(millis, (1u128 << 80) - 1);
+        let end_of_now = Ulid::from_parts(unix_millis(now), (1u128 << 80) - 1);
         end_of_now.max(id)
     }
 

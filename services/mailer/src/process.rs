@@ -63,6 +63,7 @@ use magiclink::notice::Notices;
 use magiclink::rate_limit::{Decision, Limit, RateLimiter};
 use magiclink::suppression::Suppressions;
 use magiclink::telemetry::emit;
+use magiclink::time::unix_millis;
 use magiclink::token::LinkSigner;
 use ulid::Ulid;
 
@@ -557,21 +558,17 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
     }
 }
 
+/// How long ago the challenge `id` was asked for: its ULID holds the
+/// millisecond of the request's `202`.
+fn since_asked(id: Ulid) -> Duration {
+    let now_ms = unix_millis(SystemTime::now());
+    Duration::from_millis(now_ms.saturating_sub(id.timestamp_ms()))
+}
+
 /// Whether a challenge as it was read is still to be mailed (`None`), or
 /// else why not: past pending (another delivery mailed it, or it was used or
 /// approved), or expired. Its status is looked at first: a mailed challenge
 /// that expired since is no failure.
-/// How long ago the challenge `id` was asked for: its ULID holds the
-/// millisecond of the request's `202`.
-fn since_asked(id: Ulid) -> Duration {
-    let now_ms = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |since| {
-            u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
-        });
-    Duration::from_millis(now_ms.saturating_sub(id.timestamp_ms()))
-}
-
 fn standing(challenge: &Challenge, now: SystemTime) -> Option<Outcome> {
     match challenge.status {
         ChallengeStatus::Mailed => Some(Outcome::Skipped("already mailed")),
