@@ -788,13 +788,16 @@ mod tests {
         }
     }
 
-    fn status_of(report: &Report, check: &str) -> Status {
+    fn finding_of<'a>(report: &'a Report, check: &str) -> &'a Finding {
         report
             .findings
             .iter()
             .find(|f| f.check == check)
             .unwrap_or_else(|| panic!("no {check} in {report}"))
-            .status
+    }
+
+    fn status_of(report: &Report, check: &str) -> Status {
+        finding_of(report, check).status
     }
 
     #[test]
@@ -845,11 +848,7 @@ mod tests {
                 .parameters
                 .insert("SesMaxSendRate".into(), rate.into());
             let report = examine(&facts);
-            let finding = report
-                .findings
-                .iter()
-                .find(|f| f.check == "ses-send-rate")
-                .unwrap();
+            let finding = finding_of(&report, "ses-send-rate");
             assert_eq!(finding.status, status, "{rate}: {finding:?}");
         }
         let mut facts = healthy();
@@ -858,11 +857,7 @@ mod tests {
             .parameters
             .insert("SesMaxSendRate".into(), "50".into());
         let report = examine(&facts);
-        let finding = report
-            .findings
-            .iter()
-            .find(|f| f.check == "ses-send-rate")
-            .unwrap();
+        let finding = finding_of(&report, "ses-send-rate");
         assert!(
             finding
                 .fix
@@ -962,7 +957,7 @@ mod tests {
         let mut facts = healthy();
         facts.dmarc = Ok(None);
         let report = examine(&facts);
-        let finding = report.findings.iter().find(|f| f.check == "dmarc").unwrap();
+        let finding = finding_of(&report, "dmarc");
         assert_eq!(finding.status, Status::Warn);
         assert!(
             finding
@@ -1004,11 +999,7 @@ mod tests {
             "https://app.example.com/,http://app.example.com/".into(),
         );
         let report = examine(&facts);
-        let finding = report
-            .findings
-            .iter()
-            .find(|f| f.check == "redirects")
-            .unwrap();
+        let finding = finding_of(&report, "redirects");
         assert_eq!(finding.status, Status::Fail);
         assert!(
             finding.detail.contains("http://app.example.com/"),
@@ -1031,11 +1022,7 @@ mod tests {
         let mut facts = healthy();
         facts.keys[1].1 = Ok("PendingDeletion".into());
         let report = examine(&facts);
-        let finding = report
-            .findings
-            .iter()
-            .find(|f| f.check == "kms-keys")
-            .unwrap();
+        let finding = finding_of(&report, "kms-keys");
         assert_eq!(finding.status, Status::Fail);
         assert!(
             finding.detail.contains("CodeKey is PendingDeletion"),
@@ -1050,11 +1037,7 @@ mod tests {
         );
         triggers.insert("VerifyAuthChallengeResponse", None);
         let report = examine(&facts);
-        let finding = report
-            .findings
-            .iter()
-            .find(|f| f.check == "pool-triggers")
-            .unwrap();
+        let finding = finding_of(&report, "pool-triggers");
         assert_eq!(finding.status, Status::Fail);
         assert!(
             finding
@@ -1080,11 +1063,7 @@ mod tests {
             .log_groups
             .push(("/aws/lambda/magiclink-mailer".into(), Ok(None)));
         let report = examine(&facts);
-        let finding = report
-            .findings
-            .iter()
-            .find(|f| f.check == "pool-triggers")
-            .unwrap();
+        let finding = finding_of(&report, "pool-triggers");
         assert_eq!(finding.status, Status::Fail);
         assert!(finding.detail.contains("AccessDeniedException"));
         assert_eq!(status_of(&report, "log-retention"), Status::Warn);
