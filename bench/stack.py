@@ -18,7 +18,9 @@ Measures, against the stack `make up` deployed on the emulator:
    attribute with `AdminUpdateUserAttributes`, the mail sent in the request),
    made in-process against the same emulator;
 6. the floor: the same three paths through a no-op function (`noop` in this
-   crate) behind an HTTP API, an SQS queue and a user pool's triggers.
+   crate) behind an HTTP API, an SQS queue and a user pool's triggers; and
+   the request path's second floor, a function that makes only the
+   request's transaction (`transact`).
 
 Writes bench/report.json and bench/report.md. The numbers are the emulator's
 on this machine: a ratio between two of them means more than either alone.
@@ -391,8 +393,9 @@ def drain(sqs, queue_url: str) -> None:
         raise SystemExit(f"bench: {queue_url} did not drain within 15 minutes")
 
 
-def mail_path(outputs: dict, burst: int) -> dict:
-    """A burst of requests: from each 202 to its captured mail."""
+def mail_path(outputs: dict, burst: int, send_rate: float) -> dict:
+    """A burst of requests: from each 202 to its captured mail, and how fast
+    the backlog drained against the stack's `SesMaxSendRate`."""
     url = api_url(outputs["ApiId"])
     work = [unique("burst") for _ in range(burst)]
     results, wall = in_parallel(32, work, lambda email: post_json(url, {"email": email}))
@@ -415,6 +418,7 @@ def mail_path(outputs: dict, burst: int) -> dict:
         "ses_calls_per_mail": round(sum(len(s) for s in mails.values()) / max(1, len(mails)), 3),
         "latency_ms": summary(latencies),
         "drain_mails_per_second": round(len(sent) / span, 1) if span else None,
+        "drain_of_send_rate": round(len(sent) / span / send_rate, 2) if span and send_rate else None,
     }
 
 
@@ -650,19 +654,21 @@ def baseline(requests_per_level: dict) -> dict:
     }
 
 
-def floor_stack(noop: Path) -> dict:
-    """The no-op function behind an HTTP API, an SQS queue and a pool's
-    triggers; made once, reused by later runs."""
-    lam, apigw, sqs, idp = aws("lambda"), aws("apigatewayv2"), aws("sqs"), aws("cognito-idp")
-    name = "magiclink-bench-noop"
-    code = zip_bootstrap(noop)
+def behind_api(name: str, binary: Path, environment: dict | None = None) -> tuple:
+    """The function `name` running `binary` (with `environment`), behind an
+    HTTP API of the same name that routes `POST /v1/magic-links` to it; made
+    once, its code updated by later runs. Its ARN and the API's id."""
+    lam, apigw = aws("lambda"), aws("apigatewayv2")
+    code = zip_bootstrap(binary)
+    settings = {"Environment": {"Variables": environment or {}}, "Timeout": 10}
     try:
         arn = lam.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
         lam.update_function_code(FunctionName=name, ZipFile=code)
+        lam.update_function_configuration(FunctionName=name, **settings)
     except lam.exceptions.ResourceNotFoundException:
         arn = lam.create_function(
             FunctionName=name, Runtime="provided.al2023", Handler="bootstrap", Architectures=["x86_64"],
-            Role="arn:aws:iam::000000000000:role/bench-noop", Code={"ZipFile": code}, Timeout=10,
+            Role=f"arn:aws:iam::000000000000:role/{name}", Code={"ZipFile": code}, **settings,
         )["FunctionArn"]
     api = next((a for a in apigw.get_apis()["Items"] if a["Name"] == name), None)
     if api is None:
@@ -673,6 +679,15 @@ def floor_stack(noop: Path) -> dict:
         apigw.create_route(ApiId=api["ApiId"], RouteKey="POST /v1/magic-links",
                            Target=f"integrations/{integration['IntegrationId']}")
         apigw.create_stage(ApiId=api["ApiId"], StageName="$default", AutoDeploy=True)
+    return arn, api["ApiId"]
+
+
+def floor_stack(noop: Path) -> dict:
+    """The no-op function behind an HTTP API, an SQS queue and a pool's
+    triggers; made once, reused by later runs."""
+    lam, sqs, idp = aws("lambda"), aws("sqs"), aws("cognito-idp")
+    name = "magiclink-bench-noop"
+    arn, api_id = behind_api(name, noop)
     queue = sqs.create_queue(QueueName=name)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     if not lam.list_event_source_mappings(FunctionName=name)["EventSourceMappings"]:
@@ -686,7 +701,21 @@ def floor_stack(noop: Path) -> dict:
     client_id = clients[0]["ClientId"] if clients else idp.create_user_pool_client(
         UserPoolId=pool["Id"], ClientName=name, ExplicitAuthFlows=["ALLOW_CUSTOM_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
     )["UserPoolClient"]["ClientId"]
-    return {"api_id": api["ApiId"], "queue_url": queue, "pool_id": pool["Id"], "client_id": client_id}
+    return {"api_id": api_id, "queue_url": queue, "pool_id": pool["Id"], "client_id": client_id}
+
+
+def transaction_floor(transact: Path, outputs: dict, requests_per_level: dict) -> dict:
+    """The request path through a function that makes only the request's
+    `TransactWriteItems` (`bench/src/bin/transact.rs`), into the stack's
+    table, behind an HTTP API of its own."""
+    _, api_id = behind_api("magiclink-bench-transact", transact, {
+        "TABLE_NAME": outputs["TableName"], "AWS_ENDPOINT_URL": ENDPOINT,
+    })
+    url = api_url(api_id)
+    post_json(url, {"email": unique("warm")})
+    levels = request_path(url, requests_per_level)
+    drain(aws("sqs"), outputs["MailQueueUrl"])
+    return levels
 
 
 def floor(noop: Path, requests_per_level: dict, burst: int, users: int) -> dict:
@@ -734,16 +763,19 @@ def markdown(report: dict) -> str:
         "## Request path: `POST /v1/magic-links`",
         "",
         "| clients | p50 | p95 | p99 | max | req/s | errors | handler p50 | handler p99 "
-        "| floor p50 | p50 / floor | baseline p50 (in-process) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| floor p50 | p50 / floor | transaction floor p50 | p50 / transaction floor "
+        "| baseline p50 (in-process) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for level in map(str, CLIENT_LEVELS):
         ours, fl, base = r[level], f["request_path"][level], b["levels"][level]
+        tx = report["transaction_floor"][level]
         latency, handler = ours["latency_ms"], ours["handler_ms"]
         lines.append(
             f"| {level} | {latency['p50']} | {latency['p95']} | {latency['p99']} | {latency['max']} "
             f"| {ours['requests_per_second']} | {ours['errors']} | {handler['p50']} | {handler['p99']} "
             f"| {fl['latency_ms']['p50']} | {ratio(latency['p50'], fl['latency_ms']['p50'])} "
+            f"| {tx['latency_ms']['p50']} | **{ratio(latency['p50'], tx['latency_ms']['p50'])}** "
             f"| {base['latency_ms']['p50']} |"
         )
     calls = report["request_calls"]
@@ -757,6 +789,10 @@ def markdown(report: dict) -> str:
         "*handler*: the handler's own time per 202 (its `elapsed_ms` log field); the rest of the "
         "latency is the emulator's HTTP API and Lambda dispatch. *floor*: the same request to a "
         "function that does nothing (`bench/src/bin/noop.rs`) behind an HTTP API of its own. "
+        "*transaction floor*: the same request to a function that makes only the request's "
+        "`TransactWriteItems` (four counters and a challenge, through `magiclink::admission`, into "
+        "the stack's table: `bench/src/bin/transact.rs`), so that its ratio is this code's cost "
+        "beyond the one write the request needs, the emulator's DynamoDB included in both. "
         "*baseline*: the older recipe's request work (`AdminUpdateUserAttributes` with a secret in a "
         "custom attribute, then SES `SendEmail`), made in-process with no API in front, so it is "
         "comparable with the handler column.",
@@ -771,7 +807,8 @@ def markdown(report: dict) -> str:
         f"{m['request_seconds']} s): {m['mailed']} mailed, **{m['ses_calls_per_mail']}** SES calls per "
         f"mail. From 202 to captured mail: p50 {m['latency_ms']['p50']}, p95 {m['latency_ms']['p95']}, "
         f"p99 {m['latency_ms']['p99']}, max {m['latency_ms']['max']}. Backlog drained at "
-        f"{m['drain_mails_per_second']} mails/s (`SesMaxSendRate` is 50 on the emulator); the floor "
+        f"{m['drain_mails_per_second']} mails/s, **{m['drain_of_send_rate']}** of `SesMaxSendRate` "
+        f"({report['send_rate']} on the emulator); the floor "
         f"queue drains {f['queue_drain_messages_per_second']} messages/s into the no-op function.",
         "",
         f"One request at a time on an idle stack, from 202 to captured mail: p50 "
@@ -837,11 +874,13 @@ def main() -> None:
     args = parser.parse_args()
     stack = aws("cloudformation").describe_stacks(StackName=STACK)["Stacks"][0]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}
     requests_per_level = {1: args.requests, 8: 2 * args.requests, 32: int(3.2 * args.requests)}
     url = api_url(outputs["ApiId"])
     report = {
         "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
+        "send_rate": float(parameters["SesMaxSendRate"]),
     }
     sqs = aws("sqs")
     drain(sqs, outputs["MailQueueUrl"])
@@ -855,11 +894,13 @@ def main() -> None:
     report["bare_transaction_ms"] = bare_transaction(outputs["TableName"])
     say(f"bare transaction: {report['bare_transaction_ms']}")
     drain(sqs, outputs["MailQueueUrl"])
+    say("transaction floor")
+    report["transaction_floor"] = transaction_floor(args.binaries / "transact", outputs, requests_per_level)
     say("idle mail")
     report["idle_mail_ms"] = idle_mail(outputs)
     say(f"idle mail: {report['idle_mail_ms']}")
     say("mail path")
-    report["mail_path"] = mail_path(outputs, args.burst)
+    report["mail_path"] = mail_path(outputs, args.burst, report["send_rate"])
     say(f"mail path: {report['mail_path']}")
     say("sign-in path")
     report["sign_in_path"] = sign_in_path(outputs, args.sign_ins)
