@@ -554,9 +554,11 @@ fn event_destination((set, destinations): &(String, Read<Vec<Destination>>)) -> 
 
 fn redirects(stack: &StackFacts) -> Finding {
     const CHECK: &str = "redirects";
-    let allowed = stack.parameter("AllowedRedirectUris");
     let env = Env::from_pairs([
-        ("ALLOWED_REDIRECT_URIS", allowed),
+        (
+            "ALLOWED_REDIRECT_URIS",
+            stack.parameter("AllowedRedirectUris"),
+        ),
         (
             "DEFAULT_REDIRECT_URI",
             stack.parameter("DefaultRedirectUri"),
@@ -569,9 +571,10 @@ fn redirects(stack: &StackFacts) -> Finding {
             "deploy with AllowedRedirectUris of https URLs only (and DefaultRedirectUri one of them)",
         );
     }
-    let plain: Vec<&str> = allowed
-        .split(',')
-        .map(str::trim)
+    // The entries as the request function reads them.
+    let plain: Vec<String> = env
+        .list("ALLOWED_REDIRECT_URIS")
+        .into_iter()
         .filter(|entry| entry.starts_with("http:"))
         .collect();
     if plain.is_empty() {
@@ -664,20 +667,16 @@ fn names_function(arn: &str, name: &str) -> bool {
 fn retention(groups: &[(String, Read<Option<i32>>)]) -> Finding {
     const CHECK: &str = "log-retention";
     let mut forever = Vec::new();
+    let mut shortest: Option<i32> = None;
     for (name, days) in groups {
         match days {
             Err(e) => return Finding::unread(CHECK, &format!("the log group {name}"), e),
             Ok(None) => forever.push(name.as_str()),
-            Ok(Some(_)) => {}
+            Ok(Some(days)) => shortest = Some(shortest.map_or(*days, |d| d.min(*days))),
         }
     }
     if forever.is_empty() {
-        let days: Vec<String> = groups
-            .iter()
-            .filter_map(|(_, d)| d.as_ref().ok().copied().flatten())
-            .map(|d| d.to_string())
-            .collect();
-        let days = days.first().cloned().unwrap_or_default();
+        let days = shortest.map(|d| d.to_string()).unwrap_or_default();
         Finding::pass(
             CHECK,
             format!("{} log groups keep {days} days", groups.len()),
