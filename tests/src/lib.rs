@@ -24,5 +24,5 @@ pub use functions::{FunctionEnvironment, PausedDeliveries, kill_function_process
 pub use inbox::{Mail, captured_mail, mail_to};
 pub use logs::log_lines;
 pub use sign_in::{Answer, LinkIssuer, PoolClient, attribute, jwt_claims};
-pub use stack::{Stack, delete_stack, deploy_beside, magiclink_command};
+pub use stack::{Stack, beside_name, delete_stack, deploy_beside, magiclink_command, output_text};
 pub use world::{Reply, World, new_address};

@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use aws_config::SdkConfig;
 use magiclink::fingerprint::Fingerprints;
 
+use crate::emulator::unique;
+
 /// The stack's name; `make up` deploys it.
 pub const STACK_NAME: &str = "magiclink";
 
@@ -155,17 +157,11 @@ pub async fn deploy_beside(config: &SdkConfig, name: &str, extra: &[&str]) -> Ou
         .map(|(key, value)| format!("{key}={value}"))
         .collect();
     params.extend(extra.iter().map(|e| (*e).to_owned()));
-    // The test binary sits in deps/ beside the functions' folder.
-    let exe = std::env::current_exe().expect("the test binary has a path");
-    let binaries = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("the test binary sits in the target's deps/");
     let mut command = Command::new(root().join(".venv/bin/python"));
     command
         .arg(root().join("localstack/deploy.py"))
         .args(["--stack-name", name, "--binaries"])
-        .arg(binaries);
+        .arg(binaries());
     for param in &params {
         command.args(["--param", param]);
     }
@@ -203,16 +199,38 @@ pub async fn delete_stack(config: &SdkConfig, name: &str) {
 /// The `magiclink` command line, built beside the test binaries (`make
 /// test` builds every binary of the workspace first).
 pub fn magiclink_command() -> Command {
-    let exe = std::env::current_exe().expect("the test binary has a path");
-    let binary = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("the test binary sits in the target's deps/")
-        .join("magiclink");
+    let binary = binaries().join("magiclink");
     assert!(
         binary.is_file(),
         "{} is not built: `make test` builds it (cargo build --bins)",
         binary.display()
     );
     Command::new(binary)
+}
+
+/// The folder of the workspace's binaries (the functions, the command
+/// line): the test binary sits in its `deps/`.
+fn binaries() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test binary has a path");
+    exe.parent()
+        .and_then(|deps| deps.parent())
+        .expect("the test binary sits in the target's deps/")
+        .to_path_buf()
+}
+
+/// A name for a stack beside `magiclink`: `prefix`, then 8 random
+/// characters (a stack name is short, and lowercase for the resources
+/// named after it).
+pub fn beside_name(prefix: &str) -> String {
+    let id = unique("s").to_lowercase();
+    format!("{prefix}-{}", &id[id.len().saturating_sub(8)..])
+}
+
+/// What a command printed, its standard output then its standard error.
+pub fn output_text(output: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
 }

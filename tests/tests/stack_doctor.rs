@@ -19,7 +19,9 @@ use std::process::Output;
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::rdata::TXT;
 use hickory_proto::rr::{RData, Record, RecordType};
-use magiclink_tests::{aws, delete_stack, deploy_beside, magiclink_command, unique};
+use magiclink_tests::{
+    aws, beside_name, delete_stack, deploy_beside, magiclink_command, output_text,
+};
 use serde_json::Value;
 
 /// A DNS server on loopback that answers TXT queries for the names in
@@ -68,18 +70,10 @@ fn doctor(stack: &str, dns: SocketAddr, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn said(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
 /// Each check's finding in the JSON report, by check name.
 fn findings(output: &Output) -> BTreeMap<String, Value> {
-    let report: Value =
-        serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {}", said(output)));
+    let report: Value = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", output_text(output)));
     report["findings"]
         .as_array()
         .unwrap()
@@ -104,7 +98,7 @@ async fn the_development_stack_passes_with_a_development_stacks_warnings() {
         "v=DMARC1; p=none; rua=mailto:dmarc@magiclink.test",
     )]);
     let output = doctor("magiclink", dns, &["--json"]);
-    assert_eq!(output.status.code(), Some(0), "{}", said(&output));
+    assert_eq!(output.status.code(), Some(0), "{}", output_text(&output));
     let findings = findings(&output);
     let expected = BTreeMap::from([
         ("ses-sandbox", "pass"),
@@ -123,7 +117,7 @@ async fn the_development_stack_passes_with_a_development_stacks_warnings() {
         ("log-retention", "pass"),
         ("alarm-topic", "warn"),
     ]);
-    assert_eq!(statuses(&findings), expected, "{}", said(&output));
+    assert_eq!(statuses(&findings), expected, "{}", output_text(&output));
     assert!(
         findings["ses-send-rate"]["detail"]
             .as_str()
@@ -155,7 +149,7 @@ async fn the_development_stack_passes_with_a_development_stacks_warnings() {
 
     // As a person reads it: one line a check, each fix under its check.
     let output = doctor("magiclink", dns, &[]);
-    assert_eq!(output.status.code(), Some(0), "{}", said(&output));
+    assert_eq!(output.status.code(), Some(0), "{}", output_text(&output));
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(
         text.starts_with("magiclink doctor: stack magiclink\n"),
@@ -178,7 +172,7 @@ async fn no_stack_is_a_clear_error() {
     aws().await;
     let dns = dns_server(&[]);
     let output = doctor("no-such-stack", dns, &[]);
-    assert_eq!(output.status.code(), Some(1), "{}", said(&output));
+    assert_eq!(output.status.code(), Some(1), "{}", output_text(&output));
     assert!(output.stdout.is_empty());
     let error = String::from_utf8(output.stderr).unwrap();
     assert!(
@@ -196,18 +190,25 @@ async fn no_stack_is_a_clear_error() {
         ])
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(2), "{}", said(&output));
-    assert!(said(&output).contains("--dns-server"), "{}", said(&output));
+    assert_eq!(output.status.code(), Some(2), "{}", output_text(&output));
+    assert!(
+        output_text(&output).contains("--dns-server"),
+        "{}",
+        output_text(&output)
+    );
     let output = magiclink_command().args(["doctor"]).output().unwrap();
-    assert_eq!(output.status.code(), Some(1), "{}", said(&output));
-    assert!(said(&output).contains("--stack"), "{}", said(&output));
+    assert_eq!(output.status.code(), Some(1), "{}", output_text(&output));
+    assert!(
+        output_text(&output).contains("--stack"),
+        "{}",
+        output_text(&output)
+    );
 }
 
 #[tokio::test]
 async fn a_stack_set_up_badly_fails_each_check_with_its_fix() {
     let config = aws().await;
-    let id = unique("d").to_lowercase();
-    let name = format!("ml-doctor-{}", &id[id.len().saturating_sub(8)..]);
+    let name = beside_name("ml-doctor");
     let sender = format!("no-reply@{name}.test");
     let deployed = deploy_beside(
         &config,
@@ -219,7 +220,7 @@ async fn a_stack_set_up_badly_fails_each_check_with_its_fix() {
         ],
     )
     .await;
-    assert!(deployed.status.success(), "{}", said(&deployed));
+    assert!(deployed.status.success(), "{}", output_text(&deployed));
 
     // What an adopter may get wrong: the sender not verified, the event
     // destination gone, a key disabled.
@@ -256,7 +257,7 @@ async fn a_stack_set_up_badly_fails_each_check_with_its_fix() {
     let dns = dns_server(&[(&format!("_dmarc.{name}.test"), "v=DMARC1; p=reject")]);
 
     let output = doctor(&name, dns, &["--json"]);
-    assert_eq!(output.status.code(), Some(1), "{}", said(&output));
+    assert_eq!(output.status.code(), Some(1), "{}", output_text(&output));
     let findings = findings(&output);
     let statuses = statuses(&findings);
     for check in [
@@ -289,7 +290,7 @@ async fn a_stack_set_up_badly_fails_each_check_with_its_fix() {
     );
 
     let output = doctor(&name, dns, &[]);
-    assert_eq!(output.status.code(), Some(1), "{}", said(&output));
+    assert_eq!(output.status.code(), Some(1), "{}", output_text(&output));
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(text.contains("\nFAIL  ses-events "), "{text}");
     assert!(

@@ -1,18 +1,17 @@
 //! magiclink added to user pools it did not make (template parameter
 //! `UserPoolId`), on the emulator: pools made here, holding users and a
 //! `PostConfirmation` trigger of their own, get a second stack beside
-//! `magiclink` ([`deploy_beside`]). Their users sign in by link and by code without any
-//! migration, the foreign trigger stays, and deleting the stack puts the
-//! pool's triggers back as they were; a pool whose `DefineAuthChallenge` is
-//! taken makes the deploy fail, saying which. A binary of its own: it
-//! deploys and deletes whole stacks.
+//! `magiclink` ([`deploy_beside`]). Their users sign in by link and by code
+//! without any migration, the foreign trigger stays, and deleting the stack
+//! puts the pool's triggers back as they were; a pool whose
+//! `DefineAuthChallenge` is taken makes the deploy fail, saying which. A
+//! binary of its own: it deploys and deletes whole stacks.
 
 #![allow(
     clippy::unwrap_used,
     reason = "test code: a panic is how a test reports failure"
 )]
 
-use std::process::Output;
 use std::time::Duration;
 
 use aws_config::SdkConfig;
@@ -21,7 +20,8 @@ use aws_sdk_cognitoidentityprovider::types::{
     VerifiedAttributeType,
 };
 use magiclink_tests::{
-    PoolClient, Stack, attribute, aws, delete_stack, deploy_beside, mail_to, new_address, unique,
+    PoolClient, Stack, attribute, aws, beside_name, delete_stack, deploy_beside, mail_to,
+    new_address, output_text, unique,
 };
 use serde_json::json;
 
@@ -110,19 +110,6 @@ async fn signs_in(config: &SdkConfig, stack: &Stack, email: &str, by_code: bool)
         .is_tokens()
 }
 
-/// The last 8 characters of `unique`: its random part, for a stack name.
-fn tail(unique: &str) -> String {
-    unique[unique.len().saturating_sub(8)..].to_lowercase()
-}
-
-fn said(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
 #[tokio::test]
 async fn an_existing_pools_users_sign_in_and_the_pool_is_given_back_as_it_was() {
     let config = aws().await;
@@ -135,9 +122,9 @@ async fn an_existing_pools_users_sign_in_and_the_pool_is_given_back_as_it_was() 
     for user in [&ann, &bob] {
         existing_user(&config, &pool, user.as_str(), user.as_str()).await;
     }
-    let name = format!("ml-pool-{}", tail(&unique("s")));
+    let name = beside_name("ml-pool");
     let deployed = deploy_beside(&config, &name, &[&format!("UserPoolId={pool}")]).await;
-    assert!(deployed.status.success(), "{}", said(&deployed));
+    assert!(deployed.status.success(), "{}", output_text(&deployed));
     let stack = Stack::load_named(&config, &name).await;
     assert_eq!(stack.output("UserPoolId"), pool);
 
@@ -192,7 +179,7 @@ async fn a_pool_with_an_address_alias_signs_in_its_users_and_invites_new_ones() 
         carol.as_str(),
     )
     .await;
-    let name = format!("ml-alias-{}", tail(&unique("s")));
+    let name = beside_name("ml-alias");
     // Only known users get links here: invitations are how others get in.
     let deployed = deploy_beside(
         &config,
@@ -200,7 +187,7 @@ async fn a_pool_with_an_address_alias_signs_in_its_users_and_invites_new_ones() 
         &[&format!("UserPoolId={pool}"), "SignUpMode=existing"],
     )
     .await;
-    assert!(deployed.status.success(), "{}", said(&deployed));
+    assert!(deployed.status.success(), "{}", output_text(&deployed));
     let stack = Stack::load_named(&config, &name).await;
     assert!(
         signs_in(&config, &stack, carol.as_str(), false).await,
@@ -276,9 +263,9 @@ async fn pools_it_cannot_serve_are_refused_with_the_reason_and_left_alone() {
     ];
     for (shape, triggers, reason) in cases {
         let pool = foreign_pool(&config, shape, triggers.clone()).await;
-        let name = format!("ml-refused-{}", tail(&unique("s")));
+        let name = beside_name("ml-refused");
         let deployed = deploy_beside(&config, &name, &[&format!("UserPoolId={pool}")]).await;
-        let output = said(&deployed);
+        let output = output_text(&deployed);
         assert!(!deployed.status.success(), "{shape:?}: {output}");
         assert!(output.contains(reason), "{shape:?}: {output}");
         delete_stack(&config, &name).await;
