@@ -18,6 +18,8 @@
 //! - [`events`]: the events on the bus: the contract.
 //! - [`table`]: the table's item keys and shared attribute names.
 //! - [`redirect`]: the redirect allow-list: where a link may point.
+//! - [`send_window`]: SES's send rate as a sliding window that every
+//!   mailer instance shares.
 //! - [`json`]: JSON errors told without the input they quote.
 //! - [`metrics`]: the metrics, as CloudWatch's embedded metric format.
 //! - [`time`]: seconds since the epoch, and Lambda's deadlines.
@@ -34,6 +36,7 @@ pub mod json;
 pub mod locale;
 pub mod metrics;
 pub mod redirect;
+pub mod send_window;
 pub mod table;
 pub mod time;
 pub mod token;

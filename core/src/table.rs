@@ -39,10 +39,13 @@ pub mod prefix {
     pub const NOTICE: &str = "notice#";
     /// `revocation#<ULID>`: a user's revocation, for its event.
     pub const REVOCATION: &str = "revocation#";
+    /// `send-rate#<name>`: the sends of the last second, which every mailer
+    /// instance reads and updates to share SES's rate.
+    pub const SEND_RATE: &str = "send-rate#";
 
     /// Every prefix, for the checks that keep the documentation and the
     /// template's policies in step with the code.
-    pub const ALL: [&str; 10] = [
+    pub const ALL: [&str; 11] = [
         CHALLENGE,
         USER,
         ACCOUNT,
@@ -53,6 +56,7 @@ pub mod prefix {
         PASSKEY_CHALLENGE,
         NOTICE,
         REVOCATION,
+        SEND_RATE,
     ];
 }
 
@@ -100,6 +104,11 @@ pub mod key {
 
     pub fn revocation(id: Ulid) -> String {
         format!("{}{id}", prefix::REVOCATION)
+    }
+
+    /// The send-rate log named `name` (`ses`: the account's SES rate).
+    pub fn send_rate(name: &str) -> String {
+        format!("{}{name}", prefix::SEND_RATE)
     }
 }
 
@@ -228,6 +237,7 @@ mod tests {
             key::passkey_registration("sub-1"),
             key::passkey_challenge("c"),
             key::notice("e"),
+            key::send_rate("ses"),
         ] {
             assert_eq!(Kind::of(&other), Kind::Other, "{other}");
             assert!(prefix::ALL.iter().any(|p| other.starts_with(p)), "{other}");
