@@ -5,7 +5,7 @@
 //! services wire these pieces to their triggers. See ARCHITECTURE.md.
 //!
 //! The core, re-exported: [`email`], [`locale`], [`binding`], [`json`],
-//! [`time`], [`table`]; and extended here with their AWS side:
+//! [`time`], [`table`], [`send_window`]; and extended here with their AWS side:
 //! - [`token`]: the link token's claims and check, and its signer (KMS `Sign`).
 //! - [`approval`]: the approval's statement and check, and its signer.
 //! - [`code`], [`fingerprint`]: keyed secrets, and their process keys
@@ -22,11 +22,15 @@
 //! - [`notice`]: the notice mail of a passkey change, sent once.
 //! - [`suppression`]: addresses not mailed for a while after a bounce or a
 //!   complaint.
+//! - [`send_rate`]: SES's send rate, one log in the table that every mailer
+//!   instance shares.
 //! - [`config`]: typed configuration, read once from the environment.
 //! - [`aws`]: the SDK configuration every client is built from.
 //! - [`telemetry`]: structured logs for Lambda.
 
-pub use magiclink_core::{binding, email, json, locale, metrics, redirect, table, time};
+pub use magiclink_core::{
+    binding, email, json, locale, metrics, redirect, send_window, table, time,
+};
 
 pub mod account;
 pub mod admission;
@@ -42,6 +46,7 @@ pub mod fingerprint;
 pub mod notice;
 pub mod passkeys;
 pub mod rate_limit;
+pub mod send_rate;
 pub mod suppression;
 pub mod telemetry;
 pub mod token;
