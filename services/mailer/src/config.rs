@@ -7,6 +7,8 @@ use magiclink::config::{
     CodeConfig, ConfigError, Env, EventsConfig, SignUpMode, SigningConfig, StoreConfig, TokenConfig,
 };
 
+use magiclink::send_window::Limit;
+
 use crate::template::MailTemplates;
 
 /// Everything the mailer needs to know.
@@ -45,11 +47,9 @@ pub struct MailerConfig {
     /// `RETRY_BASE_SECONDS`: the first redelivery delay, doubled on each
     /// further receive (default 30).
     pub retry_base: Duration,
-    /// `SES_MAX_SEND_RATE`: the account's SES sends per second, shared by
-    /// `MAILER_MAX_CONCURRENCY` instances (defaults 14 and 2); 0 turns
-    /// pacing off.
-    pub send_rate: f64,
-    pub max_concurrency: u32,
+    /// `SES_MAX_SEND_RATE`: the account's SES sends per second (default
+    /// 14), shared by every instance through the table; 0 turns pacing off.
+    pub send_limit: Option<Limit>,
     /// `MAIL_TEMPLATE_DIR` (a folder of language folders), or the built-in
     /// templates; `DEFAULT_LOCALE` (default `en`) is the language of a mail
     /// whose reader's language has none.
@@ -83,11 +83,23 @@ impl MailerConfig {
             queue_url: env.optional("MAIL_QUEUE_URL").map(str::to_owned),
             max_receives: env.count_or("MAX_RECEIVE_COUNT", 5)?,
             retry_base: env.seconds_or("RETRY_BASE_SECONDS", 30)?,
-            send_rate: env.parse_or("SES_MAX_SEND_RATE", 14.0)?,
-            max_concurrency: env.count_or("MAILER_MAX_CONCURRENCY", 2)?,
+            send_limit: send_limit(env.parse_or("SES_MAX_SEND_RATE", 14.0)?)?,
             templates,
         })
     }
+}
+
+/// The limit of `per_second` sends a second; none for 0.
+fn send_limit(per_second: f64) -> Result<Option<Limit>, ConfigError> {
+    if per_second == 0.0 {
+        return Ok(None);
+    }
+    Limit::per_second(per_second)
+        .map(Some)
+        .ok_or_else(|| ConfigError::Invalid {
+            name: "SES_MAX_SEND_RATE",
+            reason: format!("{per_second} is not a number of mails per second"),
+        })
 }
 
 #[cfg(test)]
@@ -121,6 +133,30 @@ mod tests {
             MailerConfig::from_env(&Env::from_pairs(no_such_language)).unwrap_err(),
             ConfigError::Invalid { name: "MAIL_TEMPLATE_DIR", reason } if reason.contains("\"pt\"")
         ));
+        for (rate, limit) in [
+            ("0", None),
+            ("14", Limit::per_second(14.0)),
+            ("0.5", Limit::per_second(0.5)),
+        ] {
+            let mut env = all.to_vec();
+            env.push(("SES_MAX_SEND_RATE", rate));
+            let config = MailerConfig::from_env(&Env::from_pairs(env)).unwrap();
+            assert_eq!(config.send_limit, limit, "{rate}");
+        }
+        for rate in ["-1", "NaN", "inf", "fast"] {
+            let mut env = all.to_vec();
+            env.push(("SES_MAX_SEND_RATE", rate));
+            assert!(
+                matches!(
+                    MailerConfig::from_env(&Env::from_pairs(env)),
+                    Err(ConfigError::Invalid {
+                        name: "SES_MAX_SEND_RATE",
+                        ..
+                    })
+                ),
+                "{rate}"
+            );
+        }
         let mut bad = all.to_vec();
         bad.push(("SIGNUP_MODE", "closed"));
         assert!(matches!(

@@ -4,7 +4,7 @@
 //! - [`notice`]: the notice of a passkey change.
 //! - [`template`]: the mail, rendered with escaping.
 //! - [`outbox`]: SES v2, and which of its failures are permanent.
-//! - [`pacer`]: this instance's share of the SES send rate.
+//! - [`pacer`]: the sends spaced within SES's rate, shared by every instance.
 //! - [`directory`]: the Cognito account behind an address.
 //! - [`config`]: configuration, read once.
 

@@ -12,13 +12,14 @@ use magiclink::events::EventPublisher;
 use magiclink::fingerprint::FingerprintKey;
 use magiclink::notice::Notices;
 use magiclink::rate_limit::RateLimiter;
+use magiclink::send_rate::SendRate;
 use magiclink::suppression::Suppressions;
 use magiclink::time::instant_of;
 use magiclink::token::{LinkSigner, audience};
 use magiclink_mailer::config::MailerConfig;
 use magiclink_mailer::directory::CognitoDirectory;
 use magiclink_mailer::outbox::SesOutbox;
-use magiclink_mailer::pacer::Pacer;
+use magiclink_mailer::pacer::{Pacer, SES};
 use magiclink_mailer::process::{Mailer, Redelivery, Settings};
 
 #[tokio::main]
@@ -62,7 +63,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             queue_url,
             base: config.retry_base,
         }),
-        pacer: Pacer::for_share(config.send_rate, config.max_concurrency),
+        pacer: Pacer::new(
+            config
+                .send_limit
+                .map(|limit| SendRate::new(ddb.clone(), table, SES, limit)),
+        ),
         settings: Settings {
             sign_up: config.sign_up,
             accounts_per_hour: config.accounts_per_hour,

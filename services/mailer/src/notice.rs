@@ -75,7 +75,10 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
                 changed_at: notice.changed_at,
             },
         );
-        self.pacer.wait().await;
+        if let Err(e) = self.pacer.wait().await {
+            self.release_notice(event).await;
+            return retry(&e, "DynamoDB");
+        }
         tracing::debug!(notice = event, language, "notice written");
         let tag = MailTag::Notice(notice.passkey_id);
         match self.outbox.send(addressee.email.as_str(), &mail, tag).await {

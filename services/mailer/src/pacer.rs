@@ -1,81 +1,140 @@
-//! Pacing the sends, so that the mailer never drives SES into throttling on
-//! purpose.
+//! Pacing the sends: however many mailer instances run, together they never
+//! drive SES past the account's send rate, and one alone may use all of it.
 //!
-//! SES allows an account a maximum send rate. At most `MailerMaxConcurrency`
-//! mailer instances run at once, so each one keeps its sends at least
-//! `concurrency / rate` seconds apart, and together they stay under the rate.
+//! Room in SES's window is taken from the log every instance shares
+//! ([`magiclink::send_rate`]), a little ahead of the moment it is for
+//! ([`LEAD`]), so that the write that takes it has answered by then; the send
+//! goes at that moment, where the log has it. A write that answers too late
+//! gives its room back and the send asks again. The sends of an instance
+//! that are ready at once share one take: the first in turn asks for room
+//! for every send then waiting, and hands what it got beyond its own to
+//! those behind it. With no room, it sleeps until [`LEAD`] before room comes
+//! back, keeping its turn, so that those behind it are asked for together.
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime};
 
+use magiclink::aws::CallError;
+use magiclink::send_rate::SendRate;
+use magiclink::time::unix_millis;
 use tokio::sync::Mutex;
-use tokio::time::Instant;
 
-/// Spaces calls at least `interval` apart.
+/// The name of the account's SES rate in the table (`send-rate#ses`).
+pub const SES: &str = "ses";
+
+/// How far ahead of its moment room is taken: longer than a DynamoDB write
+/// takes, but for its slowest. A send with room now goes this much later.
+const LEAD: Duration = Duration::from_millis(50);
+
+/// How late past its moment a send may still go: a timer wakes a
+/// millisecond or so late.
+const LATE_MS: u64 = 5;
+
+/// Spaces this instance's sends within the shared rate.
 #[derive(Debug)]
 pub struct Pacer {
-    interval: Duration,
-    next: Mutex<Option<Instant>>,
+    /// The shared rate; `None`: no pacing.
+    rate: Option<SendRate>,
+    /// Sends waiting for room, the one in turn included.
+    waiting: AtomicU32,
+    /// The turn to take room, and room taken for the sends behind it.
+    turn: Mutex<HandedOn>,
+}
+
+/// Room taken for more sends than the one that took it: how many, and the
+/// millisecond (since the epoch) they go at.
+#[derive(Debug, Default)]
+struct HandedOn {
+    sends: u32,
+    at: u64,
 }
 
 impl Pacer {
-    /// A pacer for `concurrency` instances sharing `per_second` sends a second.
-    pub fn for_share(per_second: f64, concurrency: u32) -> Self {
-        let interval = if per_second > 0.0 {
-            Duration::from_secs_f64(f64::from(concurrency.max(1)) / per_second)
-        } else {
-            Duration::ZERO
-        };
+    /// Pacing within `rate`, or none.
+    pub fn new(rate: Option<SendRate>) -> Self {
         Self {
-            interval,
-            next: Mutex::new(None),
+            rate,
+            waiting: AtomicU32::new(0),
+            turn: Mutex::new(HandedOn::default()),
         }
     }
 
-    pub fn interval(&self) -> Duration {
-        self.interval
+    /// Waits until this send may go. An error is the shared log's: the send
+    /// should wait for a later attempt.
+    pub async fn wait(&self) -> Result<(), CallError> {
+        let Some(rate) = &self.rate else {
+            return Ok(());
+        };
+        loop {
+            let at = self.room(rate).await?;
+            if go_at(at).await {
+                return Ok(());
+            }
+            rate.give_back(at, 1).await?;
+        }
     }
 
-    /// Waits until this instance may send again, and books the slot.
-    pub async fn wait(&self) {
-        let mut next = self.next.lock().await;
-        let now = Instant::now();
-        let at = next.map_or(now, |slot| slot.max(now));
-        tokio::time::sleep_until(at).await;
-        *next = Some(at + self.interval);
+    /// Room for one send: the millisecond (since the epoch) it goes at.
+    /// Holds the turn while it asks, and while it waits for room to come
+    /// back, but not while the send waits for its moment.
+    async fn room(&self, rate: &SendRate) -> Result<u64, CallError> {
+        let _waiting = Waiting::enter(&self.waiting);
+        let mut handed_on = self.turn.lock().await;
+        if handed_on.sends > 0 {
+            handed_on.sends -= 1;
+            return Ok(handed_on.at);
+        }
+        let lead = u64::try_from(LEAD.as_millis()).unwrap_or(u64::MAX);
+        let mut back_at = 0;
+        loop {
+            let wanted = self.waiting.load(Ordering::SeqCst).max(1);
+            let now = unix_millis(SystemTime::now());
+            let grant = rate.take(wanted, back_at.max(now + lead)).await?;
+            if grant.granted > 0 {
+                if unix_millis(SystemTime::now()) > grant.at + LATE_MS {
+                    tracing::debug!(granted = grant.granted, "room taken too late; given back");
+                    rate.give_back(grant.at, grant.granted).await?;
+                    continue;
+                }
+                *handed_on = HandedOn {
+                    sends: grant.granted - 1,
+                    at: grant.at,
+                };
+                return Ok(grant.at);
+            }
+            let now = unix_millis(SystemTime::now());
+            back_at = grant.retry_at.unwrap_or(now + 1);
+            let wake = back_at.saturating_sub(lead);
+            tokio::time::sleep(Duration::from_millis(wake.saturating_sub(now))).await;
+        }
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn each_instance_gets_its_share_of_the_rate() {
-        assert_eq!(
-            Pacer::for_share(14.0, 2).interval(),
-            Duration::from_secs_f64(2.0 / 14.0)
-        );
-        assert_eq!(
-            Pacer::for_share(1.0, 10).interval(),
-            Duration::from_secs(10)
-        );
-        assert_eq!(
-            Pacer::for_share(0.0, 2).interval(),
-            Duration::ZERO,
-            "no rate: no pacing"
-        );
+/// Waits for millisecond `at` (since the epoch); whether the send may go,
+/// which it may not once `at` is past.
+async fn go_at(at: u64) -> bool {
+    let now = unix_millis(SystemTime::now());
+    if now > at + LATE_MS {
+        return false;
     }
+    if at > now {
+        tokio::time::sleep(Duration::from_millis(at - now)).await;
+    }
+    true
+}
 
-    #[tokio::test(start_paused = true)]
-    async fn sends_are_spaced_by_the_interval() {
-        let pacer = Pacer::for_share(2.0, 1);
-        let start = Instant::now();
-        let mut times = Vec::new();
-        for _ in 0..4 {
-            pacer.wait().await;
-            times.push(start.elapsed());
-        }
-        let expected: Vec<Duration> = (0..4).map(|i| Duration::from_millis(500 * i)).collect();
-        assert_eq!(times, expected);
+/// One send counted in [`Pacer::waiting`] while it lives.
+struct Waiting<'a>(&'a AtomicU32);
+
+impl<'a> Waiting<'a> {
+    fn enter(count: &'a AtomicU32) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Self(count)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }

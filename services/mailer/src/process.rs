@@ -425,7 +425,9 @@ impl<D: Directory, O: Outbox> Mailer<D, O> {
                 .as_ref()
                 .and_then(|i| i.invited_by.as_deref()),
         });
-        self.pacer.wait().await;
+        if let Err(e) = self.pacer.wait().await {
+            return self.give_back(id, retry(&e, "DynamoDB")).await;
+        }
         tracing::debug!(challenge = %id, language, "mail written");
         let ses_message_id = match self
             .outbox

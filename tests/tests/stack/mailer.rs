@@ -20,6 +20,8 @@ use magiclink::fingerprint::FingerprintKey;
 use magiclink::locale::Locale;
 use magiclink::notice::Notices;
 use magiclink::rate_limit::RateLimiter;
+use magiclink::send_rate::SendRate;
+use magiclink::send_window::Limit;
 use magiclink::suppression::{Cause, Suppressions};
 use magiclink::token::audience;
 use magiclink::{EmailAddress, LinkSigner};
@@ -46,6 +48,8 @@ struct FakeOutbox {
     send_time: Duration,
     in_flight: AtomicUsize,
     most_in_flight: AtomicUsize,
+    /// When each send began.
+    began: Mutex<Vec<Instant>>,
 }
 
 impl FakeOutbox {
@@ -63,6 +67,7 @@ impl FakeOutbox {
 
 impl Outbox for FakeOutbox {
     async fn send(&self, to: &str, mail: &RenderedMail, tag: MailTag) -> Result<String, SendError> {
+        self.began.lock().unwrap().push(Instant::now());
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.most_in_flight.fetch_max(now, Ordering::SeqCst);
         tokio::time::sleep(self.send_time).await;
@@ -153,7 +158,7 @@ async fn harness_with_cap(
         },
         outbox,
         redelivery: None,
-        pacer: Pacer::for_share(0.0, 1),
+        pacer: Pacer::new(None),
         settings: Settings {
             sign_up,
             accounts_per_hour,
@@ -388,6 +393,97 @@ async fn the_messages_of_a_batch_are_worked_on_together() {
     assert!(
         w.mailer.outbox.most_in_flight.load(Ordering::SeqCst) > 1,
         "the sends of one batch overlap"
+    );
+}
+
+impl Harness {
+    /// A batch of `size` messages, each asking to mail a new challenge.
+    async fn batch(&self, size: usize) -> SqsEvent {
+        let mut batch = SqsEvent::default();
+        for _ in 0..size {
+            let (challenge, body) = self.requested(SystemTime::now()).await;
+            let mut message = SqsMessage::default();
+            message.message_id = Some(challenge.id.to_string());
+            message.body = Some(body);
+            batch.records.push(message);
+        }
+        batch
+    }
+
+    /// Handles `batches` one after another, as one instance of the mailer
+    /// receives them.
+    async fn drain(&self, batches: Vec<SqsEvent>) {
+        for batch in batches {
+            let response = self
+                .mailer
+                .handle(batch, Instant::now() + Duration::from_secs(60))
+                .await;
+            assert!(response.batch_item_failures.is_empty(), "{response:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn two_mailers_share_the_send_rate_and_together_never_pass_it() {
+    const RATE: usize = 2;
+    const BATCHES: usize = 2;
+    // How much later than the log has it a send may begin: a timer wakes a
+    // little late (the pacer allows 5 ms), and this process is busy with
+    // the other tests.
+    const SLACK_MS: u64 = 50;
+    // A log of the test's own in the stack's table: the deployed mailer
+    // keeps its own, `send-rate#ses`, there.
+    let log = unique("test");
+    let limit = Limit::per_second(RATE as f64).unwrap();
+    let mut mailers = Vec::new();
+    for _ in 0..2 {
+        let mut w = harness(FakeOutbox::default(), SignUpMode::Open).await;
+        let ddb = aws_sdk_dynamodb::Client::new(&aws().await);
+        let rate = SendRate::new(ddb, w.stack.output("TableName"), &log, limit);
+        w.mailer.pacer = Pacer::new(Some(rate));
+        mailers.push(w);
+    }
+    let mut batches = Vec::new();
+    for w in &mailers {
+        let mut own = Vec::new();
+        for _ in 0..BATCHES {
+            own.push(w.batch(10).await);
+        }
+        batches.push(own);
+    }
+    let [first, second] = &mailers[..] else {
+        unreachable!()
+    };
+    let [first_batches, second_batches] = <[_; 2]>::try_from(batches).unwrap();
+    tokio::join!(first.drain(first_batches), second.drain(second_batches));
+
+    let mut began: Vec<Instant> = mailers
+        .iter()
+        .flat_map(|w| w.mailer.outbox.began.lock().unwrap().clone())
+        .collect();
+    began.sort();
+    let sends = began.len();
+    assert_eq!(sends, 2 * BATCHES * 10);
+    for (i, at) in began.iter().enumerate().skip(RATE) {
+        let earlier = began[i - RATE];
+        assert!(
+            at.duration_since(earlier) >= Duration::from_millis(1000 - SLACK_MS),
+            "send {i}: {} sends within {:?}",
+            RATE + 1,
+            at.duration_since(earlier)
+        );
+    }
+    // The rate while the backlog lasted: the sends of its whole seconds (in
+    // the last, part of the backlog was still being prepared).
+    let seconds = began[sends - 1].duration_since(began[0]).as_secs();
+    let within = began
+        .iter()
+        .take_while(|at| at.duration_since(began[0]) < Duration::from_secs(seconds))
+        .count();
+    let per_second = within as f64 / seconds as f64;
+    assert!(
+        per_second >= 0.95 * RATE as f64,
+        "{per_second:.1} mails/s of {RATE} ({within} in the first {seconds} s)"
     );
 }
 
