@@ -438,8 +438,9 @@ def backlog_drain(outputs: dict, backlog: int, send_rate: float) -> dict:
     mapping = lam.list_event_source_mappings(FunctionName=mailer)["EventSourceMappings"][0]["UUID"]
     lam.update_event_source_mapping(UUID=mapping, Enabled=False)
     try:
+        url = api_url(outputs["ApiId"])
         emails = [unique("backlog") for _ in range(backlog)]
-        in_parallel(32, emails, lambda email: post_json(api_url(outputs["ApiId"]), {"email": email}))
+        in_parallel(32, emails, lambda email: post_json(url, {"email": email}))
 
         def queued():
             attributes = sqs.get_queue_attributes(

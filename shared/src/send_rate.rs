@@ -63,10 +63,6 @@ impl SendRate {
         }
     }
 
-    pub fn limit(&self) -> Limit {
-        self.limit
-    }
-
     /// Takes room for up to `wanted` sends to go at millisecond `at_ms`
     /// (since the epoch; now if that is past): how many, and when to ask
     /// again for the rest.

@@ -91,7 +91,7 @@ impl Pacer {
             let now = unix_millis(SystemTime::now());
             let grant = rate.take(wanted, back_at.max(now + lead)).await?;
             if grant.granted > 0 {
-                if unix_millis(SystemTime::now()) > grant.at + LATE_MS {
+                if past(grant.at) {
                     tracing::debug!(granted = grant.granted, "room taken too late; given back");
                     rate.give_back(grant.at, grant.granted).await?;
                     continue;
@@ -113,14 +113,19 @@ impl Pacer {
 /// Waits for millisecond `at` (since the epoch); whether the send may go,
 /// which it may not once `at` is past.
 async fn go_at(at: u64) -> bool {
-    let now = unix_millis(SystemTime::now());
-    if now > at + LATE_MS {
+    if past(at) {
         return false;
     }
+    let now = unix_millis(SystemTime::now());
     if at > now {
         tokio::time::sleep(Duration::from_millis(at - now)).await;
     }
     true
+}
+
+/// Whether millisecond `at` (since the epoch) is too far past for a send.
+fn past(at: u64) -> bool {
+    unix_millis(SystemTime::now()) > at + LATE_MS
 }
 
 /// One send counted in [`Pacer::waiting`] while it lives.
